@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Make sure what the integration, reliability and browser suites need is running:
+# PostgreSQL, Redis and Debian's Chromium. Start what stopped; fail (never skip) when a
+# service cannot be had.
+set -euo pipefail
+pg_host=127.0.0.1; pg_port=5432
+
+have_pg() { pg_isready -q -h "$pg_host" -p "$pg_port" 2>/dev/null; }
+have_redis() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+
+if ! have_pg; then
+  echo "PostgreSQL is not answering; starting it..." >&2
+  if command -v pg_ctlcluster >/dev/null; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  fi
+  for _ in $(seq 30); do have_pg && break; sleep 1; done
+  have_pg || { echo "FATAL: PostgreSQL is required at $pg_host:$pg_port and could not be started." >&2; exit 1; }
+fi
+if ! have_redis; then
+  echo "Redis is not answering; starting it..." >&2
+  if command -v redis-server >/dev/null; then
+    mkdir -p /var/lib/redis /var/log/redis
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+  fi
+  for _ in $(seq 30); do have_redis && break; sleep 1; done
+  have_redis || { echo "FATAL: Redis is required at 127.0.0.1:6379 and could not be started." >&2; exit 1; }
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Debian's chromium for the browser tests..." >&2
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  fi
+  [ -x /usr/bin/chromium ] || { echo "FATAL: /usr/bin/chromium is required for the browser tests." >&2; exit 1; }
+fi
+# The tests' database role: trust auth as postgres (or root) on loopback.
+for role in postgres root; do
+  if psql -h "$pg_host" -U "$role" -d postgres -Atqc 'select 1' >/dev/null 2>&1; then
+    echo "$role"; exit 0
+  fi
+done
+echo "FATAL: cannot log in to PostgreSQL as postgres or root." >&2
+exit 1

@@ -1,0 +1,42 @@
+"""The Celery application: the transport that carries engine work between processes.
+
+The database is the source of truth (docs/adr/0003-database-is-the-truth.md); Celery only
+says "look at this now". Queues are separate so in-flight work is never starved by a
+flood of new starts (seed 002, "Workflow Scheduling"):
+
+- ``steps``  in-flight steps of running instances (highest priority)
+- ``starts`` first steps of newly started instances
+- ``waits``  polls of async actions, at a slower rate (seed 002, "Wait Queue")
+- ``timers`` the scheduler's sweeps: due timers, expired leases, the outbox
+
+Task names carry their queue (``<app>.<queue>.<verb>``) and are routed by that prefix.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+from workflow_platform import embedded_broker
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflow_platform.settings")
+
+QUEUES = ("steps", "starts", "waits", "timers")
+
+embedded_broker.register()
+app = Celery("workflow_platform")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = [Queue(name) for name in QUEUES]
+app.conf.task_default_queue = "steps"
+app.conf.task_routes = {f"*.{name}.*": {"queue": name} for name in QUEUES}
+# Periodic sweeps; each is cheap when there is nothing to do. Timers are rows with a due
+# time, so the beat interval bounds timer lateness, not correctness.
+app.conf.beat_schedule = {
+    "sweep-due-timers": {"task": "engine.timers.sweep_due_timers", "schedule": 1.0},
+    "sweep-expired-leases": {"task": "engine.timers.sweep_expired_leases", "schedule": 5.0},
+    "sweep-outbox": {"task": "engine.timers.sweep_outbox", "schedule": 2.0},
+    "worker-heartbeat": {"task": "observability.timers.record_heartbeat", "schedule": 10.0},
+}
+app.autodiscover_tasks()

@@ -1,0 +1,147 @@
+"""Run the whole platform on this machine: web (ASGI), a Celery worker and the scheduler.
+
+It migrates, loads the demo data, starts the three processes, prints the URL and the
+logins, and stops them all when interrupted or when any of them exits. A lock file keeps
+a second copy from starting beside the first (docs/adr/0001-embedded-transports.md).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from workflow_platform.celery import QUEUES
+from workflow_platform.runtime.demo import DEMO_PASSWORD, DEMO_USERS
+
+
+class Command(BaseCommand):
+    help = "Start the web server, a Celery worker and the scheduler; print URL and logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--concurrency", type=int, default=2, help="Worker processes.")
+        parser.add_argument("--no-demo", action="store_true", help="Skip loading demo data.")
+
+    def handle(self, *args, host, port, concurrency, no_demo, **options):
+        lock = self._take_lock()
+        call_command("migrate", interactive=False, verbosity=0)
+        if not no_demo:
+            call_command("load_demo", verbosity=0)
+        python = sys.executable
+        celery = [python, "-m", "celery", "-A", "workflow_platform"]
+        beat_schedule = str(settings.VAR_DIR / "celerybeat-schedule")
+        commands = {
+            "web": [
+                python,
+                "-m",
+                "daphne",
+                "-b",
+                host,
+                "-p",
+                str(port),
+                "workflow_platform.asgi:application",
+            ],
+            "worker": [
+                *celery,
+                "worker",
+                "-Q",
+                ",".join(QUEUES),
+                "-c",
+                str(concurrency),
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"worker-{os.getpid()}@%h",
+            ],
+            "scheduler": [*celery, "beat", "--loglevel", "INFO", "-s", beat_schedule],
+        }
+        children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
+        self._wait_for_web(host, port, children["web"])
+        self._print_banner(host, port)
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        try:
+            while not stopping:
+                for name, child in children.items():
+                    if child.poll() is not None:
+                        self.stderr.write(f"{name} exited with {child.returncode}; stopping.")
+                        exit_code = child.returncode or 1
+                        stopping = True
+                time.sleep(0.5)
+        finally:
+            self._stop_children(children)
+            lock.close()
+        if exit_code:
+            raise CommandError(f"a platform process exited ({exit_code})")
+
+    def _take_lock(self):
+        lock = open(settings.VAR_DIR / "platform.lock", "w")  # noqa: SIM115 - held until exit
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise CommandError(
+                f"The platform is already running from {settings.VAR_DIR}; stop it first."
+            ) from exc
+        lock.write(str(os.getpid()))
+        lock.flush()
+        return lock
+
+    def _stop_children(self, children: dict[str, subprocess.Popen]) -> None:
+        for child in children.values():
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 15
+        for child in children.values():
+            try:
+                child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+    def _wait_for_web(self, host: str, port: int, web: subprocess.Popen) -> None:
+        """Print the banner only once the server answers, so the URL works when shown."""
+        url = f"http://{host}:{port}/healthz"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and web.poll() is None:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+
+    def _print_banner(self, host: str, port: int) -> None:
+        url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"  # noqa: S104
+        mode = "embedded (SQLite, no servers)" if settings.EMBEDDED else "PostgreSQL + Redis"
+        lines = [
+            "",
+            "Workflow Island is running.",
+            f"  URL:   {url}",
+            f"  Admin: {url}admin/",
+            f"  API:   {url}api/docs/",
+            f"  Mode:  {mode}",
+            f"  Logins (password for all: {DEMO_PASSWORD}):",
+        ]
+        for user in DEMO_USERS:
+            extra = " (platform superuser)" if user.superuser else ""
+            lines.append(f"    {user.username:<6} {user.role:<9} tenant {user.tenant}{extra}")
+        lines.append("  Stop with Ctrl-C.")
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+        self.stdout.flush()

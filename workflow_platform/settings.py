@@ -1,0 +1,286 @@
+"""Settings for Workflow Island, read from the environment in this one module.
+
+Every variable is optional. Unset, the platform runs on the *embedded default*: SQLite
+for the database, kombu's SQLAlchemy transport on SQLite for Celery, and database rows
+relayed to an in-process channel layer for live notifications (see
+docs/adr/0001-embedded-transports.md). Set ``DATABASE_URL`` and ``REDIS_URL`` and the
+same code runs on PostgreSQL (psycopg 3) and Redis. docs/configuration.md lists every
+variable with its default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# Where the embedded mode keeps its files (SQLite databases, beat schedule, keys).
+VAR_DIR = Path(os.environ.get("WORKFLOW_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DEBUG", False)
+# The embedded default generates a key once per checkout, kept out of the repository.
+_key_file = VAR_DIR / "secret_key"
+SECRET_KEY = os.environ.get("SECRET_KEY") or ""
+if not SECRET_KEY:
+    if not _key_file.exists():
+        import secrets
+
+        _key_file.write_text(secrets.token_urlsafe(50))
+    SECRET_KEY = _key_file.read_text().strip()
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "workflow_platform.admin_site.PlatformAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_htmx",
+    "channels",
+    "workflow_platform.tenancy",
+    "workflow_platform.definitions",
+    "workflow_platform.engine",
+    "workflow_platform.actions",
+    "workflow_platform.api",
+    "workflow_platform.observability",
+    "workflow_platform.runtime",
+    "designer",
+    "tasks_inbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "workflow_platform.tenancy.middleware.CurrentTenantMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "workflow_platform.urls"
+WSGI_APPLICATION = "workflow_platform.wsgi.application"
+ASGI_APPLICATION = "workflow_platform.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "workflow_platform.tenancy.context_processors.tenancy",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+EMBEDDED = not DATABASE_URL
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "platform.sqlite3",
+            "OPTIONS": {
+                # WAL lets the web process read while a worker writes; IMMEDIATE takes the
+                # write lock at BEGIN so two writers queue instead of failing mid-transaction.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis, Celery and Channels -----------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CELERY_BROKER_URL = (
+    os.environ.get("CELERY_BROKER_URL")
+    or REDIS_URL
+    or f"wisqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"  # embedded_broker.py
+)
+# The cache holds the API's per-token throttle counts: shared in Redis when configured.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+CHANNEL_LAYER_URL = os.environ.get("CHANNEL_LAYER_URL") or REDIS_URL
+if CHANNEL_LAYER_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis blocks up to 5 s on each receive, and redis-py 8 times a read
+            # out after 5 s by default: an idle websocket's consumer would die. Longer reads.
+            "CONFIG": {"hosts": [{"address": CHANNEL_LAYER_URL, "socket_timeout": 30}]},
+        }
+    }
+else:
+    # Embedded: notifications are rows relayed into this in-process layer by the web
+    # process (docs/adr/0001-embedded-transports.md).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# The longest an action may run; the broker's visibility timeout must exceed it so a
+# message is not redelivered while its action is still running.
+WORKFLOW_MAX_ACTION_TIMEOUT = int(os.environ.get("WORKFLOW_MAX_ACTION_TIMEOUT", "300"))
+
+# Where per-dependency limits (rate limit, breaker, bulkhead) keep their shared state:
+# "redis" or "database"; unset, Redis when REDIS_URL is set (docs/limits.md).
+WORKFLOW_LIMITS_BACKEND = os.environ.get("WORKFLOW_LIMITS_BACKEND", "")
+# Who a new human task goes to: dotted path of route(task, spec) -> RoutingDecision.
+# The inbox's router adds least-loaded, skill and text rules to the engine's default
+# (route_by_spec) and skips members who are away (docs/inbox.md).
+WORKFLOW_TASK_ROUTER = os.environ.get("WORKFLOW_TASK_ROUTER", "tasks_inbox.routing_rules.route")
+# Email assignees when a task is assigned to them or escalated (tasks_inbox/notifications.py).
+WORKFLOW_INBOX_EMAILS = env_bool("WORKFLOW_INBOX_EMAILS", False)
+# Mail (notify actions, inbox emails): SMTP when EMAIL_HOST is set; otherwise the embedded
+# default writes each message as a file under $WORKFLOW_VAR_DIR/mail (no server needed).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "workflows@localhost")
+# Engine leases: how long a worker owns the instances it claimed (renewed while it works;
+# an expired lease is taken over from the last commit), and how many it claims at once.
+WORKFLOW_LEASE_SECONDS = float(os.environ.get("WORKFLOW_LEASE_SECONDS", "30"))
+WORKFLOW_CLAIM_BATCH = int(os.environ.get("WORKFLOW_CLAIM_BATCH", "50"))
+
+# Celery settings for durable work: a message is acknowledged only after its task ran
+# (late acks), a worker holds one message at a time (prefetch 1), JSON only. The
+# database stays the truth; a lost or duplicate message is harmless (see engine/).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis redelivers an unacknowledged message after the visibility timeout.
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {} if CELERY_BROKER_URL.startswith("wisqla+")
+    else {"visibility_timeout": WORKFLOW_MAX_ACTION_TIMEOUT * 4}
+)  # fmt: skip
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Auth, sessions, security -------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+# Key for secrets encrypted at rest (action credentials). Derived from SECRET_KEY when
+# unset so the embedded mode needs nothing; production should set its own.
+WORKFLOW_SECRETS_KEY = os.environ.get("WORKFLOW_SECRETS_KEY", "")
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it even when empty
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "workflow_platform.api.schema.PlatformAutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "workflow_platform.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "workflow_platform.api.exceptions.problem_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "workflow_platform.api.pagination.PlatformCursorPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["workflow_platform.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # ?format= is a query parameter of our own (exports), not a renderer override.
+    "URL_FORMAT_OVERRIDE": None,
+}
+# Requests per API token (api/throttling.py); more get 429 with Retry-After.
+WORKFLOW_API_RATE = os.environ.get("WORKFLOW_API_RATE", "1200/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Workflow Island API",
+    "DESCRIPTION": "Design, run and operate durable workflows. Errors are RFC 9457 "
+    "problem details; lists are cursor-paginated; see docs/api.md.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "DEFAULT_GENERATOR_CLASS": "workflow_platform.api.schema.PlatformSchemaGenerator",
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEventEnum": "workflow_platform.api.models.WebhookEvent",
+        "DeliveryStatusEnum": "workflow_platform.api.models.DeliveryStatus",
+        "InstanceStatusEnum": "workflow_platform.engine.models.Status",
+        "TaskStatusEnum": "workflow_platform.engine.models.TaskStatus",
+        "VersionStatusEnum": "workflow_platform.definitions.models.VersionStatus",
+        "RoleEnum": "workflow_platform.tenancy.models.Role",
+    },
+}
+
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

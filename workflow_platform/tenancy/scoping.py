@@ -1,0 +1,62 @@
+"""The one tenant-scoping mechanism that every tenant-owned model and query goes through.
+
+Tenant-owned models inherit ``tenancy.models.TenantOwned``. Their default manager is a
+django-scopes ``ScopedManager``: a query on it raises ``ScopeError`` unless a tenant scope
+is active, and inside a scope it is filtered to that tenant. A forgotten scope is a crash,
+never a cross-tenant read (docs/adr/0002-tenancy.md).
+
+Where the scope comes from:
+- web requests: ``CurrentTenantMiddleware`` opens the scope of the user's current tenant;
+- explicit code: ``Model.objects.for_tenant(tenant)`` or ``with tenant_scope(tenant):``;
+- system sweeps that really span tenants (the scheduler, superuser admin):
+  ``with all_tenants():``, which is greppable and reviewed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django_scopes import ScopedManager, scope, scopes_disabled
+from django_scopes.exceptions import ScopeError
+
+if TYPE_CHECKING:
+    from .models import Tenant
+
+__all__ = ["ScopeError", "TenantScopedManager", "all_tenants", "tenant_scope"]
+
+
+@contextmanager
+def tenant_scope(tenant: Tenant) -> Iterator[None]:
+    """Scope every tenant-owned query inside the block to ``tenant``."""
+    if tenant is None or getattr(tenant, "pk", None) is None:
+        # django-scopes treats a None value as "no filter"; we never want that.
+        raise ScopeError("A saved tenant is required to open a tenant scope.")
+    with scope(tenant=tenant):
+        yield
+
+
+@contextmanager
+def all_tenants() -> Iterator[None]:
+    """Lift tenant scoping for system code that spans tenants (sweeps, superusers)."""
+    with scopes_disabled():
+        yield
+
+
+def _scoped_manager_class() -> type[models.Manager]:
+    base = type(ScopedManager(tenant="tenant"))
+
+    class TenantScopedManager(base):  # type: ignore[misc, valid-type]
+        """Default manager of tenant-owned models (see module docstring)."""
+
+        def for_tenant(self, tenant: Tenant) -> models.QuerySet[Any]:
+            if tenant is None or getattr(tenant, "pk", None) is None:
+                raise ScopeError("A saved tenant is required to query tenant-owned data.")
+            return self.with_scope(tenant=tenant).get_queryset()
+
+    return TenantScopedManager
+
+
+TenantScopedManager = _scoped_manager_class()

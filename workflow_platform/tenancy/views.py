@@ -1,0 +1,29 @@
+"""Home page and tenant switcher. Login and logout are Django's own views."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from .middleware import SESSION_KEY
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "tenancy/home.html")
+
+
+@login_required
+@require_POST
+def switch_tenant(request: HttpRequest) -> HttpResponse:
+    wanted = request.POST.get("tenant_id", "")
+    membership = next((m for m in request.memberships if str(m.tenant_id) == wanted), None)
+    if membership is None:
+        messages.error(request, "You are not a member of that tenant.")
+    else:
+        request.session[SESSION_KEY] = membership.tenant_id
+        messages.success(request, f"Now working in {membership.tenant.name}.")
+    return redirect("home")

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import include, path
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("workflow_platform.api.urls")),
+    path("designer/", include("designer.urls")),
+    path("inbox/", include("tasks_inbox.urls")),
+    path("operations/", include("workflow_platform.engine.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("", include("workflow_platform.tenancy.urls")),
+]
