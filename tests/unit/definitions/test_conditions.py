@@ -1,0 +1,255 @@
+"""The guard language: what it computes, what it refuses, and how it stops hostile input."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from workflow_platform.definitions.conditions import (
+    GUARD_ROOTS,
+    ConditionError,
+    evaluate_condition,
+    is_true,
+    parse_condition,
+    parse_template,
+    render_template,
+)
+
+ORDER = {
+    "data": {
+        "total": 150,
+        "country": "DE",
+        "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}],
+        "customer": {"tier": "gold", "tags": ["vip", "early"]},
+        "ship_by": "2026-12-01T10:00:00Z",
+        "note": None,
+    },
+    "event": {"approved": True},
+    "result": {"status": 200},
+}
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("data.total >= 100", True),
+        ("data.total > 100 and data.country == 'DE'", True),
+        ("data.total < 100 or not event.approved", False),
+        ("lower(data.country) in ['de', 'at']", True),
+        ("data.country not in ('FR', 'IT')", True),
+        ("data['customer']['tier'] == 'gold'", True),
+        ("data.items[0].sku", "a"),
+        ("data.items[-1].qty", 1),
+        ("data.items[5]", None),
+        ("data.missing.deeper.still", None),
+        ("data.note is None", True),
+        ("data.note is not None", False),
+        ("'vip' in data.customer.tags", True),
+        ("contains(data.customer.tags, 'early')", True),
+        ("startswith(data.customer.tier, 'go')", True),
+        ("len(data.items)", 2),
+        ("len(data.missing)", 0),
+        ("data.total * 2 + 1", 301),
+        ("data.total / 4", 37.5),
+        ("data.total // 4", 37),
+        ("data.total % 7", 3),
+        ("2 ** 10", 1024),
+        ("-data.total", -150),
+        ("abs(-3)", 3),
+        ("min(3, 1, 2)", 1),
+        ("max([4, 9, 2])", 9),
+        ("round(2.567, 2)", 2.57),
+        ("int('42') + float('0.5')", 42.5),
+        ("str(12) + '-' + upper('x')", "12-X"),
+        ("'big' if data.total > 100 else 'small'", "big"),
+        ("true and not false", True),
+        ("null", None),
+        ("1 < 2 < 3", True),
+        ("result.status == 200", True),
+        ("data.missing > 3", False),  # ordering against a missing value is false
+        ("sum([1, 2, 3])", 6),
+        ("'ell' in 'hello'", True),
+    ],
+)
+def test_expression_evaluates_over_instance_data(expression, expected):
+    assert evaluate_condition(expression, ORDER) == expected
+
+
+def test_timestamps_and_durations_combine():
+    at = evaluate_condition("timestamp(data.ship_by) - duration('1h')", ORDER)
+    assert at == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert evaluate_condition("now() > timestamp('2020-01-01')", ORDER) is True
+    assert evaluate_condition("duration('5m') + duration('30s')", ORDER) == timedelta(seconds=330)
+
+
+def test_parsed_condition_can_be_evaluated_many_times():
+    guard = parse_condition("data.total > limit", roots=("data", "limit"))
+    assert is_true(guard, {"data": {"total": 5}, "limit": 3})
+    assert not is_true(guard, {"data": {"total": 1}, "limit": 3})
+    assert guard.names() == {"data", "limit"}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "__import__('os').system('id')",
+        "open('/etc/passwd').read()",
+        "data.__class__",
+        "data.__class__.__mro__[1].__subclasses__()",
+        "().__class__.__bases__[0]",
+        "data._private",
+        "_hidden",
+        "data.get('total')",
+        "data.items.pop()",
+        "getattr(data, 'x')",
+        "eval('1')",
+        "exec('x=1')",
+        "compile('1', 'f', 'eval')",
+        "globals()",
+        "[x for x in data.items]",
+        "{k: 1 for k in data}",
+        "lambda: 1",
+        "(y := 3)",
+        "f'{data}'",
+        "{'a': 1}",
+        "{1, 2}",
+        "data.items[0:1]",
+        "b'bytes'",
+        "1j",
+        "len(*data.items)",
+        "max(data.items, key=len)",
+        "data.x is 3",
+        "import os",
+        "data.total = 3",
+    ],
+)
+def test_unsafe_or_unsupported_expression_is_refused_when_parsed(expression):
+    with pytest.raises(ConditionError) as caught:
+        parse_condition(expression)
+    assert caught.value.code == "invalid_condition"
+    assert caught.value.message
+
+
+def test_python_objects_in_names_are_never_reached_through_attributes():
+    class Secretive:
+        password = "hunter2"
+
+    names = {"data": Secretive(), "event": {"obj": Secretive()}}
+    assert evaluate_condition("data.password", names) is None
+    assert evaluate_condition("event.obj.password", names) is None
+    assert evaluate_condition("event['obj']['password']", names) is None
+
+
+def test_unknown_root_name_is_refused_at_parse_when_roots_are_given():
+    with pytest.raises(ConditionError, match="unknown name 'os'") as caught:
+        parse_condition("data.x and os", roots=GUARD_ROOTS)
+    assert caught.value.position == 11
+
+
+def test_unknown_root_name_fails_at_evaluation_without_roots():
+    with pytest.raises(ConditionError, match="unknown name") as caught:
+        evaluate_condition("secrets.key", {"data": {}})
+    assert caught.value.code == "condition_failed"
+
+
+def test_syntax_error_reports_its_position():
+    with pytest.raises(ConditionError) as caught:
+        parse_condition("  data.total >> ")
+    assert caught.value.message.startswith("syntax error")
+    assert caught.value.position is not None and caught.value.position >= 2
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("9 ** 9 ** 9", "power is too large"),
+        ("10 ** 100 * 10 ** 100", "too large"),
+        ("'a' * 10 ** 6", "longer than"),
+        ("[0] * 100000", "longer than"),
+        ("[[0] * 100] * 100", "plain values"),
+        ("1 / 0", "division by zero"),
+        ("'a' + 1", "cannot compute"),
+        ("'a' < 1", "cannot compare"),
+        ("len(3)", "cannot take"),
+        ("lower(3)", "needs text"),
+        ("round()", "takes 1 to 2"),
+        ("int('x')", "cannot take"),
+        ("str([1, 2])", "single value"),
+        ("timestamp('not a time')", "cannot take"),
+    ],
+)
+def test_bad_runtime_operation_raises_a_clear_error(expression, reason):
+    with pytest.raises(ConditionError, match=reason) as caught:
+        evaluate_condition(expression, ORDER)
+    assert caught.value.code == "condition_failed"
+
+
+def test_too_long_expression_is_refused():
+    with pytest.raises(ConditionError, match="limit is 500"):
+        parse_condition("data.x == " + "1 + " * 200 + "1")
+
+
+def test_too_complex_expression_is_refused():
+    with pytest.raises(ConditionError, match="too complex"):
+        parse_condition("+".join(["1"] * 240))
+
+
+def test_deeply_nested_expression_is_refused():
+    with pytest.raises(ConditionError, match="nested"):
+        parse_condition("not " * 40 + "true")
+    with pytest.raises(ConditionError, match="nested"):
+        parse_condition("[" * 40 + "1" + "]" * 40)
+    with pytest.raises(ConditionError):
+        parse_condition("(" * 250 + "1" + ")" * 250)
+
+
+def test_pathological_guard_is_cut_off_quickly():
+    big = {"data": {"rows": list(range(4000))}}
+    # Each membership test walks 4000 items; the step budget stops it long before the
+    # 20 tests in this guard are done.
+    guard = " or ".join(["-1 in data.rows"] * 20)
+    started = time.monotonic()
+    with pytest.raises(ConditionError, match="too much work") as caught:
+        evaluate_condition(guard, big)
+    assert caught.value.code == "condition_too_costly"
+    assert time.monotonic() - started < 0.5
+
+
+def test_template_renders_placeholders_with_json_spellings():
+    text = "Order {{ data.id }} for {{ data.customer }} paid={{ event.paid }} note={{data.x}}"
+    names = {"data": {"id": 7, "customer": {"name": "Ann"}}, "event": {"paid": True}}
+    assert render_template(text, names) == 'Order 7 for {"name":"Ann"} paid=true note='
+
+
+def test_template_without_placeholders_is_unchanged():
+    assert render_template("plain text { not a placeholder }", {}) == (
+        "plain text { not a placeholder }"
+    )
+
+
+def test_template_with_bad_placeholder_points_into_the_text():
+    with pytest.raises(ConditionError, match="in placeholder") as caught:
+        parse_template("Hello {{ data.__dict__ }}", roots=GUARD_ROOTS)
+    assert caught.value.position == len("Hello {{ ")
+
+
+def test_dunder_keys_are_plain_data_lookups():
+    names = {"data": {"__class__": "just a key"}}
+    assert evaluate_condition("data['__class__']", names) == "just a key"
+    assert evaluate_condition("data['__globals__']", names) is None
+    assert evaluate_condition("'x'['__class__']", names) is None
+
+
+def test_template_cannot_build_huge_text():
+    with pytest.raises(ConditionError, match="plain values"):
+        render_template("{{ [[0] * 100] * 100 }}", {})
+    with pytest.raises(ConditionError, match="longer than"):
+        render_template("{{ 'ab' * 6000 }}", {})
+
+
+def test_unknown_name_in_a_placeholder_points_at_it():
+    with pytest.raises(ConditionError, match="unknown name 'os'") as caught:
+        parse_template("Hi {{ os.environ }}", roots=GUARD_ROOTS)
+    assert caught.value.position == len("Hi {{ ")

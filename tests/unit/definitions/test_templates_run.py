@@ -1,0 +1,69 @@
+"""The seed templates run on the engine with the demo callables, end to end, in-process."""
+
+from __future__ import annotations
+
+import pytest
+
+from workflow_platform.definitions.templates import install_templates
+from workflow_platform.engine import dispatch, executor
+from workflow_platform.engine.models import Instance
+from workflow_platform.engine.services import start_instance
+from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tenant(make_tenant, monkeypatch):
+    # The test runs the worker itself: record the queue nudges instead of sending them.
+    monkeypatch.setattr(dispatch, "_send", lambda name, queue, count: None)
+    tenant = make_tenant()
+    install_templates(tenant=tenant)
+    return tenant
+
+
+def _run_until_idle(rounds: int = 30) -> None:
+    for _ in range(rounds):
+        executor.run_ready()
+        with all_tenants():
+            if not Instance.objects.filter(ready=True).exists():
+                return
+
+
+def _finished(tenant, instance) -> Instance:
+    _run_until_idle()
+    with tenant_scope(tenant):
+        return Instance.objects.get(pk=instance.pk)
+
+
+def test_order_processing_runs_to_completed(tenant):
+    order = {
+        "order_id": "A-1",
+        "customer": {"email": "ann@example.com"},
+        "items": [{"sku": "tea", "qty": 2, "price": 4.5}],
+        "total": 9.0,
+    }
+    instance = start_instance(tenant=tenant, definition_key="order-processing", data=order)
+    done = _finished(tenant, instance)
+    assert (done.state, done.status) == ("completed", "completed"), done.data
+    assert done.data["payment"]["status"] == "captured"
+
+
+def test_invalid_order_is_rejected(tenant):
+    instance = start_instance(
+        tenant=tenant, definition_key="order-processing", data={"order_id": "A-2", "items": []}
+    )
+    done = _finished(tenant, instance)
+    assert done.state == "rejected"
+
+
+def test_trip_booking_compensates_when_the_hotel_fails(tenant):
+    trip = {
+        "traveller": {"name": "Ann", "email": "ann@example.com"},
+        "destination": "Lisbon",
+        "dates": {"from": "2026-12-01", "to": "2026-12-05"},
+        "fail_at": "hotel",
+    }
+    instance = start_instance(tenant=tenant, definition_key="trip-booking", data=trip)
+    done = _finished(tenant, instance)
+    assert done.status == "compensated", (done.state, done.status, done.data)

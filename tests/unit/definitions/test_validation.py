@@ -1,0 +1,489 @@
+"""Validation finds every problem of a definition, each with the right path and code."""
+
+from __future__ import annotations
+
+import pytest
+
+from workflow_platform.definitions.validation import Problem, validate_document
+
+
+def test_valid_document_has_no_problems(document):
+    assert validate_document(document) == []
+
+
+def test_problem_reads_as_path_and_reason():
+    problem = Problem("states[2].task.form", "invalid_form", "not a valid JSON Schema")
+    assert problem.as_dict() == {
+        "path": "states[2].task.form",
+        "code": "invalid_form",
+        "message": "not a valid JSON Schema",
+    }
+    assert str(problem) == "states[2].task.form: not a valid JSON Schema"
+
+
+def _drop_transitions(doc, *indexes):
+    doc["transitions"] = [t for i, t in enumerate(doc["transitions"]) if i not in indexes]
+
+
+def _set(path, value):
+    """A mutation that sets ``doc[path...] = value``."""
+
+    def mutate(doc):
+        target = doc
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def _delete(path):
+    def mutate(doc):
+        target = doc
+        for part in path[:-1]:
+            target = target[part]
+        del target[path[-1]]
+
+    return mutate
+
+
+def _add_state(state, *transitions):
+    def mutate(doc):
+        doc["states"].append(state)
+        doc["transitions"].extend(transitions)
+
+    return mutate
+
+
+def _all(*mutations):
+    def mutate(doc):
+        for mutation in mutations:
+            mutation(doc)
+
+    return mutate
+
+
+INVALID = [
+    # (id, mutation, expected path, expected code)
+    ("unknown top-level field", _set(["colour"], "blue"), "colour", "unknown_field"),
+    ("missing initial", _delete(["initial"]), "initial", "missing_field"),
+    ("other format", _set(["format"], "bpmn/2"), "format", "unknown_format"),
+    ("key is not a slug", _set(["key"], "my order!"), "key", "invalid_key"),
+    ("initial names no state", _set(["initial"], "nowhere"), "initial", "unknown_state"),
+    (
+        "state named twice",
+        _set(["states", 1, "name"], "received"),
+        "states[1].name",
+        "duplicate_state",
+    ),
+    (
+        "unknown state kind",
+        _set(["states", 0, "kind"], "sleepy"),
+        "states[0].kind",
+        "unknown_state_kind",
+    ),
+    (
+        "state name with blanks",
+        _set(["states", 0, "name"], "on hold"),
+        "states[0].name",
+        "invalid_name",
+    ),
+    (
+        "transition to unknown state",
+        _set(["transitions", 2, "to"], "limbo"),
+        "transitions[2].to",
+        "unknown_state",
+    ),
+    (
+        "transition from unknown state",
+        _set(["transitions", 3, "from"], "limbo"),
+        "transitions[3].from",
+        "unknown_state",
+    ),
+    (
+        "transition runs unknown action",
+        _set(["transitions", 1, "action"], "teleport"),
+        "transitions[1].action",
+        "unknown_action",
+    ),
+    (
+        "guard does not parse",
+        _set(["transitions", 0, "when"], "data.total >"),
+        "transitions[0].when",
+        "invalid_guard",
+    ),
+    (
+        "guard reaches a dunder",
+        _set(["transitions", 0, "when"], "data.__class__"),
+        "transitions[0].when",
+        "invalid_guard",
+    ),
+    (
+        "guard calls a non-whitelisted function",
+        _set(["transitions", 0, "when"], "open('/etc/passwd')"),
+        "transitions[0].when",
+        "invalid_guard",
+    ),
+    (
+        "guard uses an unknown root",
+        _set(["transitions", 0, "when"], "os.environ"),
+        "transitions[0].when",
+        "invalid_guard",
+    ),
+    (
+        "guard too long",
+        _set(["transitions", 0, "when"], "data.x == 1 or " * 40 + "true"),
+        "transitions[0].when",
+        "guard_too_long",
+    ),
+    (
+        "bad timer duration",
+        _set(["transitions", 8, "after"], "2 weeks"),
+        "transitions[8].after",
+        "bad_duration",
+    ),
+    (
+        "negative duration",
+        _set(["states", 2, "wait", "interval"], -5),
+        "states[2].wait.interval",
+        "bad_duration",
+    ),
+    (
+        "duration beyond a year",
+        _set(["transitions", 8, "after"], "99999999999999999999d"),
+        "transitions[8].after",
+        "bad_duration",
+    ),
+    (
+        "timer without a time",
+        _delete(["transitions", 8, "after"]),
+        "transitions[8]",
+        "timer_without_time",
+    ),
+    (
+        "time on a non-timer transition",
+        _set(["transitions", 3, "after"], "1h"),
+        "transitions[3].after",
+        "time_without_timer",
+    ),
+    (
+        "timer 'at' reads the event",
+        _all(_delete(["transitions", 8, "after"]), _set(["transitions", 8, "at"], "event.when")),
+        "transitions[8].at",
+        "invalid_expression",
+    ),
+    ("human state without task", _delete(["states", 1, "task"]), "states[1].task", "missing_task"),
+    (
+        "human state without a decision",
+        lambda d: _drop_transitions(d, 2, 3),
+        "states[1]",
+        "human_without_decision",
+    ),
+    (
+        "form is not a JSON Schema",
+        _set(["states", 1, "task", "form"], {"type": "objectz"}),
+        "states[1].task.form",
+        "invalid_form",
+    ),
+    (
+        "form does not describe an object",
+        _set(["states", 1, "task", "form"], {"type": "string"}),
+        "states[1].task.form",
+        "invalid_form",
+    ),
+    (
+        "assignment without a target",
+        _set(["states", 1, "task", "assign"], {"strategy": "least_loaded"}),
+        "states[1].task.assign",
+        "bad_assignment",
+    ),
+    (
+        "task title placeholder unsafe",
+        _set(["states", 1, "task", "title"], "{{ data._secret }}"),
+        "states[1].task.title",
+        "invalid_template",
+    ),
+    (
+        "task on a normal state",
+        _set(["states", 0, "task"], {"title": "x"}),
+        "states[0].task",
+        "task_on_normal_state",
+    ),
+    (
+        "wait polls an unknown action",
+        _set(["states", 2, "wait", "poll"], "ask_bank"),
+        "states[2].wait.poll",
+        "unknown_action",
+    ),
+    (
+        "wait deadline without a transition",
+        lambda d: _drop_transitions(d, 5),
+        "states[2].wait.deadline",
+        "deadline_unhandled",
+    ),
+    (
+        "polling wait without completion",
+        _set(["transitions", 4, "on"], "done"),
+        "states[2]",
+        "wait_without_completion",
+    ),
+    (
+        "wait interval above its maximum",
+        _set(["states", 2, "wait", "max_interval"], "10s"),
+        "states[2].wait.interval",
+        "bad_interval",
+    ),
+    (
+        "parallel without a join transition",
+        _set(["transitions", 6, "on"], "finished"),
+        "states[4]",
+        "parallel_without_join",
+    ),
+    (
+        "parallel with branches and map_over",
+        _set(["states", 4, "parallel", "branches"], [{"name": "a", "workflow": "x"}]),
+        "states[4].parallel",
+        "parallel_needs_one_source",
+    ),
+    (
+        "join n without n",
+        _set(["states", 4, "parallel", "join"], "n"),
+        "states[4].parallel.n",
+        "missing_field",
+    ),
+    (
+        "map_over does not parse",
+        _set(["states", 4, "parallel", "map_over"], "data.parcels["),
+        "states[4].parallel.map_over",
+        "invalid_expression",
+    ),
+    (
+        "unknown join policy",
+        _set(["states", 4, "parallel", "on_failure"], "shrug"),
+        "states[4].parallel.on_failure",
+        "invalid_choice",
+    ),
+    (
+        "state timeout without a timeout transition",
+        _set(["states", 0, "timeout"], "5m"),
+        "states[0].timeout",
+        "timeout_unhandled",
+    ),
+    (
+        "unreachable state",
+        _add_state({"name": "orphan"}, {"from": "orphan", "to": "shipped"}),
+        "states[6]",
+        "unreachable_state",
+    ),
+    (
+        "state without a way out",
+        _all(_add_state({"name": "limbo"}), _set(["transitions", 1, "to"], "limbo")),
+        "states[6]",
+        "no_way_out",
+    ),
+    (
+        "loop with no end",
+        _add_state(
+            {"name": "spin"},
+            {"from": "spin", "to": "spin", "on": "again"},
+            {"from": "received", "to": "spin", "on": "twirl"},
+        ),
+        "states[6]",
+        "no_path_to_end",
+    ),
+    (
+        "two unordered auto transitions",
+        _delete(["transitions", 0, "order"]),
+        "transitions[0]",
+        "ambiguous_transition",
+    ),
+    (
+        "two guarded unordered transitions",
+        _set(["transitions", 1, "when"], "data.total <= 1000"),
+        "transitions[1]",
+        "ambiguous_transition",
+    ),
+    (
+        "same order twice",
+        _all(_set(["transitions", 1, "order"], 1), _set(["transitions", 1, "when"], "true")),
+        "transitions[1].order",
+        "duplicate_order",
+    ),
+    (
+        "transition behind an unguarded one",
+        _all(
+            _delete(["transitions", 0, "when"]),
+            _set(["transitions", 1, "order"], 2),
+            _set(["transitions", 1, "when"], "true"),
+        ),
+        "transitions[1]",
+        "unreachable_transition",
+    ),
+    (
+        "transition leaves a final state",
+        lambda d: d["transitions"].append({"from": "shipped", "to": "received", "on": "reopen"}),
+        "transitions[9].from",
+        "transition_from_terminal",
+    ),
+    (
+        "auto transition out of a human state",
+        _set(["transitions", 3, "on"], "auto"),
+        "transitions[3].on",
+        "auto_from_waiting_state",
+    ),
+    (
+        "unknown action type",
+        _set(["actions", "charge", "type"], "ftp"),
+        "actions.charge.type",
+        "unknown_action_type",
+    ),
+    (
+        "undeclared dependency",
+        _delete(["dependencies"]),
+        "actions.charge.dependency",
+        "unknown_dependency",
+    ),
+    (
+        "compensation is not an action",
+        _set(["actions", "charge", "compensation"], "undo"),
+        "actions.charge.compensation",
+        "unknown_compensation",
+    ),
+    (
+        "action compensates itself",
+        _set(["actions", "refund", "compensation"], "refund"),
+        "actions.refund.compensation",
+        "self_compensation",
+    ),
+    (
+        "retry without attempts",
+        _set(["actions", "charge", "retry", "max_attempts"], 0),
+        "actions.charge.retry.max_attempts",
+        "out_of_range",
+    ),
+    (
+        "retry jitter above one",
+        _set(["actions", "charge", "retry", "jitter"], 3),
+        "actions.charge.retry.jitter",
+        "out_of_range",
+    ),
+    (
+        "http action without url",
+        _delete(["actions", "refund", "params", "url"]),
+        "actions.refund.params.url",
+        "missing_param",
+    ),
+    (
+        "python action without callable",
+        _set(["actions", "check_payment", "params"], {}),
+        "actions.check_payment.params.callable",
+        "missing_param",
+    ),
+    (
+        "bad placeholder in params",
+        _set(["actions", "charge", "params", "body", "amount"], "{{ data.total + }}"),
+        "actions.charge.params.body.amount",
+        "invalid_template",
+    ),
+    (
+        "action name with blanks",
+        _set(["actions", "do it"], {"type": "set", "params": {"set": {"a": 1}}}),
+        "actions.do it",
+        "invalid_name",
+    ),
+    (
+        "negative rate limit",
+        _set(["dependencies", "bank", "rate_limit", "tps"], -1),
+        "dependencies.bank.rate_limit.tps",
+        "out_of_range",
+    ),
+    (
+        "unknown transition field",
+        _set(["transitions", 0, "colour"], "red"),
+        "transitions[0].colour",
+        "unknown_field",
+    ),
+    (
+        "order is not a number",
+        _set(["transitions", 0, "order"], "first"),
+        "transitions[0].order",
+        "wrong_type",
+    ),
+    (
+        "too many states",
+        lambda d: d["states"].extend({"name": f"s{i}"} for i in range(200)),
+        "states",
+        "too_many_states",
+    ),
+    ("document too large", _set(["description"], "x" * 300_000), "", "document_too_large"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "path", "code"),
+    [pytest.param(m, p, c, id=name) for name, m, p, c in INVALID],
+)
+def test_invalid_definition_is_rejected_with_path_and_code(document, mutation, path, code):
+    mutation(document)
+    problems = validate_document(document)
+    assert (path, code) in {(p.path, p.code) for p in problems}, problems
+    assert all(p.message for p in problems)
+
+
+def test_table_covers_at_least_thirty_distinct_problems():
+    assert len({code for *_, code in INVALID}) >= 30
+
+
+def test_every_problem_is_reported_at_once(document):
+    document["initial"] = "nowhere"
+    document["transitions"][0]["when"] = "data.total >"
+    document["actions"]["charge"]["type"] = "ftp"
+    codes = {p.code for p in validate_document(document)}
+    assert {"unknown_state", "invalid_guard", "unknown_action_type"} <= codes
+
+
+def test_non_object_document_is_one_problem():
+    assert [p.code for p in validate_document(["not", "a", "document"])] == ["not_an_object"]
+
+
+def test_single_unguarded_fallback_behind_guarded_ordered_transitions_is_fine(document):
+    document["transitions"].insert(
+        1, {"from": "received", "to": "rejected", "when": "data.total < 0", "order": 2}
+    )
+    assert validate_document(document) == []
+
+
+def test_timers_with_different_times_are_not_ambiguous(document):
+    document["transitions"].append(
+        {"from": "review", "to": "rejected", "on": "timer", "after": "3d"}
+    )
+    assert validate_document(document) == []
+
+
+@pytest.mark.django_db
+def test_groups_users_and_dependencies_are_checked_against_the_tenant(document, make_tenant):
+    tenant = make_tenant()
+    document["states"][1]["task"]["escalate_to"] = {"user": "nobody"}
+    document["actions"]["charge"]["dependency"] = "ledger"
+    document["actions"]["check_payment"]["params"]["callable"] = "demo.no_such_thing"
+    found = {(p.path, p.code) for p in validate_document(document, tenant=tenant)}
+    assert ("actions.check_payment.params.callable", "unknown_callable") in found
+    assert ("states[1].task.assign.group", "unknown_group") in found
+    assert ("states[1].task.escalate_to.user", "unknown_user") in found
+    assert ("actions.charge.dependency", "unknown_dependency") in found
+    assert ("states[4].parallel.workflow", "unknown_workflow") not in found  # its own key
+
+
+@pytest.mark.django_db
+def test_tenant_groups_and_dependencies_satisfy_references(document, make_tenant, make_member):
+    from workflow_platform.definitions.models import Dependency
+    from workflow_platform.tenancy.services import add_to_group
+
+    tenant = make_tenant()
+    user = make_member(tenant, username="ann")
+    add_to_group(tenant=tenant, group_name="ops", user=user)
+    Dependency.objects.create(tenant=tenant, name="ledger", rate_limit_tps=1)
+    document["states"][1]["task"]["escalate_to"] = {"user": "ann"}
+    document["actions"]["charge"]["dependency"] = "ledger"
+    document["actions"]["check_payment"]["params"]["callable"] = "demo.scan_status"
+    assert validate_document(document, tenant=tenant) == []

@@ -1,0 +1,83 @@
+"""Validation of a definition document: every problem at once, each with a path and a reason.
+
+First the document's shape is checked against the published JSON Schema
+(document_schema.py), then the rules that need the whole document: references between
+states, transitions, actions and dependencies, guards and templates that must parse,
+what each state kind needs, the graph (reachable, a way out, an end in reach) and
+ambiguous choices (rules.py, graph.py). With a tenant, the references to operator
+groups, users, dependencies and child workflows are checked against that tenant too.
+Size limits come first, so a hostile document is refused before any expensive check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from .checksum import canonical_json
+from .document_schema import schema_problems
+
+if TYPE_CHECKING:
+    from workflow_platform.tenancy.models import Tenant
+
+MAX_DOCUMENT_BYTES = 256 * 1024
+MAX_STATES = 200
+MAX_TRANSITIONS = 1000
+MAX_GUARD_LENGTH = 500
+# Problems that stop validation early: the document is too big to look at further.
+_SIZE_CODES = {
+    "too_many_states",
+    "too_many_transitions",
+    "too_many_actions",
+    "too_many_dependencies",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a document: where (``states[2].task.form``), what, and why."""
+
+    path: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return f"{self.path or '(document)'}: {self.message}"
+
+
+def validate_document(document: Any, *, tenant: Tenant | None = None) -> list[Problem]:
+    """Every problem of ``document`` (an empty list when it is valid).
+
+    With ``tenant``, names of operator groups, users, dependencies and child workflows
+    must exist in that tenant (publishing passes the tenant; the designer's live check
+    may too). Never raises for bad input; reads the database only when given a tenant.
+    """
+    if not isinstance(document, dict):
+        return [Problem("", "not_an_object", "a definition is a JSON object")]
+    try:
+        size = len(canonical_json(document).encode())
+    except (TypeError, ValueError):
+        return [Problem("", "not_json", "the definition holds values that are not JSON")]
+    if size > MAX_DOCUMENT_BYTES:
+        return [
+            Problem(
+                "",
+                "document_too_large",
+                f"the definition is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}",
+            )
+        ]
+    problems = [Problem(*found) for found in schema_problems(document)]
+    if any(p.code in _SIZE_CODES for p in problems):
+        return problems
+    from .rules import document_problems
+
+    seen = {(p.path, p.code) for p in problems}
+    for found in document_problems(document, tenant=tenant):
+        problem = Problem(*found)
+        if (problem.path, problem.code) not in seen:
+            seen.add((problem.path, problem.code))
+            problems.append(problem)
+    return problems
