@@ -1,0 +1,43 @@
+"""Callables that the tests and the benchmark run as ``python`` actions, plus the demo
+callables of the seed templates (the :mod:`.demo` package, imported here).
+
+Each one is deterministic: its behaviour depends only on the call (data, attempt,
+idempotency key), so a retry or a re-run after a crash gives the same answer, and
+several worker processes agree without shared state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import demo  # noqa: F401  (registers the templates' callables)
+from .base import ActionCall, NonRetryableActionError, RetryableActionError
+from .registry import register_callable
+
+
+@register_callable("noop", in_thread=False)
+def noop(call: ActionCall) -> dict[str, Any]:
+    """Does nothing and returns nothing worth mapping (the benchmark's step)."""
+    return {}
+
+
+@register_callable("fail")
+def fail(call: ActionCall) -> None:
+    """Always fails for good: a test's way to reach the saga or incident path."""
+    message = call.action.params.get("message") or "The 'fail' callable always fails."
+    raise NonRetryableActionError(str(message), code="failed_on_purpose")
+
+
+@register_callable("flaky")
+def flaky(call: ActionCall) -> dict[str, Any]:
+    """Fails (retryable) on the first ``params.failures`` attempts (default 2), then succeeds.
+
+    Keyed by the attempt number of this step, so every worker agrees on it.
+    """
+    failures = int(call.action.params.get("failures", 2))
+    if call.attempt <= failures:
+        raise RetryableActionError(
+            f"Flaky failure {call.attempt} of {failures} for {call.idempotency_key}.",
+            code="flaky",
+        )
+    return {"succeeded_on_attempt": call.attempt}
