@@ -1,0 +1,395 @@
+"""The executor: claims a batch of ready instances and carries each through its steps.
+
+Seed 002's "dumb worker": any worker takes any step of any workflow. One Celery
+message does not cost one transition: :func:`run_ready` claims a batch under a lease
+(:mod:`.leases`), then goes round after round: in each round it runs the next action
+of every instance in the batch *outside* any transaction, then commits all their
+transitions together in one fenced transaction (:mod:`.journal`), before any of them
+runs its next action. State stays in memory between rounds; an instance leaves the
+batch when it parks, ends, fails or loses its lease. A worker killed at any point
+leaves only committed state behind; the next claim after the lease expires resumes
+from there and re-runs an interrupted action with the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from datetime import timedelta
+from functools import lru_cache
+
+from django.conf import settings
+from django.utils import timezone
+
+from workflow_platform.actions.base import (
+    ActionCall,
+    ActionError,
+    ActionResult,
+    ThrottledError,
+    run_action,
+)
+from workflow_platform.definitions.machine import AUTO, Machine
+from workflow_platform.definitions.models import Version
+from workflow_platform.errors import PlatformError
+from workflow_platform.tenancy.scoping import all_tenants
+
+from . import dispatch, leases, sagas, waiting
+from .journal import write_moves
+from .models import HistoryEvent, Instance, Status
+from .starting import published_version_of
+from .stepping import (
+    GuardError,
+    Move,
+    choose_transition,
+    open_incident,
+    park,
+    schedule_retry,
+    take_transition,
+)
+
+log = logging.getLogger(__name__)
+
+# A worker gives its batch back after this many rounds so no instance (a loop in a
+# workflow) holds a worker forever; the instances stay ready for the next claim.
+MAX_ROUNDS = 200
+
+
+def machine_of_version(version_id: int, created_at=None) -> Machine:
+    """Published versions are immutable, so their compiled machine is cached per process.
+
+    Keyed by id and creation time: an id that SQLite reuses after a delete is another
+    version.
+    """
+    if created_at is None:
+        with all_tenants():
+            created_at = (
+                Version.objects.filter(pk=version_id).values_list("created_at", flat=True).first()
+            )
+    return _compiled(version_id, created_at)
+
+
+@lru_cache(maxsize=512)
+def _compiled(version_id: int, created_at) -> Machine:
+    with all_tenants():
+        return Version.objects.get(pk=version_id).machine
+
+
+def idempotency_key(instance_id: int, step: int) -> str:
+    return f"wi-{instance_id}-{step}"
+
+
+def run_ready(
+    *,
+    limit: int | None = None,
+    budget: float = 2.0,
+    new: bool | None = None,
+    ids: list[int] | None = None,
+) -> int:
+    """Claim and run ready instances for up to ``budget`` seconds; return transitions made.
+
+    ``new`` None claims in-flight instances first, then new starts. A duplicate or stale
+    call finds nothing to claim (or other ready work) and makes no extra transition.
+    """
+    limit = limit or settings.WORKFLOW_CLAIM_BATCH
+    owner = leases.new_owner()
+    deadline = time.monotonic() + budget
+    made = 0
+    while True:
+        batch = leases.claim(limit=limit, owner=owner, ids=ids, new=new)
+        if not batch:
+            return made
+        made += run_batch(batch, owner=owner)
+        if ids is not None or len(batch) < limit:
+            return made
+        if time.monotonic() > deadline:
+            # More may be waiting: hand over to another message rather than hog this one.
+            dispatch.nudge_steps()
+            return made
+
+
+def run_batch(batch: list[Instance], *, owner: str) -> int:
+    """Round after round, one step per instance per round, each round one commit."""
+    active = batch
+    made = 0
+    renew_at = time.monotonic() + settings.WORKFLOW_LEASE_SECONDS / 3
+    for _ in range(MAX_ROUNDS):
+        if time.monotonic() > renew_at:
+            leases.renew(active, owner=owner)
+            renew_at = time.monotonic() + settings.WORKFLOW_LEASE_SECONDS / 3
+        moves = [_advance_safely(inst) for inst in active]
+        try:
+            written = write_moves(moves)
+        except Exception:
+            # One bad move (data that is not JSON, a broken row) must not stall the
+            # batch: write them one by one; the ones that still fail become incidents.
+            log.exception("a round's commit failed; committing its moves one by one")
+            written = [m for move in moves for m in _write_alone(move)]
+        made += sum(1 for m in written for e in m.history if e.type == "transitioned")
+        active = [
+            m.instance
+            for m in written
+            if m.instance.ready and m.instance.status in (Status.RUNNING, Status.COMPENSATING)
+        ]
+        if not active:
+            return made
+    leases.release(active)
+    dispatch.nudge_steps(len(active))
+    return made
+
+
+def _advance_safely(inst: Instance) -> Move:
+    try:
+        return advance(inst)
+    except Exception as error:  # a bug or bad data in one instance: an incident, not a crash
+        log.exception("step of instance %s failed in the engine", inst.pk)
+        return _incident_from_committed(inst, error)
+
+
+def _incident_from_committed(inst: Instance, error: Exception) -> Move:
+    """An incident on the last committed state of ``inst`` (its in-memory copy is suspect)."""
+    with all_tenants():
+        fresh = Instance.objects.select_related("tenant").filter(pk=inst.pk).first() or inst
+    fresh.held_fence = inst.held_fence
+    move = Move(instance=fresh, fence=inst.held_fence)
+    if fresh.status == Status.CREATED:
+        fresh.run()
+    if fresh.status in (Status.RUNNING, Status.WAITING, Status.COMPENSATING):
+        open_incident(
+            move,
+            code="engine_error",
+            now=timezone.now(),
+            message=f"The engine could not take this step: {type(error).__name__}: {error}"[:2000],
+        )
+    return move
+
+
+def _write_alone(move: Move) -> list[Move]:
+    try:
+        return write_moves([move])
+    except Exception as error:
+        log.exception("commit of instance %s failed", move.instance.pk)
+        try:
+            return write_moves([_incident_from_committed(move.instance, error)])
+        except Exception:
+            log.exception("could not record the incident of instance %s", move.instance.pk)
+            return []
+
+
+def advance(inst: Instance) -> Move:
+    """One step of one instance, in memory: choose, run the action, map the outcome."""
+    move = Move(instance=inst, fence=inst.held_fence)
+    machine = machine_of_version(inst.version_id, getattr(inst, "version_created_at", None))
+    now = timezone.now()
+    if sagas.is_compensating(inst):
+        # A saga undoing its completed steps: one compensation per round (sagas.py).
+        sagas.compensate_next(move, machine, now=now)
+        return move
+    pending = inst.pending or {}
+    names = {"data": inst.data, "event": pending.get("payload") or {}, "result": None}
+    try:
+        if pending.get("transition") is not None:
+            transition = machine.transitions[pending["transition"]]
+            event = pending.get("event") or transition.on
+        else:
+            transition = choose_transition(machine, inst.state, AUTO, names)
+            event = AUTO
+            if transition is None:
+                park(move, now=now, reason="no automatic transition's guard holds")
+                return move
+    except GuardError as error:
+        if inst.status == Status.CREATED:
+            inst.run()
+        open_incident(move, code="guard_failed", message=str(error), now=now)
+        return move
+    if inst.status == Status.CREATED:
+        inst.run()
+    result = None
+    if transition.action:
+        if "child_failed" in pending:
+            open_incident(
+                move,
+                code="child_failed",
+                message=pending["child_failed"],
+                action=transition.action,
+                now=now,
+            )
+            return move
+        if "child_result" in pending:
+            result = ActionResult(output=pending["child_result"])
+        else:
+            result = _run(move, machine, transition, event, pending, now=now)
+            if result is None:
+                return move
+            if result.child is not None:
+                _await_child(move, transition, event, pending, result, now=now)
+                return move
+    take_transition(
+        move,
+        machine,
+        transition,
+        now=now,
+        result=result,
+        event=event,
+        payload=pending.get("payload"),
+    )
+    return move
+
+
+def _run(move: Move, machine: Machine, transition, event, pending, *, now):
+    """Run the transition's action; None when it failed (the move says what next)."""
+    inst = move.instance
+    action = machine.actions[transition.action]
+    step = inst.step + 1
+    inst.pending = {**pending, "transition": transition.index, "event": event}
+    limits = _limits_of(machine, action.dependency, inst.tenant_id)
+    if limits is not None:
+        from workflow_platform.engine.limits import admit
+
+        admission = admit(tenant_id=inst.tenant_id, dependency=limits)
+        if not admission.admitted:
+            _defer(move, transition, admission, now=now)
+            return None
+    call = ActionCall(
+        tenant_id=inst.tenant_id,
+        instance_id=inst.pk,
+        step=step,
+        idempotency_key=idempotency_key(inst.pk, step),
+        action=action,
+        data=waiting.call_data(move, machine, transition, copy.deepcopy(inst.data)),
+        attempt=inst.attempt,
+        allow_private_network=inst.tenant.allow_private_network,
+    )
+    try:
+        result = run_action(call)
+    except ActionError as error:
+        _report(inst, limits, ok=False, error=error)
+        if isinstance(error, ThrottledError):
+            # A 429 is the dependency pacing us, not a failed attempt.
+            schedule_retry(move, machine, transition, error, now=now)
+            inst.attempt -= 1
+        elif (
+            not error.retryable
+            or error.code in action.retry.non_retryable
+            or inst.attempt >= action.retry.max_attempts
+        ):
+            # A saga undoes its completed steps first; without any, an incident.
+            if not sagas.begin(
+                move, machine, code=error.code, message=str(error), action=action.name, now=now
+            ):
+                open_incident(
+                    move, code=error.code, message=str(error), action=action.name, now=now
+                )
+        else:
+            schedule_retry(move, machine, transition, error, now=now)
+        return None
+    _report(inst, limits, ok=True)
+    if result.pending and machine.states[transition.target].kind != "wait":
+        # The operation is not finished: poll again later with the same key (the wait
+        # queue proper, with its slower queue and deadline, is issue 6's).
+        schedule_retry(move, machine, transition, _StillPending(action.name), now=now)
+        inst.attempt -= 1  # polling is not a failed attempt
+        return None
+    return result
+
+
+class _StillPending(Exception):
+    code = "pending"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Action '{name}' reported its operation still pending; polling.")
+
+
+def _limits_of(machine: Machine, dependency: str | None, tenant_id: int):
+    """The tenant's Dependency row wins (admins tune it); else the document's declaration."""
+    if not dependency:
+        return None
+    from workflow_platform.engine.limits import DependencyLimits
+
+    row = _tenant_dependency(tenant_id, dependency)
+    if row is not None:
+        limits = DependencyLimits.from_model(row)
+    elif dependency in machine.dependencies:
+        limits = DependencyLimits.from_machine(machine.dependencies[dependency])
+    else:
+        return None
+    return limits if limits.enforces_anything else None
+
+
+_DEPENDENCY_ROWS: dict[tuple[int, str], tuple[float, object]] = {}
+DEPENDENCY_ROWS_TTL = 5.0  # seconds an admin's change to a limit takes to reach workers
+
+
+def _tenant_dependency(tenant_id: int, name: str):
+    from workflow_platform.definitions.models import Dependency
+
+    key = (tenant_id, name)
+    cached = _DEPENDENCY_ROWS.get(key)
+    if cached is not None and time.monotonic() - cached[0] < DEPENDENCY_ROWS_TTL:
+        return cached[1]
+    with all_tenants():
+        row = Dependency.objects.filter(tenant_id=tenant_id, name=name).first()
+    _DEPENDENCY_ROWS[key] = (time.monotonic(), row)
+    return row
+
+
+def _report(inst: Instance, limits, *, ok: bool, error: Exception | None = None) -> None:
+    if limits is None:
+        return
+    from workflow_platform.engine import limits as shared
+
+    shared.release(tenant_id=inst.tenant_id, dependency=limits)
+    if getattr(error, "retry_after", None):
+        shared.defer(
+            tenant_id=inst.tenant_id,
+            dependency=limits,
+            until=timezone.now() + timedelta(seconds=error.retry_after),
+        )
+    elif error is None or error.retryable:
+        shared.record_result(tenant_id=inst.tenant_id, dependency=limits, ok=ok)
+
+
+def _defer(move: Move, transition, admission, *, now) -> None:
+    """A limit said "not now": park until ``retry_at`` without spending an attempt."""
+    inst = move.instance
+
+    class _Held(Exception):
+        code = admission.reason or "throttled"
+        retry_after = max(0.0, ((admission.retry_at or now) - now).total_seconds())
+
+    schedule_retry(
+        move,
+        machine_of_version(inst.version_id, getattr(inst, "version_created_at", None)),
+        transition,
+        _Held(f"Held by the dependency's limits ({admission.reason})."),
+        now=now,
+    )
+    inst.attempt -= 1
+
+
+def _await_child(move: Move, transition, event, pending, result, *, now) -> None:
+    """A subworkflow action: start the child in this commit; wait until it ends."""
+    inst = move.instance
+    inst.pending = {**pending, "transition": transition.index, "event": event}
+    try:
+        with all_tenants():
+            version = published_version_of(inst.tenant, result.child.definition_key)
+    except PlatformError as error:
+        open_incident(
+            move, code="child_not_started", message=str(error), action=transition.action, now=now
+        )
+        return
+    inst.wait()
+    inst.ready = False
+    inst.lease_owner = ""
+    inst.lease_expires_at = None
+    move.child = {"version": version, "data": result.child.data}
+    move.record(
+        HistoryEvent.Type.CHILD_STARTED,
+        now=now,
+        from_state=inst.state,
+        action=transition.action,
+        attempt=inst.attempt,
+        detail={"definition_key": result.child.definition_key},
+    )
+    move.changes.append("waiting")

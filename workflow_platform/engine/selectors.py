@@ -1,0 +1,74 @@
+"""Reads of instances, their history and human tasks; the tenant always comes first."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+
+from workflow_platform.errors import NotFound
+
+from .models import HistoryEvent, HumanTask, Instance
+
+INSTANCE_FILTERS = ("definition", "status", "state", "business_key", "version", "has_incident")
+
+
+def instances_for(tenant, **filters) -> QuerySet[Instance]:
+    """The tenant's instances, newest first, filtered by any of ``INSTANCE_FILTERS``.
+
+    ``definition`` is a definition key; ``business_key`` matches a prefix; empty values
+    are ignored.
+    """
+    query = Instance.objects.for_tenant(tenant).select_related("definition", "version")
+    for name, value in filters.items():
+        if value in (None, ""):
+            continue
+        if name == "definition":
+            query = query.filter(definition__key=value)
+        elif name == "business_key":
+            query = query.filter(business_key__startswith=value)
+        elif name == "version":
+            query = query.filter(version_id=value)
+        elif name in ("status", "state", "has_incident"):
+            query = query.filter(**{name: value})
+        else:
+            raise TypeError(f"unknown instance filter '{name}'")
+    return query.order_by("-created_at", "-id")
+
+
+def instance_detail(tenant, instance_id) -> Instance:
+    """One instance of the tenant (NotFound otherwise, also for another tenant's)."""
+    instance = (
+        Instance.objects.for_tenant(tenant)
+        .select_related("definition", "version", "parent")
+        .filter(pk=instance_id)
+        .first()
+    )
+    if instance is None:
+        raise NotFound("instance_not_found", f"Instance {instance_id} does not exist.")
+    return instance
+
+
+def history_of(tenant, instance_id) -> QuerySet[HistoryEvent]:
+    """The instance's history in sequence order."""
+    instance_detail(tenant, instance_id)
+    return HistoryEvent.objects.for_tenant(tenant).filter(instance_id=instance_id).order_by("seq")
+
+
+def tasks_for(tenant) -> QuerySet[HumanTask]:
+    """The tenant's human tasks, most urgent first."""
+    return (
+        HumanTask.objects.for_tenant(tenant)
+        .select_related("instance", "group", "assignee")
+        .order_by("-priority", "due_at", "created_at")
+    )
+
+
+def state_counts(tenant, version_id) -> dict[str, int]:
+    """How many live (not ended) instances of a version sit in each state."""
+    rows = (
+        Instance.objects.for_tenant(tenant)
+        .filter(version_id=version_id)
+        .exclude(status__in=["completed", "cancelled", "compensated"])
+        .values("state")
+        .annotate(n=Count("id"))
+    )
+    return {row["state"]: row["n"] for row in rows}

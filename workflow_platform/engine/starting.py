@@ -1,0 +1,168 @@
+"""Starting instances: one or thousands, idempotent on (tenant, idempotency key).
+
+A start is a move like any other: the new instance enters the version's initial state
+(tasks and timers opened, lifecycle set) and its first history event, ``started``,
+records the initial data. Starts are set-based: one INSERT for all the new instances,
+one for their history, whatever their number. A new instance that has automatic work
+is left ``ready`` for the ``starts`` queue (in-flight work is claimed first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from workflow_platform.definitions.models import Version
+from workflow_platform.errors import Conflict, InvalidInput, NotFound
+
+from .journal import write_side_rows
+from .models import HistoryEvent, Instance
+from .stepping import Move, delta_of, enter_state
+
+
+def request_hash(*, definition_key: str, data: dict, business_key: str, priority: int) -> str:
+    """What makes two starts "the same request" for the idempotency check."""
+    canonical = json.dumps(
+        [definition_key, data, business_key, priority], sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def published_version_of(tenant, definition_key: str) -> Version:
+    """The latest published version of ``definition_key`` in ``tenant`` (NotFound if none)."""
+    try:
+        from workflow_platform.definitions.selectors import published_version
+    except ImportError:  # the definitions selectors landed later than the engine
+        version = (
+            Version.objects.for_tenant(tenant)
+            .filter(definition__key=definition_key, status="published")
+            .select_related("definition")
+            .order_by("-number")
+            .first()
+        )
+        if version is None:
+            raise NotFound(
+                "definition_not_published",
+                f"No published version of workflow '{definition_key}'.",
+            ) from None
+        return version
+    return published_version(tenant, definition_key)
+
+
+def check_data(data: Any) -> dict:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput("bad_data", "An instance's data must be a JSON object.")
+    try:
+        json.dumps(data)
+    except (TypeError, ValueError) as error:
+        raise InvalidInput("bad_data", f"An instance's data must be JSON: {error}") from error
+    return data
+
+
+def prepare(
+    *,
+    tenant,
+    version: Version,
+    data: dict,
+    business_key: str = "",
+    priority: int = 0,
+    idempotency_key: str = "",
+    hash_: str = "",
+    user=None,
+    parent: Instance | None = None,
+    now=None,
+) -> Move:
+    """The move of a new instance entering its initial state (nothing written yet)."""
+    now = now or timezone.now()
+    machine = version.machine
+    inst = Instance(
+        tenant=tenant,
+        version=version,
+        definition_id=version.definition_id,
+        state=machine.initial,
+        data=data,
+        business_key=business_key[:200],
+        priority=priority,
+        idempotency_key=idempotency_key[:200],
+        request_hash=hash_,
+        started_by=user,
+        parent=parent,
+        created_at=now,
+        updated_at=now,
+    )
+    move = Move(instance=inst)
+    enter_state(move, machine, machine.states[machine.initial], now=now)
+    if inst.ready:
+        inst.ready_since = now
+    move.record(
+        HistoryEvent.Type.STARTED,
+        now=now,
+        delta=delta_of({}, data),
+        user=user,
+        detail={"version": version.number, "business_key": business_key} if business_key else None,
+    )
+    move.changes.insert(0, "started")
+    return move
+
+
+def write_new(moves: list[Move]) -> list[Instance]:
+    """Insert the instances of ``moves`` and their side rows (inside a transaction)."""
+    instances = Instance.objects.bulk_create([m.instance for m in moves], batch_size=2000)
+    now = timezone.now()
+    write_side_rows(moves, now=now)
+    return instances
+
+
+def start_one(
+    *, tenant, definition_key: str, data, idempotency_key, business_key, priority, user
+) -> tuple[Instance, bool]:
+    """Start or find the instance of an idempotent start; (instance, created)."""
+    data = check_data(data)
+    key = (idempotency_key or "").strip()
+    if len(key) > 200:
+        raise InvalidInput("bad_idempotency_key", "An idempotency key is at most 200 characters.")
+    hash_ = request_hash(
+        definition_key=definition_key, data=data, business_key=business_key, priority=priority
+    )
+    if key:
+        existing = _existing(tenant, key, hash_)
+        if existing is not None:
+            return existing, False
+    version = published_version_of(tenant, definition_key)
+    move = prepare(
+        tenant=tenant,
+        version=version,
+        data=data,
+        business_key=business_key,
+        priority=priority,
+        idempotency_key=key,
+        hash_=hash_,
+        user=user,
+    )
+    try:
+        with transaction.atomic():
+            write_new([move])
+    except IntegrityError:
+        # Two starts with one key raced: the other one won; answer as if we came second.
+        existing = _existing(tenant, key, hash_) if key else None
+        if existing is None:
+            raise
+        return existing, False
+    return move.instance, True
+
+
+def _existing(tenant, key: str, hash_: str) -> Instance | None:
+    found = Instance.objects.for_tenant(tenant).filter(idempotency_key=key).first()
+    if found is not None and found.request_hash != hash_:
+        raise Conflict(
+            "idempotency_key_reused",
+            f"Idempotency key '{key}' was already used to start instance {found.pk} "
+            "with other data.",
+        )
+    return found

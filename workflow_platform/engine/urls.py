@@ -1,0 +1,14 @@
+"""Operator views of instances (mounted at /operations/)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "operations"
+
+urlpatterns = [
+    path("instances/", views.instance_list, name="instances"),
+    path("instances/<int:instance_id>/", views.instance_detail, name="instance"),
+    path("instances/<int:instance_id>/retry", views.retry_instance, name="retry"),
+    path("instances/<int:instance_id>/cancel", views.cancel_instance, name="cancel"),
+]
