@@ -1,0 +1,106 @@
+"""Three separate worker-like OS processes on the real PostgreSQL and Redis.
+
+One pool of ``PROCESSES`` hammer processes per backend lives for the session (Django
+starts once per process, not once per test); each test sends it a scenario.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+import redis
+from django.conf import settings
+
+from tests.services import ROOT, database_url
+from workflow_platform.engine.limits import backend
+
+PROCESSES = 3
+
+
+class HammerPool:
+    def __init__(self, backend_name: str, env: dict | None = None) -> None:
+        env = dict(
+            env or dict(os.environ, DATABASE_URL=database_url()),
+            WORKFLOW_LIMITS_BACKEND=backend_name,
+            PYTHONUNBUFFERED="1",
+        )
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.integration.limits.hammer"],
+                cwd=ROOT,
+                env=env,
+                text=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(PROCESSES)
+        ]
+
+    def _send(self, proc, line: str) -> None:
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+
+    def _read(self, proc) -> str:
+        line = proc.stdout.readline().strip()
+        if not line:
+            proc.kill()
+            raise AssertionError(f"hammer process died:\n{proc.stderr.read()}")
+        return line
+
+    def run(self, scenario: str, config: dict) -> list[dict]:
+        """Run ``scenario`` in every process at once; return each process's report."""
+        for proc in self.procs:
+            self._send(proc, json.dumps({"scenario": scenario, "config": config}))
+        for proc in self.procs:
+            assert self._read(proc) == "ready"
+        for proc in self.procs:  # released as close together as the OS allows
+            self._send(proc, "go")
+        return [json.loads(self._read(proc)) for proc in self.procs]
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.stdin.close()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+@pytest.fixture(scope="session")
+def hammer_pools(django_db_setup, django_db_blocker):
+    # Both pools start at once: the second one boots while the first one's tests run.
+    pools = {name: HammerPool(name) for name in ("redis", "database")}
+    yield pools
+    for pool in pools.values():
+        pool.stop()
+
+
+@pytest.fixture(params=["redis", "database"])
+def limits_backend(request, settings):
+    """Run the test once with the state in Redis and once in PostgreSQL."""
+    settings.WORKFLOW_LIMITS_BACKEND = request.param
+    assert backend().name == request.param
+    return request.param
+
+
+@pytest.fixture
+def run_workers(limits_backend, hammer_pools, transactional_db):
+    """``run(scenario, config)`` in PROCESSES separate processes on this backend."""
+    return hammer_pools[limits_backend].run
+
+
+@pytest.fixture
+def dependency_name():
+    name = f"dep-{uuid.uuid4().hex[:8]}"
+    yield name
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(match=f"*:{name}}}*"):
+        client.delete(key)

@@ -1,0 +1,56 @@
+"""Admin views of the shared limits: the embedded mode's state rows, and live usage.
+
+``DependencyStateAdmin`` lists the database backend's rows (empty when the state is in
+Redis). ``DependencyUsageAdminMixin`` adds a read-only "Limit usage" column and field to
+the admin of tenant dependencies (``definitions.Dependency``), read through
+``limits.snapshot`` so it shows the live state whichever backend holds it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from workflow_platform.tenancy.admin_base import TenantAdmin
+
+from . import DependencyLimits, snapshot
+from .models import DependencyState
+from .selectors import describe_usage
+
+
+class DependencyUsageAdminMixin:
+    """Mix into the admin of ``definitions.Dependency`` rows to show their live usage."""
+
+    @admin.display(description="Limit usage")
+    def limit_usage(self, obj) -> str:
+        if obj.pk is None:
+            return "-"
+        try:
+            view = snapshot(tenant_id=obj.tenant_id, dependency=DependencyLimits.from_model(obj))
+        except Exception as error:  # the admin page must render even if Redis is down
+            return format_html("<em>unavailable: {}</em>", error)
+        return describe_usage(view)
+
+
+@admin.register(DependencyState)
+class DependencyStateAdmin(TenantAdmin):
+    list_display = (
+        "dependency", "breaker", "failures", "open_until", "tokens", "slots_in_flight",
+        "deferred_until", "updated_at",
+    )  # fmt: skip
+    list_filter = ("breaker",)
+    search_fields = ("dependency",)
+    readonly_fields = (
+        "dependency", "tokens", "refilled_at", "breaker", "failures", "open_until", "probes",
+        "probe_deadline", "deferred_until", "next_retry_at", "slots", "updated_at",
+    )  # fmt: skip
+
+    @admin.display(description="In flight")
+    def slots_in_flight(self, obj: DependencyState) -> int:
+        now = time.time()  # expired slots belong to killed workers: not in flight
+        return sum(1 for expiry in (obj.slots or {}).values() if expiry > now)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # rows appear when workers first call a dependency
