@@ -1,0 +1,141 @@
+"""Sagas: a step that fails for good undoes the completed steps, newest first, once each."""
+
+import pytest
+from django.core.management import call_command
+
+from workflow_platform.engine import services, suspension
+from workflow_platform.engine.models import HistoryEvent, HumanTask, Incident, Instance
+from workflow_platform.errors import Conflict
+
+from . import callables
+
+
+def py(name, **extra):
+    return {"type": "python", "params": {"callable": f"resilience.{name}"}, **extra}
+
+
+def saga(*, refund="refund", last="ship"):
+    """reserve → charge → ship; reserve and charge have compensations."""
+    return {
+        "initial": "new",
+        "states": [{"name": "new"}, {"name": "reserved"}, {"name": "charged"},
+                   {"name": "shipped", "kind": "final"}],
+        "transitions": [
+            {"from": "new", "to": "reserved", "action": "reserve"},
+            {"from": "reserved", "to": "charged", "action": "charge"},
+            {"from": "charged", "to": "shipped", "action": last},
+        ],
+        "actions": {
+            "reserve": py("reserve", compensation="unreserve"),
+            "charge": py("charge", compensation="refund"),
+            "ship": py("ship"),
+            "unreserve": py("unreserve"),
+            "refund": py(refund, retry={"max_attempts": 3, "initial_interval": "1s"}),
+        },
+    }  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def clear():
+    callables.CALLS.clear()
+    callables.FAILURES.clear()
+
+
+def start(tenant, version, data=None):
+    return services.start_instance(
+        tenant=tenant, definition_key=version.definition.key, data=data or {}
+    )
+
+
+def reload(tenant, instance):
+    return Instance.objects.for_tenant(tenant).get(pk=instance.pk)
+
+
+def types(tenant, instance):
+    return list(
+        HistoryEvent.objects.for_tenant(tenant)
+        .filter(instance=instance)
+        .order_by("seq")
+        .values_list("type", flat=True)
+    )
+
+
+def test_a_saga_failing_at_step_3_compensates_2_then_1_once_each(tenant_a, publish, work):
+    instance = start(tenant_a, publish(saga()))
+    work()
+    done = reload(tenant_a, instance)
+    assert done.status == "compensated" and done.ended_at is not None
+    i = instance.pk
+    assert [
+        ("reserve", f"wi-{i}-1"), ("charge", f"wi-{i}-2"), ("ship", f"wi-{i}-3"),
+        ("refund", f"wi-{i}-2-undo"), ("unreserve", f"wi-{i}-1-undo"),
+    ] == callables.CALLS  # fmt: skip
+    assert types(tenant_a, instance)[-4:] == [
+        "compensating", "compensation_ran", "compensation_ran", "compensated",
+    ]  # fmt: skip
+    assert not Incident.objects.for_tenant(tenant_a).filter(instance=instance).exists()
+    call_command("replay_history")
+
+
+def test_a_failing_compensation_is_retried_with_its_idempotency_key(tenant_a, publish, work):
+    callables.FAILURES["refund"] = 2
+    instance = start(tenant_a, publish(saga()))
+    work(timers=True)
+    assert reload(tenant_a, instance).status == "compensated"
+    refunds = [key for name, key in callables.CALLS if name == "refund"]
+    assert refunds == [f"wi-{instance.pk}-2-undo"] * 3
+    assert types(tenant_a, instance).count("compensation_failed") == 2
+    call_command("replay_history")
+
+
+def test_a_compensation_failing_for_good_opens_an_incident_and_redrive_resumes_the_plan(
+    tenant_a, publish, work
+):
+    instance = start(tenant_a, publish(saga(refund="refund_broken")))
+    work()
+    failed = reload(tenant_a, instance)
+    assert (failed.status, failed.has_incident) == ("failed", True)
+    incident = Incident.objects.for_tenant(tenant_a).get(instance=instance)
+    assert incident.code.startswith("compensation_failed") and incident.action == "refund"
+    Instance.objects.for_tenant(tenant_a).filter(pk=instance.pk).update(
+        data={**failed.data, "fixed": True}
+    )
+    HistoryEvent.objects.for_tenant(tenant_a).filter(instance=instance, seq=1).update(
+        delta={"set": {"fixed": True}}
+    )  # the operator's fix, kept replayable
+    suspension.redrive_instance(tenant=tenant_a, instance_id=instance.pk)
+    work()
+    assert reload(tenant_a, instance).status == "compensated"
+    names = [name for name, _ in callables.CALLS]
+    # Nothing that succeeded ran again: one reserve, one charge, one ship, one unreserve.
+    assert names == ["reserve", "charge", "ship", "refund_broken", "refund_broken", "unreserve"]
+    call_command("replay_history")
+
+
+def test_without_compensations_a_failure_still_opens_an_incident(tenant_a, publish, work):
+    document = saga()
+    for action in document["actions"].values():
+        action.pop("compensation", None)
+    instance = start(tenant_a, publish(document))
+    work()
+    assert reload(tenant_a, instance).status == "failed"
+    assert Incident.objects.for_tenant(tenant_a).filter(instance=instance).count() == 1
+
+
+def test_cancel_with_compensate_undoes_the_completed_steps(tenant_a, publish, work):
+    document = saga()
+    document["states"][2] = {"name": "charged", "kind": "human", "task": {"title": "Ship it?"}}
+    document["transitions"][2]["on"] = "approve"
+    instance = start(tenant_a, publish(document))
+    work()
+    assert reload(tenant_a, instance).status == "waiting"
+    services.cancel_instance(tenant=tenant_a, instance_id=instance.pk, compensate=True)
+    work()
+    done = reload(tenant_a, instance)
+    assert done.status == "compensated"
+    assert [n for n, _ in callables.CALLS][-2:] == ["refund", "unreserve"]
+    assert HumanTask.objects.for_tenant(tenant_a).get(instance=instance).status == "cancelled"
+    with pytest.raises(Conflict) as error:
+        services.cancel_instance(tenant=tenant_a, instance_id=instance.pk, compensate=True)
+    assert error.value.code == "instance_ended"
+    call_command("replay_history")

@@ -1,0 +1,380 @@
+"""Fan-out and fan-in: a ``parallel`` state runs branches or a map as child instances.
+
+Entering a ``parallel`` state parks the instance (``waiting``) with its fan-out in
+``pending["fanout"]``: the items (one per branch, or one per element of the list that
+``map_over`` yields), which have started, which ended and how. In the commit that
+enters the state, the first ``concurrency`` children start (child instances of the
+branch's or the map's ``workflow``, with the parent set). Each time a child ends, the
+commit that ends it locks the parent and records the outcome; in that same commit the
+next item's child starts, so no more than ``concurrency`` children are ever unfinished
+at once, counted by committed rows. The **join** decides when the state is done:
+
+- ``all``: every child completed; ``any``: one did; ``n``: ``n`` did. Then the parent
+  takes its ``joined`` transition with the children's data gathered at ``results_to``
+  (a list in item or branch order; ``None`` for a child that did not complete).
+- A failed child (failed or compensated) follows ``on_failure``: ``fail_fast`` fails
+  the join at once; ``wait_all`` lets every child finish first; ``compensate`` fails it
+  at once and undoes the others (unfinished ones are stopped with their compensations,
+  completed ones compensate their steps). With ``any``/``n`` the join fails only when it
+  can no longer be met. A failed join takes the ``join_failed`` transition (an
+  incident when there is none). Children still unfinished when the join is decided are
+  cancelled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflow_platform.definitions.machine import Machine, State
+from workflow_platform.errors import PlatformError
+from workflow_platform.tenancy.scoping import all_tenants
+
+from . import dispatch
+from .models import HistoryEvent, Instance, Status, Timer
+from .stepping import Move
+
+FANOUT = "fanout"
+UNFINISHED = (Status.CREATED, Status.RUNNING, Status.WAITING, Status.SUSPENDED)
+FAILED_ENDS = (Status.FAILED, Status.COMPENSATED, Status.CANCELLED)
+MAX_ITEMS = 10_000
+
+
+class FanOutError(Exception):
+    """The parallel state cannot fan out (bad ``map_over``, unknown workflow)."""
+
+
+def items_of(state: State, data: dict) -> list[dict]:
+    """The children a parallel state starts: ``{"label", "workflow", "data"}`` each."""
+    spec = state.parallel
+    if spec.map_over:
+        from workflow_platform.definitions.conditions import evaluate_condition
+
+        try:
+            values = evaluate_condition(spec.map_over, {"data": data})
+        except Exception as error:
+            raise FanOutError(f"map_over '{spec.map_over}' failed: {error}") from error
+        if not isinstance(values, list):
+            raise FanOutError(
+                f"map_over '{spec.map_over}' gave {type(values).__name__}, not a list"
+            )
+        if len(values) > MAX_ITEMS:
+            raise FanOutError(f"map_over gave {len(values)} items; at most {MAX_ITEMS}")
+        return [
+            {"label": i, "workflow": spec.workflow, "data": {spec.item_as: v, "index": i}}
+            for i, v in enumerate(values)
+        ]
+    return [
+        {
+            "label": b.get("name") or str(i),
+            "workflow": b.get("workflow") or spec.workflow,
+            "data": _branch_data(b.get("data") or {}, data),
+        }
+        for i, b in enumerate(spec.branches)
+    ]
+
+
+def _branch_data(template: dict, data: dict) -> dict:
+    """A branch's child data: its ``data`` with ``{{ data.x }}`` placeholders filled in."""
+    from workflow_platform.definitions.conditions import render_template
+
+    def fill(value):
+        if isinstance(value, str) and "{{" in value:
+            try:
+                return render_template(value, {"data": data})
+            except Exception as error:
+                raise FanOutError(f"branch data '{value}' could not be filled: {error}") from error
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    return fill(template)
+
+
+def open_fanout(move: Move, machine: Machine, state: State, *, now) -> None:
+    """Entering a parallel state (in memory): plan the children; the journal starts them."""
+    inst = move.instance
+    try:
+        items = items_of(state, inst.data)
+    except FanOutError as error:
+        move.fanout_error = str(error)
+        items = []
+    inst.pending = {
+        FANOUT: {
+            "state": state.name,
+            "items": items,
+            "next": 0,
+            "children": {},
+            "results": {},
+            "failed": [],
+            "ended": 0,
+        }
+    }
+    move.fanout = True
+
+
+def start_planned(moves: list[Move], *, now) -> None:
+    """Inside the journal's commit: start the first children of each new fan-out."""
+    if moves:
+        with all_tenants():
+            _start_planned(moves, now=now)
+
+
+def _start_planned(moves: list[Move], *, now) -> None:
+    for move in moves:
+        move.fanout = False  # started once, even if these side rows were written again
+        parent = move.instance
+        error = getattr(move, "fanout_error", None)
+        if error:
+            _decide(parent, ok=False, now=now, why=error)
+            continue
+        fan = parent.pending[FANOUT]
+        if not fan["items"]:
+            _decide(parent, ok=True, now=now)
+            continue
+        _start_more(parent, fan, now=now)
+        Instance.objects.filter(pk=parent.pk).update(pending=parent.pending)
+
+
+def _limit(parent: Instance, fan: dict) -> int:
+    from .executor import machine_of_version
+
+    spec = machine_of_version(parent.version_id).states[fan["state"]].parallel
+    return int(spec.concurrency) if spec.concurrency else len(fan["items"])
+
+
+def _start_more(parent: Instance, fan: dict, *, now) -> None:
+    from .starting import prepare, published_version_of, write_new
+
+    room = _limit(parent, fan) - (len(fan["children"]) - fan["ended"])
+    moves, indexes = [], []
+    while room > 0 and fan["next"] < len(fan["items"]):
+        index = fan["next"]
+        item = fan["items"][index]
+        try:
+            version = published_version_of(parent.tenant, item["workflow"])
+        except PlatformError as error:
+            raise FanOutError(str(error)) from error
+        moves.append(prepare(tenant=parent.tenant, version=version, data=item["data"],
+                             parent=parent, now=now))  # fmt: skip
+        indexes.append(index)
+        fan["next"] += 1
+        room -= 1
+    if moves:
+        write_new(moves)
+        for move, index in zip(moves, indexes, strict=True):
+            fan["children"][str(move.instance.pk)] = index
+        dispatch.nudge_starts(len(moves))
+
+
+def after_cancel(move: Move, *, now) -> None:
+    """Inside the cancel's transaction: cancel the unfinished children of the cancelled
+    instance, and count it as a failed branch if it belongs to a fan-out."""
+    with all_tenants():
+        _after_cancel(move, now=now)
+
+
+def _after_cancel(move: Move, *, now) -> None:
+    from .journal import MOVED_FIELDS, write_side_rows
+
+    for child in (
+        Instance.objects.select_for_update().filter(
+            parent_id=move.instance.pk, status__in=UNFINISHED
+        ).order_by("pk")
+    ):  # fmt: skip
+        child.cancel()
+        child.pending = None
+        child.ready = False
+        child.ended_at = now
+        child.lease_owner = ""
+        child.lease_expires_at = None
+        child.fence += 1
+        child.updated_at = now
+        child.ready_since = None
+        gone = Move(instance=child, changes=["cancelled"])
+        gone.record(
+            HistoryEvent.Type.CANCELLED,
+            now=now,
+            from_state=child.state,
+            detail={"reason": f"its parent {move.instance.pk} was cancelled"},
+        )
+        child.save(update_fields=[*MOVED_FIELDS, "fence"])
+        write_side_rows([gone], now=now)
+        Timer.objects.filter(
+            instance_id=child.pk, fired_at__isnull=True, cancelled_at__isnull=True
+        ).update(cancelled_at=now)
+        _after_cancel(gone, now=now)
+    child_moved(move, now=now)
+
+
+def child_moved(move: Move, *, now) -> bool:
+    """Inside the journal's commit: a child of a fan-out ended; True when handled here."""
+    child = move.instance
+    if not child.parent_id or child.status not in (Status.COMPLETED, *FAILED_ENDS):
+        return False
+    if not {"completed", "failed", "incident", "compensated", "cancelled"} & set(move.changes):
+        return False
+    parent = (
+        Instance.objects.select_for_update()
+        .select_related("tenant")
+        .filter(pk=child.parent_id)
+        .first()
+    )
+    if parent is None or FANOUT not in (parent.pending or {}):
+        return False
+    fan = parent.pending[FANOUT]
+    index = fan["children"].get(str(child.pk))
+    if index is None or str(index) in fan["results"] or index in fan["failed"]:
+        return True  # not one of ours, or already counted (a redriven child)
+    fan["ended"] += 1
+    if child.status == Status.COMPLETED:
+        fan["results"][str(index)] = child.data
+    else:
+        fan["failed"].append(index)
+    _settle(parent, fan, now=now)
+    return True
+
+
+def settle_after_resume(parent: Instance, *, now) -> None:
+    """A suspended parallel parent was resumed: decide what waited for it (suspension.py)."""
+    if FANOUT in (parent.pending or {}) and parent.status == Status.WAITING:
+        with all_tenants():
+            _settle(parent, parent.pending[FANOUT], now=now)
+
+
+def _settle(parent: Instance, fan: dict, *, now) -> None:
+    from .executor import machine_of_version
+
+    if parent.status == Status.SUSPENDED:
+        # Nothing moves while suspended: no join, no new children; resume settles it.
+        Instance.objects.filter(pk=parent.pk).update(pending=parent.pending)
+        return
+
+    spec = machine_of_version(parent.version_id).states[fan["state"]].parallel
+    total = len(fan["items"])
+    need = {"all": total, "any": 1}.get(spec.join, spec.n or total)
+    done, failed = len(fan["results"]), len(fan["failed"])
+    left = total - fan["ended"]
+    if done >= need:
+        _decide(parent, ok=True, now=now)
+    elif done + left < need and (spec.on_failure != "wait_all" or left == 0):
+        _decide(parent, ok=False, now=now, why=f"{failed} of {total} branches failed")
+    elif failed and spec.join == "all" and spec.on_failure in ("fail_fast", "compensate"):
+        _decide(parent, ok=False, now=now, why=f"a branch failed ({spec.on_failure})")
+    else:
+        try:
+            _start_more(parent, fan, now=now)
+        except FanOutError as error:
+            _decide(parent, ok=False, now=now, why=str(error))
+            return
+        Instance.objects.filter(pk=parent.pk).update(pending=parent.pending)
+
+
+def _results(fan: dict) -> list[Any]:
+    """Each child's final data in item (or branch) order; None for one that did not complete."""
+    return [fan["results"].get(str(i)) for i in range(len(fan["items"]))]
+
+
+def _decide(parent: Instance, *, ok: bool, now, why: str = "") -> None:
+    """The join is decided: stop the unfinished children, fire ``joined``/``join_failed``."""
+    from .executor import machine_of_version
+    from .journal import MOVED_FIELDS, write_side_rows
+    from .stepping import open_incident
+
+    machine = machine_of_version(parent.version_id)
+    fan = parent.pending[FANOUT]
+    spec = machine.states[fan["state"]].parallel
+    _stop_children(parent, fan, compensate=not ok and spec.on_failure == "compensate", now=now)
+    event = "joined" if ok else "join_failed"
+    payload = {spec.results_to: _results(fan)} if spec.results_to else {}
+    transitions = machine.outgoing(fan["state"], event)
+    move = Move(instance=parent)
+    detail = {"ended": fan["ended"], "failed": len(fan["failed"]), "why": why or None}
+    if transitions:
+        parent.pending = {"transition": transitions[0].index, "event": event, "payload": payload}
+        parent.run()
+        parent.ready = True
+        move.record(
+            HistoryEvent.Type.EVENT_ACCEPTED,
+            now=now,
+            from_state=parent.state,
+            event=event,
+            detail=detail,
+        )
+        move.changes.append("transitioned")
+        dispatch.nudge_steps()
+    else:
+        parent.pending = None
+        open_incident(
+            move,
+            code=event,
+            message=f"Parallel state '{fan['state']}' ended with '{event}' ({why or 'joined'}) "
+            "and has no transition for it.",
+            now=now,
+        )
+    parent.fence += 1
+    if hasattr(parent, "held_fence"):
+        parent.held_fence = parent.fence  # the worker that entered the state goes on with it
+    parent.updated_at = now
+    parent.ready_since = now if parent.ready else None
+    parent.save(update_fields=[*MOVED_FIELDS, "fence"])
+    write_side_rows([move], now=now)
+
+
+def _stop_children(parent: Instance, fan: dict, *, compensate: bool, now) -> None:
+    from .executor import machine_of_version
+    from .journal import MOVED_FIELDS, write_side_rows
+    from .sagas import PLAN, plan_for
+
+    ids = [int(pk) for pk in fan["children"]]
+    statuses = (*UNFINISHED, Status.COMPLETED) if compensate else UNFINISHED
+    for child in (
+        Instance.objects.select_for_update().select_related("tenant")
+        .filter(pk__in=ids, status__in=statuses).order_by("pk")
+    ):  # fmt: skip
+        plan = plan_for(child, machine_of_version(child.version_id)) if compensate else []
+        move = Move(instance=child)
+        if plan:
+            if child.status == Status.SUSPENDED:
+                child.resume((child.pending or {}).get("suspended", {}).get("status", "waiting"))
+            if child.status in (Status.CREATED, Status.WAITING):
+                child.run()
+            child.start_compensating()
+            child.pending = {PLAN: plan, "cancelled": True}
+            child.attempt = 1
+            child.ended_at = None
+            child.ready = True
+            move.record(
+                HistoryEvent.Type.COMPENSATING,
+                now=now,
+                from_state=child.state,
+                detail={"code": "join_failed", "message": "A sibling branch failed."},
+            )
+            move.changes.append("compensating")
+        elif child.status in UNFINISHED:
+            child.cancel()
+            child.pending = None
+            child.ready = False
+            child.ended_at = now
+            move.record(
+                HistoryEvent.Type.CANCELLED,
+                now=now,
+                from_state=child.state,
+                detail={"reason": "the parallel state's join was decided"},
+            )
+            move.changes.append("cancelled")
+            Timer.objects.filter(
+                instance_id=child.pk, fired_at__isnull=True, cancelled_at__isnull=True
+            ).update(cancelled_at=now)
+        else:
+            continue
+        child.lease_owner = ""
+        child.lease_expires_at = None
+        child.fence += 1
+        child.updated_at = now
+        child.ready_since = now if child.ready else None
+        child.save(update_fields=[*MOVED_FIELDS, "fence"])
+        write_side_rows([move], now=now)
+        if child.ready:
+            dispatch.nudge_steps()

@@ -1,0 +1,261 @@
+"""Sagas: when a step fails for good, undo the completed steps in reverse order.
+
+Seed 001's saga: every action may name a ``compensation`` (another action). When a
+step fails for good (non-retryable, or its last attempt) and the instance has completed
+actions with compensations, the instance turns ``compensating`` instead of opening an
+incident: the plan (the completed steps, newest first) is stored in ``pending`` and each
+compensation runs as a durable step of its own, on a worker, outside any transaction,
+with the idempotency key ``wi-<instance>-<step>-undo`` (the step it undoes), committed
+with a history event before the next one runs. A failed compensation is retried with
+the action's retry policy as a durable timer; when it fails for good the instance fails
+with an incident, and an operator's retry resumes the plan where it stopped. When the
+plan is done the instance is ``compensated``. Cancelling with ``compensate=True`` runs
+the same plan (:func:`cancel_and_compensate`).
+"""
+
+from __future__ import annotations
+
+import copy
+
+from django.db import transaction
+from django.utils import timezone
+
+from workflow_platform.actions.base import ActionCall, ActionError, run_action
+from workflow_platform.definitions.machine import Machine
+from workflow_platform.errors import Conflict
+from workflow_platform.tenancy.scoping import all_tenants
+
+from .models import HistoryEvent, HumanTask, Incident, Instance, Status, TaskStatus, Timer
+from .signals import human_task_changed
+from .stepping import Move, delta_of, map_result, open_incident, retry_delay
+
+PLAN = "compensations"
+
+
+def undo_key(instance_id: int, step: int) -> str:
+    """The idempotency key of the compensation of ``step``: stable across attempts."""
+    return f"wi-{instance_id}-{step}-undo"
+
+
+def plan_for(instance: Instance, machine: Machine) -> list[dict]:
+    """The compensations of the committed, completed steps of ``instance``, newest first."""
+    with all_tenants():
+        done = list(_completed_steps(instance))
+    plan = []
+    for step, action in done:
+        spec = machine.actions.get(action)
+        if spec is not None and spec.compensation and spec.compensation in machine.actions:
+            plan.append({"step": step, "action": action, "compensation": spec.compensation})
+    return plan
+
+
+def _completed_steps(instance: Instance):
+    return (
+        HistoryEvent.objects.filter(
+            instance_id=instance.pk, type=HistoryEvent.Type.TRANSITIONED, step__lte=instance.step
+        )
+        .exclude(action="")
+        .order_by("-seq")
+        .values_list("step", "action")
+    )
+
+
+def is_compensating(instance: Instance) -> bool:
+    return instance.status == Status.COMPENSATING or PLAN in (instance.pending or {})
+
+
+def begin(move: Move, machine: Machine, *, code: str, message: str, action: str, now) -> bool:
+    """The step failed for good: start compensating; False when there is nothing to undo.
+
+    Inside the executor's step (in memory): the move commits the new lifecycle, the
+    plan and a ``compensating`` history event together.
+    """
+    inst = move.instance
+    plan = plan_for(inst, machine)
+    if not plan:
+        return False
+    inst.pending = {PLAN: plan, "failed_step": inst.step + 1}
+    inst.attempt = 1
+    inst.last_error = message[:2000]
+    inst.start_compensating()
+    inst.ready = True
+    move.record(
+        HistoryEvent.Type.COMPENSATING,
+        now=now,
+        from_state=inst.state,
+        action=action,
+        detail={
+            "code": code,
+            "message": message[:2000],
+            "plan": [f"{c['compensation']} (step {c['step']})" for c in plan],
+        },
+    )
+    move.changes.append("compensating")
+    return True
+
+
+def compensate_next(move: Move, machine: Machine, *, now) -> None:
+    """Run the next compensation of the plan and describe its outcome in ``move``."""
+    inst = move.instance
+    if inst.status == Status.RUNNING:  # an operator retried a failed compensation
+        inst.start_compensating()
+    plan = list((inst.pending or {}).get(PLAN) or [])
+    if not plan:
+        _finish(move, now=now)
+        return
+    entry = plan[0]
+    action = machine.actions[entry["compensation"]]
+    call = ActionCall(
+        tenant_id=inst.tenant_id,
+        instance_id=inst.pk,
+        step=entry["step"],
+        idempotency_key=undo_key(inst.pk, entry["step"]),
+        action=action,
+        data=copy.deepcopy(inst.data),
+        attempt=inst.attempt,
+        allow_private_network=inst.tenant.allow_private_network,
+    )
+    try:
+        result = run_action(call)
+    except ActionError as error:
+        _failed(move, machine, entry, action, error, now=now)
+        return
+    old = inst.data
+    inst.data = map_result(machine, action.name, old, result)
+    inst.pending = {**inst.pending, PLAN: plan[1:]}
+    inst.attempt = 1
+    move.record(
+        HistoryEvent.Type.COMPENSATION_RAN,
+        now=now,
+        from_state=inst.state,
+        action=action.name,
+        attempt=call.attempt,
+        delta=delta_of(old, inst.data),
+        detail={"undid_step": entry["step"], "undid_action": entry["action"]},
+    )
+    if len(plan) == 1:
+        _finish(move, now=now)
+
+
+def _finish(move: Move, *, now) -> None:
+    inst = move.instance
+    inst.finish_compensating()
+    inst.pending = None
+    inst.ended_at = now
+    inst.ready = False
+    inst.lease_owner = ""
+    inst.lease_expires_at = None
+    move.record(HistoryEvent.Type.COMPENSATED, now=now, from_state=inst.state)
+    move.changes.append("compensated")
+
+
+def _failed(move: Move, machine: Machine, entry, action, error: ActionError, *, now) -> None:
+    inst = move.instance
+    retry = action.retry
+    if (
+        error.retryable
+        and error.code not in retry.non_retryable
+        and inst.attempt < retry.max_attempts
+    ):
+        failed_attempt = inst.attempt
+        inst.attempt += 1
+        due = now + retry_delay(machine, action.name, inst.attempt)
+        inst.last_error = str(error)[:2000]
+        inst.ready = False
+        inst.lease_owner = ""
+        inst.lease_expires_at = None
+        move.timers.append(
+            Timer(
+                tenant_id=inst.tenant_id,
+                instance=inst,
+                kind="retry",
+                key=f"undo:{entry['step']}:{inst.seq + 1}",
+                due_at=due,
+                payload={"step": inst.step, "seq": inst.seq + 1},
+            )
+        )
+        move.record(
+            HistoryEvent.Type.COMPENSATION_FAILED,
+            now=now,
+            from_state=inst.state,
+            action=action.name,
+            attempt=failed_attempt,
+            detail={"code": error.code, "message": str(error)[:2000], "retry_at": due.isoformat()},
+        )
+        return
+    open_incident(
+        move,
+        code=f"compensation_failed:{error.code}"[:100],
+        message=f"Compensation '{action.name}' of step {entry['step']} failed: {error}",
+        action=action.name,
+        now=now,
+    )
+
+
+def cancel_and_compensate(*, tenant, instance_id: int, user=None, reason: str = "") -> Instance:
+    """Cancel an instance and undo its completed steps (they run on a worker).
+
+    Atomic: open tasks, timers and incidents close, the instance turns ``compensating``
+    and is made ready; a worker holding its lease loses it (fence). Without any
+    compensable completed step it is simply cancelled. Raises NotFound, Conflict
+    ``instance_ended`` (over already) or ``instance_compensating``.
+    """
+    from . import dispatch
+    from .executor import machine_of_version
+    from .services import _locked, _save, cancel_instance
+
+    with transaction.atomic():
+        instance = _locked(tenant, instance_id)
+        if instance.status == Status.COMPENSATING:
+            raise Conflict(
+                "instance_compensating", f"Instance {instance.pk} is already compensating."
+            )
+        if instance.status in (Status.COMPLETED, Status.COMPENSATED, Status.CANCELLED):
+            raise Conflict(
+                "instance_ended", f"Instance {instance.pk} is already {instance.status}."
+            )
+        machine = machine_of_version(instance.version_id)
+        plan = plan_for(instance, machine)
+        if not plan:
+            return cancel_instance(tenant=tenant, instance_id=instance_id, user=user, reason=reason)
+        now = timezone.now()
+        if instance.status == Status.SUSPENDED:
+            instance.resume((instance.pending or {}).get("suspended", {}).get("status", "waiting"))
+        if instance.status == Status.FAILED:
+            instance.has_incident = False
+        elif instance.status != Status.RUNNING:
+            instance.run()
+        instance.start_compensating()
+        instance.pending = {PLAN: plan, "cancelled": True}
+        instance.attempt = 1
+        instance.ready = True
+        instance.lease_owner = ""
+        instance.lease_expires_at = None
+        move = Move(instance=instance, changes=["compensating"])
+        move.record(
+            HistoryEvent.Type.COMPENSATING,
+            now=now,
+            from_state=instance.state,
+            user=user,
+            detail={
+                "code": "cancelled",
+                "message": reason[:500] or "Cancelled with compensation.",
+                "plan": [f"{c['compensation']} (step {c['step']})" for c in plan],
+            },
+        )
+        _save(move, now=now)
+        Timer.objects.for_tenant(tenant).filter(
+            instance=instance, fired_at__isnull=True, cancelled_at__isnull=True
+        ).update(cancelled_at=now)
+        Incident.objects.for_tenant(tenant).filter(
+            instance=instance, resolved_at__isnull=True
+        ).update(resolved_at=now, resolved_by=user)
+        for task in HumanTask.objects.for_tenant(tenant).filter(
+            instance=instance, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED]
+        ):
+            task.status = TaskStatus.CANCELLED
+            task.revision += 1
+            task.save(update_fields=["status", "revision"])
+            human_task_changed.send(sender=HumanTask, task=task, change="cancelled")
+        dispatch.nudge_steps()
+    return instance

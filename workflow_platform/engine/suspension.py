@@ -1,0 +1,146 @@
+"""Operator repair: suspend and resume an instance, redrive a failed one.
+
+**Suspend** holds an instance where it is: its lifecycle turns ``suspended``, it is not
+ready, and its fencing token is bumped, so a worker in the middle of its step commits
+nothing (the step re-runs after the resume with the same idempotency key, so its
+effect is made once). Events and decisions are refused meanwhile, and its timers that
+fall due are left due (the scheduler and the wait queue skip suspended instances): they
+fire when it is resumed. **Resume** puts back the status and ready flag it had.
+**Redrive** restarts a failed instance from its failed step (the step after the last
+committed transition) with a fresh attempt budget: the steps that succeeded are not run
+again, since their transitions are committed history.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from workflow_platform.errors import Conflict
+
+from . import dispatch
+from .models import HistoryEvent, Incident, Instance, Status, Timer, TimerKind
+from .services import _locked, _save
+from .stepping import Move
+
+SUSPENDABLE = (Status.CREATED, Status.RUNNING, Status.WAITING)
+
+
+def suspend_instance(*, tenant, instance_id: int, user=None, reason: str = "") -> Instance:
+    """Suspend a created, running or waiting instance: nothing runs until it is resumed.
+
+    Atomic; idempotent in effect (suspending a suspended instance raises Conflict
+    ``instance_suspended`` and changes nothing). Raises NotFound, Conflict
+    ``instance_not_suspendable`` for an instance that is ended, failed or compensating.
+    """
+    with transaction.atomic():
+        instance = _locked(tenant, instance_id)
+        if instance.status == Status.SUSPENDED:
+            raise Conflict("instance_suspended", f"Instance {instance.pk} is already suspended.")
+        if instance.status not in SUSPENDABLE:
+            raise Conflict(
+                "instance_not_suspendable",
+                f"Instance {instance.pk} is {instance.status}; only created, running or "
+                "waiting instances can be suspended.",
+            )
+        now = timezone.now()
+        before = {"status": instance.status, "ready": instance.ready}
+        instance.suspend()
+        instance.pending = {**(instance.pending or {}), "suspended": before}
+        instance.ready = False
+        instance.lease_owner = ""
+        instance.lease_expires_at = None
+        move = Move(instance=instance, changes=["suspended"])
+        move.record(
+            HistoryEvent.Type.SUSPENDED,
+            now=now,
+            from_state=instance.state,
+            user=user,
+            detail={"reason": reason[:500]} if reason else None,
+        )
+        _save(move, now=now)
+    return instance
+
+
+def resume_instance(*, tenant, instance_id: int, user=None) -> Instance:
+    """Resume a suspended instance with the status and readiness it had.
+
+    Atomic. Retry and poll timers made before the suspension still apply (they are
+    re-pointed at the history event the resume adds); timers that fell due meanwhile
+    fire on the next sweep. Raises NotFound, Conflict ``instance_not_suspended``.
+    """
+    with transaction.atomic():
+        instance = _locked(tenant, instance_id)
+        if instance.status != Status.SUSPENDED:
+            raise Conflict(
+                "instance_not_suspended",
+                f"Instance {instance.pk} is {instance.status}, not suspended.",
+            )
+        now = timezone.now()
+        pending = dict(instance.pending or {})
+        before = pending.pop("suspended", {"status": Status.WAITING, "ready": False})
+        old_seq = instance.seq
+        instance.resume(before["status"])
+        instance.pending = pending or None
+        instance.ready = bool(before["ready"])
+        move = Move(instance=instance, changes=["resumed"])
+        move.record(HistoryEvent.Type.RESUMED, now=now, from_state=instance.state, user=user)
+        _save(move, now=now)
+        # A retry timer applies only to the history position it was made at (the
+        # scheduler's check); suspend and resume added two events, so move it along.
+        for timer in Timer.objects.for_tenant(tenant).filter(
+            instance=instance,
+            kind__in=(TimerKind.RETRY, TimerKind.POLL),
+            fired_at__isnull=True,
+            cancelled_at__isnull=True,
+        ):
+            if (timer.payload or {}).get("seq") == old_seq - 1:
+                timer.payload = {**timer.payload, "seq": instance.seq}
+                timer.save(update_fields=["payload"])
+        if instance.ready:
+            dispatch.nudge_steps()
+        from .fanout import settle_after_resume
+
+        settle_after_resume(instance, now=now)  # branches that ended while it was held
+    return instance
+
+
+def redrive_instance(*, tenant, instance_id: int, user=None) -> Instance:
+    """Run a failed instance again from its failed step, with a fresh attempt budget.
+
+    Atomic. The failed step re-runs with its same idempotency key (``wi-<id>-<step>``);
+    committed steps are not re-run. A saga whose compensation failed resumes its plan.
+    Open incidents are resolved by this user. Raises NotFound, Conflict
+    ``instance_not_failed`` (not failed, or failed by reaching a ``failed`` state:
+    nothing is left to run).
+    """
+    with transaction.atomic():
+        instance = _locked(tenant, instance_id)
+        if instance.status != Status.FAILED or not instance.has_incident:
+            raise Conflict(
+                "instance_not_failed",
+                f"Instance {instance.pk} has no failed step to redrive (it is "
+                f"{instance.status}{'' if instance.has_incident else ', with no open incident'}).",
+            )
+        now = timezone.now()
+        failed_step = instance.step + 1
+        instance.resume_after_incident()
+        instance.has_incident = False
+        instance.attempt = 1
+        instance.ready = True
+        instance.last_error = ""
+        instance.ended_at = None
+        move = Move(instance=instance, changes=["redriven"])
+        move.record(
+            HistoryEvent.Type.REDRIVEN,
+            now=now,
+            from_state=instance.state,
+            user=user,
+            detail={"from_step": failed_step},
+        )
+        _save(move, now=now)
+        Incident.objects.for_tenant(tenant).filter(
+            instance=instance, resolved_at__isnull=True
+        ).update(resolved_at=now, resolved_by=user)
+        dispatch.nudge_steps()
+    return instance

@@ -1,0 +1,374 @@
+"""The wait queue: ``wait`` states end by a completion callback, a poll, or their deadline.
+
+Seed 002's wait queue: an async operation that is not finished must not hold a worker.
+An instance that enters a ``wait`` state parks (``waiting``) and gets:
+
+- a **wait timer** (kind ``wait``) holding the SHA-256 of a random per-wait token and
+  due at the state's ``deadline`` (or never). The token reaches the outside world
+  through the action of the transition that entered the state: its call's data carries
+  ``wait.token`` (so an HTTP action can put ``{{ data.wait.token }}`` in a callback URL);
+  only its hash is stored. :func:`complete_wait` with that token fires the state's
+  ``completed`` event at once, with the payload merged into the data; the token is
+  single use, and a late, repeated or forged completion changes nothing and says why.
+- **poll timers** (kind ``poll``) when the state names a ``poll`` action: the action
+  runs on the ``waits`` queue (not on the step workers), outside any transaction, at
+  ``interval``, then ``interval * backoff``, … up to ``max_interval``. A result that is
+  not ``pending`` fires ``completed`` with its output as the payload.
+- the **deadline**: when the wait timer falls due first, the ``deadline`` event fires
+  (an incident when the state has no ``deadline`` transition).
+
+Poll and wait timers are handled here, not by the scheduler's sweep: the sweep nudges
+``engine.waits.run_due`` on the ``waits`` queue, which claims due ones (pushing their
+due time a lease ahead, so a killed poller's timer comes back) and fires each once.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from workflow_platform.actions.base import ActionCall, ActionError, run_action
+from workflow_platform.definitions.machine import Machine, State
+from workflow_platform.errors import Conflict, InvalidInput, NotFound
+from workflow_platform.tenancy.scoping import all_tenants
+
+from .models import Instance, Status, Timer, TimerKind
+from .stepping import Move, delta_of, open_incident
+
+log = logging.getLogger(__name__)
+
+WAIT_KINDS = (TimerKind.POLL, TimerKind.WAIT)
+RUN_DUE = "engine.waits.run_due"
+# A claimed poll comes back after this if its poller died before firing it.
+POLL_LEASE = timedelta(seconds=60)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(instance_id: int, step: int) -> str:
+    """``<instance>.<step>.<secret>``: the ids find the wait, the secret proves the caller.
+
+    The secret is an HMAC of the wait under the deployment's secret key: unguessable, and
+    the same on every attempt of the step that hands it out (actions run at least once,
+    so a retried call and its earlier attempt must give the dependency the same token).
+    """
+    secret = hmac.new(
+        settings.SECRET_KEY.encode(), f"wait:{instance_id}:{step}".encode(), hashlib.sha256
+    ).digest()
+    return f"{instance_id}.{step}.{base64.urlsafe_b64encode(secret).decode().rstrip('=')}"
+
+
+def call_data(move: Move, machine: Machine, transition, data: dict) -> dict:
+    """The data an action call sees: with ``wait.token`` when it enters a wait state."""
+    target = machine.states.get(transition.target)
+    if target is None or target.kind != "wait":
+        return data
+    inst = move.instance
+    # The step the instance will have in the wait state is the next one.
+    token = new_token(inst.pk, inst.step + 1)
+    move.wait_token = token
+    return {**data, "wait": {"token": token}}
+
+
+def open_wait(move: Move, machine: Machine, state: State, *, now) -> None:
+    """Entering a wait state: its wait timer (token hash, deadline) and first poll."""
+    inst = move.instance
+    spec = state.wait
+    token = getattr(move, "wait_token", None) or new_token(inst.pk or 0, inst.step)
+    deadline = now + spec.deadline if spec and spec.deadline else None
+    move.timers.append(
+        Timer(
+            tenant_id=inst.tenant_id,
+            instance=inst,
+            kind=TimerKind.WAIT,
+            key=f"wait:{inst.step}",
+            due_at=deadline or _never(),
+            payload={
+                "state": state.name,
+                "step": inst.step,
+                "token_hash": _hash(token),
+                "deadline": deadline is not None,
+            },
+        )
+    )
+    if spec and spec.poll_action:
+        move.timers.append(_poll_timer(inst, state.name, interval=spec.interval, now=now, n=1))
+
+
+def _never() -> datetime:
+    return timezone.now().replace(year=9999, month=1, day=1)
+
+
+def _poll_timer(inst: Instance, state: str, *, interval: timedelta, now, n: int) -> Timer:
+    return Timer(
+        tenant_id=inst.tenant_id,
+        instance=inst,
+        kind=TimerKind.POLL,
+        key=f"poll:{inst.step}:{n}",
+        due_at=now + interval,
+        payload={"state": state, "step": inst.step, "n": n, "interval": interval.total_seconds()},
+    )
+
+
+def _applies(timer: Timer, instance: Instance | None) -> bool:
+    """The instance still waits in the state (and step) the timer was made for."""
+    payload = timer.payload or {}
+    return (
+        instance is not None
+        and instance.status == Status.WAITING
+        and not instance.pending
+        and instance.step == payload.get("step")
+        and instance.state == payload.get("state")
+    )
+
+
+def due_count(now) -> int:
+    with all_tenants():
+        return (
+            Timer.objects.filter(
+                kind__in=WAIT_KINDS,
+                due_at__lte=now,
+                fired_at__isnull=True,
+                cancelled_at__isnull=True,
+            )
+            .exclude(instance__status=Status.SUSPENDED)
+            .count()
+        )
+
+
+def nudge_due(now=None) -> int:
+    """Called by the scheduler's sweep: wake the ``waits`` queue when polls are due."""
+    count = due_count(now or timezone.now())
+    if count:
+        from . import dispatch
+
+        dispatch._send(RUN_DUE, "waits", 1)
+    return count
+
+
+def run_due(*, now=None, limit: int = 100) -> int:
+    """Claim due poll and wait timers and fire each once; return how many fired."""
+    now = now or timezone.now()
+    with all_tenants(), transaction.atomic():
+        ids = list(
+            Timer.objects.select_for_update(skip_locked=True)
+            .filter(
+                kind__in=WAIT_KINDS,
+                due_at__lte=now,
+                fired_at__isnull=True,
+                cancelled_at__isnull=True,
+            )
+            .exclude(instance__status=Status.SUSPENDED)
+            .order_by("due_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        # Claimed: out of everyone's sight for a lease; a dead poller's timer returns.
+        Timer.objects.filter(pk__in=ids).update(due_at=now + POLL_LEASE)
+    fired = 0
+    for timer_id in ids:
+        try:
+            fired += _fire(timer_id)
+        except Exception:  # one broken wait must not stop the others; it returns later
+            log.exception("wait timer %s failed", timer_id)
+    return fired
+
+
+def _fire(timer_id: int) -> int:
+    with all_tenants():
+        timer = Timer.objects.select_related("instance", "instance__tenant").get(pk=timer_id)
+    inst = timer.instance
+    if timer.kind == TimerKind.WAIT:
+        return _deadline(timer_id)
+    # A poll: run the poll action outside any transaction.
+    if not _applies(timer, inst):
+        return _close(timer_id)
+    from .executor import machine_of_version
+
+    machine = machine_of_version(inst.version_id)
+    state = machine.states[timer.payload["state"]]
+    action = machine.actions[state.wait.poll_action]
+    n = timer.payload.get("n", 1)
+    call = ActionCall(
+        tenant_id=inst.tenant_id,
+        instance_id=inst.pk,
+        step=inst.step,
+        idempotency_key=f"wi-{inst.pk}-{inst.step}-poll",
+        action=action,
+        data=copy.deepcopy(inst.data),
+        attempt=n,
+        allow_private_network=inst.tenant.allow_private_network,
+    )
+    from .executor import _limits_of, _report
+
+    limits = _limits_of(machine, action.dependency, inst.tenant_id)
+    if limits is not None:
+        from .limits import admit
+
+        admission = admit(tenant_id=inst.tenant_id, dependency=limits)
+        if not admission.admitted:  # the dependency's limits: poll again when they allow
+            with all_tenants():
+                Timer.objects.filter(pk=timer_id, fired_at__isnull=True).update(
+                    due_at=admission.retry_at or timezone.now() + timedelta(seconds=1)
+                )
+            return 0
+    try:
+        result = run_action(call)
+        error = None
+    except ActionError as failure:
+        result, error = None, failure
+    _report(inst, limits, ok=error is None, error=error)
+    with all_tenants(), transaction.atomic():
+        timer = Timer.objects.select_for_update().filter(pk=timer_id, fired_at__isnull=True).first()
+        if timer is None:
+            return 0
+        now = timezone.now()
+        timer.fired_at = now
+        timer.save(update_fields=["fired_at"])
+        inst = Instance.objects.select_for_update().select_related("tenant").get(pk=inst.pk)
+        if not _applies(timer, inst):
+            return 0
+        if error is not None and not error.retryable:
+            move = Move(instance=inst, changes=["incident"])
+            open_incident(
+                move, code=f"poll_failed:{error.code}"[:100], message=str(error), now=now,
+                action=action.name,
+            )  # fmt: skip
+            _save(move, now=now)
+            return 1
+        if result is not None and not result.pending:
+            payload = _completion_payload(machine, action, inst.data, result)
+            _end_wait(inst, event="completed", payload=payload, now=now)
+            return 1
+        spec = state.wait
+        interval = min(
+            timedelta(seconds=timer.payload.get("interval", 30) * spec.backoff), spec.max_interval
+        )
+        next_poll = _poll_timer(inst, state.name, interval=interval, now=now, n=n + 1)
+        next_poll.instance_id = inst.pk
+        next_poll.key = f"{inst.pk}:{next_poll.key}"
+        Timer.objects.bulk_create([next_poll], ignore_conflicts=True)
+    return 1
+
+
+def _completion_payload(machine: Machine, action, data: dict, result) -> dict:
+    """What a finished poll adds to the data: mapped like any action's result
+    (``result_to``, ``result_map``), else its output object as it is."""
+    if action.result_to or action.result_map or result.data_updates:
+        from .stepping import map_result
+
+        mapped = map_result(machine, action.name, data, result)
+        return {k: v for k, v in mapped.items() if k not in data or data[k] != v}
+    output = result.output
+    return output if isinstance(output, dict) else {"result": output}
+
+
+def _deadline(timer_id: int) -> int:
+    with all_tenants(), transaction.atomic():
+        timer = Timer.objects.select_for_update().filter(pk=timer_id, fired_at__isnull=True).first()
+        if timer is None:
+            return 0
+        now = timezone.now()
+        timer.fired_at = now
+        timer.save(update_fields=["fired_at"])
+        inst = (
+            Instance.objects.select_for_update().select_related("tenant")
+            .filter(pk=timer.instance_id).first()
+        )  # fmt: skip
+        if not _applies(timer, inst):
+            return 0
+        from .executor import machine_of_version
+
+        machine = machine_of_version(inst.version_id)
+        if not machine.outgoing(inst.state, "deadline"):
+            move = Move(instance=inst, changes=["incident"])
+            open_incident(
+                move,
+                code="wait_deadline_passed",
+                message=f"Wait state '{inst.state}' passed its deadline and has no "
+                "'deadline' transition.",
+                now=now,
+            )
+            _save(move, now=now)
+            return 1
+        _end_wait(inst, event="deadline", payload=None, now=now)
+    return 1
+
+
+def _close(timer_id: int) -> int:
+    with all_tenants():
+        Timer.objects.filter(pk=timer_id, fired_at__isnull=True).update(fired_at=timezone.now())
+    return 0
+
+
+def _save(move: Move, *, now) -> None:
+    from .services import _save as save_move
+
+    save_move(move, now=now)
+
+
+def _end_wait(inst: Instance, *, event: str, payload: dict | None, now) -> None:
+    """Inside a transaction, instance locked: fire ``event``; the wait's timers close."""
+    from . import dispatch
+    from .services import accept_event
+
+    # The completion's data is the instance's from here on: the state's guards (e.g.
+    # ``data.scan.verdict == 'clean'``) must see it, and history records it as a delta.
+    old = inst.data
+    inst.data = {**old, **(payload or {})}
+    move = accept_event(inst, event=event, payload=payload, now=now)
+    move.history[-1].delta = delta_of(old, inst.data)
+    _save(move, now=now)
+    Timer.objects.filter(
+        instance_id=inst.pk, kind__in=WAIT_KINDS, fired_at__isnull=True, cancelled_at__isnull=True
+    ).update(cancelled_at=now)
+    dispatch.nudge_steps()
+
+
+def complete_wait(*, token: str, payload: dict | None = None) -> Instance:
+    """End a wait at once with its completion token: fires the state's ``completed`` event.
+
+    The token is the caller's credential (it names no tenant: it was handed to the
+    dependency by the step that entered the wait). Atomic; single use. Raises
+    InvalidInput ``bad_payload``; NotFound ``wait_not_found`` for a token that was never
+    issued (forged or mistyped: compared by hash in constant time); Conflict
+    ``wait_already_ended`` when the wait was completed, passed its deadline or the
+    instance moved on; Conflict ``event_not_accepted`` when no ``completed`` transition's
+    guard holds for the payload. Nothing changes when it raises.
+    """
+    if payload is not None and not isinstance(payload, dict):
+        raise InvalidInput("bad_payload", "A completion's payload must be a JSON object.")
+    parts = str(token or "").split(".", 2)
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        raise NotFound("wait_not_found", "No wait has this completion token.")
+    instance_id, step = int(parts[0]), int(parts[1])
+    with all_tenants(), transaction.atomic():
+        timer = (
+            Timer.objects.select_for_update()
+            .filter(key=f"{instance_id}:wait:{step}", kind=TimerKind.WAIT)
+            .first()
+        )
+        if timer is None or not hmac.compare_digest(
+            _hash(token), str((timer.payload or {}).get("token_hash", ""))
+        ):
+            raise NotFound("wait_not_found", "No wait has this completion token.")
+        inst = Instance.objects.select_for_update().select_related("tenant").get(pk=instance_id)
+        if not timer.is_open or not _applies(timer, inst):
+            raise Conflict(
+                "wait_already_ended",
+                f"The wait of instance {instance_id} in state '{timer.payload.get('state')}' "
+                "has already ended; this completion changes nothing.",
+            )
+        now = timezone.now()
+        _end_wait(inst, event="completed", payload=payload, now=now)
+        Timer.objects.filter(pk=timer.pk).update(fired_at=now, cancelled_at=None)
+    return inst
