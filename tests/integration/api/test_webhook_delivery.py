@@ -1,0 +1,68 @@
+"""Webhooks end to end: an instance a real worker completes is delivered, signed, to the
+subscriber by the Celery task api.timers.deliver_webhooks (enqueued after the commit),
+and a failed attempt is retried after its backoff without anyone asking."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from rest_framework.test import APIClient
+
+from tests.unit.api.webhook_receiver import WebhookReceiver
+from workflow_platform.api.webhooks.signing import verify
+from workflow_platform.tenancy.services import add_member, create_tenant, issue_api_token
+
+QUICK = {
+    "format": "workflow-island/v1",
+    "key": "quick",
+    "initial": "start",
+    "states": [{"name": "start"}, {"name": "done", "kind": "final"}],
+    "transitions": [{"from": "start", "to": "done", "on": "auto"}],
+}
+
+
+def test_a_completed_instance_reaches_the_subscriber_through_the_worker_after_a_retry(
+    transactional_db, django_user_model, start_worker
+):
+    tenant = create_tenant(slug="hooks", name="Hooks")
+    tenant.allow_private_network = True  # the receiver listens on loopback
+    tenant.save()
+    admin = django_user_model.objects.create_user(username="hook-admin", password="pw-x-1234")
+    add_member(tenant=tenant, user=admin, role="admin")
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {issue_api_token(tenant=tenant, user=admin, name='t')[1]}"
+    )
+    start_worker()
+    with WebhookReceiver() as receiver:
+        receiver.first_answers = [503]
+        subscription = client.post(
+            "/api/webhooks/", {"url": receiver.url, "events": ["instance.completed"]},
+            format="json",
+        ).json()  # fmt: skip
+        version = client.post(
+            "/api/definitions/", {"key": "quick", "name": "Quick", "document": QUICK},
+            format="json",
+        ).json()  # fmt: skip
+        client.post(f"/api/versions/{version['id']}/publish/")
+        instance = client.post(
+            "/api/instances/", {"definition": "quick", "data": {}}, format="json"
+        ).json()
+        deadline = time.monotonic() + 45
+        while len(receiver.received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert receiver.received, (
+            "no successful retry within 45 s",
+            client.get("/api/webhook-deliveries/").json()["results"],
+        )
+    headers, body = receiver.received[1]
+    assert receiver.received[0][0]["Webhook-Id"] == headers["Webhook-Id"]
+    assert verify(secret=subscription["secret"], headers=headers, body=body)
+    event = json.loads(body)
+    assert (event["type"], event["data"]["instance"]["id"]) == (
+        "instance.completed",
+        instance["id"],
+    )
+    log = client.get("/api/webhook-deliveries/").json()["results"]
+    assert [(d["status"], d["attempts"]) for d in log] == [("delivered", 2)]

@@ -1,0 +1,3 @@
+"""Real PostgreSQL, Redis and Celery workers (fixtures in tests/services.py)."""
+
+from tests.services import *  # noqa: F403

@@ -1,0 +1,134 @@
+"""Definitions and versions through the API: drafts, ETags, publish, diff, export, import."""
+
+from __future__ import annotations
+
+import copy
+
+import yaml
+
+from .conftest import APPROVAL
+
+
+def create(client, document=None, key="approval"):
+    document = copy.deepcopy(document or {"format": "workflow-island/v1", **APPROVAL})
+    document["key"] = key
+    return client.post(
+        "/api/definitions/", {"key": key, "name": "Approval", "document": document}, format="json"
+    )
+
+
+def test_a_designer_creates_a_definition_with_a_draft_and_its_etag(tenant_a, api_as):
+    response = create(api_as(tenant_a, "designer"))
+    assert response.status_code == 201, response.json()
+    version = response.json()
+    assert (version["number"], version["status"]) == (1, "draft")
+    assert response["ETag"] == f'"{version["checksum"]}"'
+
+
+def test_an_operator_cannot_edit_definitions(tenant_a, api_as):
+    assert create(api_as(tenant_a, "operator")).status_code == 403
+
+
+def test_a_taken_key_is_a_conflict(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    create(client)
+    assert create(client).status_code == 409
+
+
+def test_saving_with_a_stale_if_match_is_412_and_changes_nothing(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    created = create(client)
+    version_id, etag = created.json()["id"], created["ETag"]
+    changed = copy.deepcopy(created.json()["document"])
+    changed["states"][0]["label"] = "Review it"
+    first = client.put(
+        f"/api/versions/{version_id}/", {"document": changed}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert first.status_code == 200, first.json()
+    assert first["ETag"] != etag
+    changed["states"][0]["label"] = "Someone else's label"
+    stale = client.put(
+        f"/api/versions/{version_id}/", {"document": changed}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "draft_changed"
+    stored = client.get(f"/api/versions/{version_id}/").json()["document"]
+    assert stored["states"][0]["label"] == "Review it"
+
+
+def test_an_invalid_draft_is_422_with_its_problems_and_stays_a_draft(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    document = {"format": "workflow-island/v1", **copy.deepcopy(APPROVAL)}
+    document["transitions"].append({"from": "review", "to": "nowhere", "on": "approve"})
+    version = create(client, document).json()
+    checked = client.post(f"/api/versions/{version['id']}/validate/", {}, format="json").json()
+    assert checked["valid"] is False and checked["problems"]
+    response = client.post(f"/api/versions/{version['id']}/publish/")
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_definition"
+    assert response.json()["details"]
+    assert client.get(f"/api/versions/{version['id']}/").json()["status"] == "draft"
+
+
+def test_publish_new_draft_diff_and_retire(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    v1 = create(client).json()
+    published = client.post(f"/api/versions/{v1['id']}/publish/")
+    assert published.status_code == 200, published.json()
+    assert published.json()["status"] == "published"
+    again = client.put(f"/api/versions/{v1['id']}/", {"document": v1["document"]}, format="json")
+    assert again.status_code == 409
+
+    v2 = client.post(f"/api/definitions/{v1['definition']}/drafts/", {}, format="json").json()
+    assert v2["number"] == 2
+    document = copy.deepcopy(v2["document"])
+    document["states"].append({"name": "escalated", "kind": "final"})
+    document["transitions"].append({"from": "review", "to": "escalated", "on": "escalate"})
+    client.put(f"/api/versions/{v2['id']}/", {"document": document}, format="json")
+    diff = client.get(f"/api/versions/{v2['id']}/diff/").json()
+    assert diff["against"] == v1["id"]
+    assert "escalated" in str(diff["states"]["added"])
+
+    retired = client.post(f"/api/versions/{v1['id']}/retire/")
+    assert retired.json()["status"] == "retired"
+
+
+def test_export_and_import_round_trip_in_yaml(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    v1 = create(client).json()
+    exported = client.get(f"/api/versions/{v1['id']}/export/", {"format": "yaml"})
+    assert exported["Content-Type"] == "application/yaml"
+    text = exported.content.decode()
+    assert yaml.safe_load(text)["key"] == "approval"
+    renamed = text.replace("key: approval", "key: approval-copy")
+    imported = client.post(
+        "/api/definitions/import/", {"format": "yaml", "text": renamed}, format="json"
+    )
+    assert imported.status_code == 201, imported.json()
+    assert imported.json()["definition_key"] == "approval-copy"
+    broken = client.post(
+        "/api/definitions/import/", {"format": "yaml", "text": "key: [unclosed"}, format="json"
+    )
+    assert broken.status_code == 400
+
+
+def test_a_definition_in_use_cannot_be_deleted_but_an_unused_one_can(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    used = create(client).json()
+    client.post(f"/api/versions/{used['id']}/publish/")
+    assert client.delete(f"/api/definitions/{used['definition']}/").status_code == 409
+    unused = create(client, key="scratch").json()
+    assert client.delete(f"/api/definitions/{unused['definition']}/").status_code == 204
+    assert client.get(f"/api/definitions/{unused['definition']}/").status_code == 404
+
+
+def test_lists_filter_versions_by_definition_and_status(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    v1 = create(client).json()
+    create(client, key="other")
+    client.post(f"/api/versions/{v1['id']}/publish/")
+    listed = client.get("/api/versions/", {"status": "published"}).json()["results"]
+    assert [v["id"] for v in listed] == [v1["id"]]
+    assert "document" not in listed[0]
+    keys = [d["key"] for d in client.get("/api/definitions/").json()["results"]]
+    assert keys == ["approval", "other"]

@@ -1,0 +1,83 @@
+"""Every API error is an RFC 9457 problem: the right status, a code and a message."""
+
+from __future__ import annotations
+
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from workflow_platform.tenancy.models import Membership
+
+PROBLEM = "application/problem+json"
+
+
+def test_a_request_without_a_token_gets_401_with_a_bearer_challenge(db):
+    response = APIClient().get("/api/members/")
+    assert response.status_code == 401
+    assert response["Content-Type"] == PROBLEM
+    assert response["WWW-Authenticate"] == "Bearer"
+    body = response.json()
+    assert body["status"] == 401
+    assert body["type"].startswith("urn:workflow-island:problem:")
+    assert body["instance"] == "/api/members/"
+
+
+def test_a_revoked_or_unknown_token_gets_401(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer wi_not-a-token")
+    response = client.get("/api/members/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+def test_malformed_input_gets_400_with_field_errors(tenant_a, api_as):
+    response = api_as(tenant_a, "admin").post("/api/members/", {"role": "emperor"}, format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM
+    errors = response.json()["errors"]
+    assert set(errors) == {"username", "role"}
+
+
+def test_unparseable_json_gets_400(tenant_a, api_as):
+    response = api_as(tenant_a).post("/api/members/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+def test_a_platform_error_keeps_its_code_and_message(tenant_a, api_as):
+    response = api_as(tenant_a).post(
+        "/api/members/", {"username": "nobody-at-all", "role": "viewer"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "unknown_user"
+    assert "nobody-at-all" in response.json()["detail"]
+
+
+def test_a_role_that_does_not_allow_it_gets_403(tenant_a, api_as):
+    response = api_as(tenant_a, "viewer").post(
+        "/api/members/", {"username": "x", "role": "viewer"}, format="json"
+    )
+    assert response.status_code == 403
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_another_tenants_object_is_404_exactly_like_a_missing_one(
+    tenant_a, tenant_b, api_as, make_member
+):
+    theirs = Membership.objects.for_tenant(tenant_a).get(user=make_member(tenant_a))
+    client = api_as(tenant_b, "admin")
+    other = client.get(f"/api/members/{theirs.pk}/")
+    missing = client.get("/api/members/987654/")
+    assert other.status_code == missing.status_code == 404
+    assert {**other.json(), "instance": ""} == {**missing.json(), "instance": ""}
+
+
+@override_settings(WORKFLOW_API_RATE="3/min")
+def test_a_token_that_goes_too_fast_gets_429_with_retry_after(tenant_a, api_as):
+    client = api_as(tenant_a, "viewer")  # a fresh token: its own, empty count
+    statuses = [client.get("/api/members/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = client.get("/api/members/")
+    assert response["Content-Type"] == PROBLEM
+    assert 1 <= int(response["Retry-After"]) <= 60
+    # Another token has its own budget.
+    assert api_as(tenant_a, "viewer").get("/api/members/").status_code == 200

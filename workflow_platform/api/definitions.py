@@ -1,0 +1,183 @@
+"""Workflow definitions: list, create (with a first draft), read, delete when unused,
+start a new draft from a version, import a JSON or YAML document.
+
+Thin shells over ``definitions.services``; versions live in versions.py.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from workflow_platform.definitions import services
+from workflow_platform.definitions.models import Definition, VersionStatus
+
+from .permissions import EditsDefinitions, ReadOnly
+from .versions import EXAMPLE_DOCUMENT, VersionSerializer, etag
+from .viewsets import TenantViewSet
+
+
+class DefinitionSerializer(serializers.ModelSerializer):
+    latest_version = serializers.SerializerMethodField()
+    published_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Definition
+        fields = [
+            "id", "key", "name", "description", "created_at", "latest_version",
+            "published_version",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def _versions(self, definition) -> list:
+        return sorted(definition.versions.all(), key=lambda v: -v.number)
+
+    def get_latest_version(self, definition) -> int | None:
+        versions = self._versions(definition)
+        return versions[0].pk if versions else None
+
+    def get_published_version(self, definition) -> int | None:
+        published = [v for v in self._versions(definition) if v.status == VersionStatus.PUBLISHED]
+        return published[0].pk if published else None
+
+
+class DefinitionCreateSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=100)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    document = serializers.JSONField(required=False, help_text="Default: a minimal machine.")
+
+    def validate_document(self, value):
+        if value is not None and not isinstance(value, dict):
+            raise serializers.ValidationError("A document is a JSON object.")
+        return value
+
+
+class NewDraftSerializer(serializers.Serializer):
+    from_version = serializers.IntegerField(
+        required=False, min_value=1, help_text="Default: the latest version."
+    )
+
+
+class ImportSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["json", "yaml"], default="json")
+    text = serializers.CharField(max_length=1_000_000, trim_whitespace=False)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List workflow definitions", tags=["definitions"]),
+    retrieve=extend_schema(summary="Read a definition", tags=["definitions"]),
+    create=extend_schema(
+        summary="Create a definition with its first draft version (designer)",
+        tags=["definitions"],
+        request=DefinitionCreateSerializer,
+        responses={201: VersionSerializer},
+        examples=[
+            OpenApiExample(
+                "expense approval",
+                value={
+                    "key": "expense-approval",
+                    "name": "Expense approval",
+                    "document": EXAMPLE_DOCUMENT,
+                },
+                request_only=True,
+            )
+        ],
+    ),
+    destroy=extend_schema(
+        summary="Delete a definition that no instance uses (designer)", tags=["definitions"]
+    ),
+)
+class DefinitionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    model = Definition
+    serializer_class = DefinitionSerializer
+    extra_permissions = (ReadOnly | EditsDefinitions,)
+    filterset_fields = ["key"]
+    ordering_fields = ["id", "key", "created_at"]
+    ordering = ["id"]
+    problem_statuses = (409,)
+
+    def scoped_queryset(self):
+        return Definition.objects.prefetch_related("versions")
+
+    def create(self, request, *args, **kwargs):
+        data = DefinitionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.create_definition(
+            tenant=request.tenant, user=request.user, **data.validated_data
+        )
+        return Response(
+            VersionSerializer(version).data,
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": etag(version)},
+        )
+
+    def destroy(self, request, *args, **kwargs):
+        definition = self.get_object()
+        services.delete_definition(tenant=request.tenant, definition_id=definition.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Start a new draft from a version (designer)",
+        tags=["definitions"],
+        request=NewDraftSerializer,
+        responses={201: VersionSerializer},
+        examples=[OpenApiExample("from v1", value={"from_version": 1}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def drafts(self, request, pk=None):
+        definition = self.get_object()
+        data = NewDraftSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.new_draft(
+            tenant=request.tenant,
+            definition_id=definition.pk,
+            from_version_id=data.validated_data.get("from_version"),
+            user=request.user,
+        )
+        return Response(
+            VersionSerializer(version).data,
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": etag(version)},
+        )
+
+    @extend_schema(
+        summary="Import a document (JSON or YAML text) as a draft (designer)",
+        tags=["definitions"],
+        request=ImportSerializer,
+        responses={201: VersionSerializer},
+        examples=[
+            OpenApiExample(
+                "yaml",
+                value={
+                    "format": "yaml",
+                    "text": "format: workflow-island/v1\nkey: hello\ninitial: start\n"
+                    "states:\n- name: start\n  kind: final\ntransitions: []\n",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_document(self, request):
+        data = ImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.import_document(
+            tenant=request.tenant,
+            text=data.validated_data["text"],
+            fmt=data.validated_data["format"],
+            user=request.user,
+        )
+        return Response(
+            VersionSerializer(version).data,
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": etag(version)},
+        )

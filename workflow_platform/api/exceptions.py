@@ -1,0 +1,115 @@
+"""Every API error as RFC 9457 problem details, translated in this one place (ADR 0009).
+
+Body (``application/problem+json``)::
+
+    {"type": "urn:workflow-island:problem:<code>", "title": "...", "status": 409,
+     "detail": "a message a person can act on", "code": "<code>",
+     "instance": "/api/...", "errors": {"field": ["..."]}, "details": ...}
+
+``errors`` carries field errors of a 400; ``details`` what a ``PlatformError`` attached
+(the problems of a definition that does not validate). A ``NotFound`` is the same for a
+missing object and for another tenant's, so nothing hints that it exists. A 429 carries
+``Retry-After``. Anything else is a bug and stays a 500.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from workflow_platform.errors import PlatformError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:workflow-island:problem:"
+
+
+def problem_response(
+    *, status: int, code: str, detail: str, request=None, errors=None, details=None,
+    headers: dict | None = None,
+) -> Response:  # fmt: skip
+    body = {
+        "type": PROBLEM_TYPE_PREFIX + code,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if request is not None:
+        body["instance"] = request.path
+    if errors is not None:
+        body["errors"] = errors
+    if details is not None:
+        body["details"] = details
+    return Response(body, status=status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def _field_errors(detail) -> dict:
+    """DRF's nested error detail as ``{"field": ["message", ...]}``."""
+    if isinstance(detail, dict):
+        return {str(key): _messages(value) for key, value in detail.items()}
+    return {"non_field_errors": _messages(detail)}
+
+
+def _messages(value):
+    if isinstance(value, dict):
+        return _field_errors(value)
+    if isinstance(value, list):
+        if value and all(isinstance(item, dict) for item in value):
+            return [_field_errors(item) for item in value]
+        return [str(item) for item in value]
+    return [str(value)]
+
+
+def problem_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: return a problem response, or None for a server error."""
+    request = context.get("request")
+    if isinstance(exc, PlatformError):
+        return problem_response(
+            status=exc.status, code=exc.code, detail=exc.message, request=request,
+            details=exc.details,
+        )  # fmt: skip
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        return problem_response(status=404, code="not_found", detail="Not found.", request=request)
+    if isinstance(exc, DjangoPermissionDenied):
+        return problem_response(
+            status=403, code="permission_denied", detail=str(exc) or "Not allowed.",
+            request=request,
+        )  # fmt: skip
+    if isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {
+            "non_field_errors": exc.messages
+        }  # fmt: skip
+        return problem_response(
+            status=400, code="invalid_input", detail="The input is not valid.",
+            request=request, errors=errors,
+        )  # fmt: skip
+    if isinstance(exc, drf.ValidationError):
+        return problem_response(
+            status=400, code="invalid_input", detail="The input is not valid.",
+            request=request, errors=_field_errors(exc.detail),
+        )  # fmt: skip
+    if isinstance(exc, drf.APIException):
+        headers = {}
+        if isinstance(exc, drf.Throttled) and exc.wait is not None:
+            headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+        if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+            authenticator = getattr(request, "successful_authenticator", None)
+            view = context.get("view")
+            header = view.get_authenticate_header(request) if view else None
+            if header and authenticator is None:
+                headers["WWW-Authenticate"] = header
+        status = exc.status_code
+        if status == 401 and "WWW-Authenticate" not in headers:
+            status = 403  # DRF's rule: no challenge to offer, so not a 401
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return problem_response(
+            status=status, code=str(exc.get_codes()) if isinstance(exc.get_codes(), str)
+            else exc.default_code, detail=detail, request=request, headers=headers,
+        )  # fmt: skip
+    return None

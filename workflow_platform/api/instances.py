@@ -1,0 +1,257 @@
+"""Instances: start (idempotent), list and filter, read, history, events, cancel, retry.
+
+Thin shells over ``engine.services`` and ``engine.selectors``. Starting honours an
+``Idempotency-Key`` header: the same key with the same request answers with the
+instance the first call started (200 instead of 201), with other data 409.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from workflow_platform.engine import selectors, services
+from workflow_platform.engine.models import HistoryEvent, Instance, Status
+
+from .operations import InstanceRepairsMixin
+from .pagination import PlatformCursorPagination
+from .permissions import HandlesWork, ReadOnly
+from .viewsets import TenantViewSet
+
+
+class InstanceFilter(django_filters.FilterSet):
+    definition = django_filters.CharFilter(
+        field_name="definition__key", help_text="Definition key."
+    )
+    version = django_filters.NumberFilter(field_name="version_id", help_text="Version id.")
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    state = django_filters.CharFilter()
+    business_key = django_filters.CharFilter(
+        lookup_expr="startswith", help_text="Business key prefix."
+    )
+    has_incident = django_filters.BooleanFilter()
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    ended_after = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="gte")
+    ended_before = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="lt")
+
+    class Meta:
+        model = Instance
+        fields = []
+
+
+class InstanceSerializer(serializers.ModelSerializer):
+    definition = serializers.CharField(source="definition.key", read_only=True)
+    version_number = serializers.IntegerField(source="version.number", read_only=True)
+    started_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Instance
+        fields = [
+            "id", "definition", "version", "version_number", "state", "status", "data",
+            "business_key", "priority", "step", "has_incident", "last_error", "parent",
+            "started_by", "created_at", "updated_at", "ended_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class StartSerializer(serializers.Serializer):
+    definition = serializers.SlugField(
+        max_length=100, help_text="Key of a definition with a published version."
+    )
+    data = serializers.DictField(required=False, default=dict)
+    business_key = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200
+    )
+    priority = serializers.IntegerField(required=False, default=0, min_value=-1000, max_value=1000)
+
+
+class EventSerializer(serializers.Serializer):
+    event = serializers.RegexField(r"^[A-Za-z0-9_.:-]+$", max_length=100)
+    payload = serializers.DictField(required=False, default=dict)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class HistoryEventSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = HistoryEvent
+        fields = [
+            "seq", "type", "from_state", "to_state", "status", "step", "event", "action",
+            "attempt", "delta", "detail", "user", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class HistoryPagination(PlatformCursorPagination):
+    page_size = 100
+    page_size_query_param = "limit"
+    max_page_size = 500
+    ordering = "seq"
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Retry-safe start: the same key returns the same instance (200); reusing "
+    "it with other data is a 409.",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List instances, filtered by definition, version, status, state, business "
+        "key and time",
+        tags=["instances"],
+    ),
+    retrieve=extend_schema(
+        summary="Read an instance with its data and current state", tags=["instances"]
+    ),
+)
+class InstanceViewSet(
+    InstanceRepairsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
+):
+    model = Instance
+    serializer_class = InstanceSerializer
+    extra_permissions = (ReadOnly | HandlesWork,)
+    filterset_class = InstanceFilter
+    ordering_fields = ["id", "created_at", "updated_at", "priority"]
+    ordering = ["-id"]
+    problem_statuses = (409, 422)
+
+    def scoped_queryset(self):
+        return selectors.instances_for(self.request.tenant).select_related("started_by")
+
+    @extend_schema(
+        summary="Start an instance of a definition's published version (operator)",
+        tags=["instances"],
+        parameters=[IDEMPOTENCY_KEY],
+        request=StartSerializer,
+        responses={
+            201: InstanceSerializer,
+            200: OpenApiResponse(InstanceSerializer, description="Replayed Idempotency-Key."),
+        },
+        examples=[
+            OpenApiExample(
+                "expense",
+                value={
+                    "definition": "expense-approval",
+                    "data": {"amount": 120, "employee": "ada"},
+                    "business_key": "expense-2026-0042",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def create(self, request, *args, **kwargs):
+        data = StartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        if key is not None and len(key) > 200:
+            raise serializers.ValidationError({"Idempotency-Key": ["At most 200 characters."]})
+        asked_at = timezone.now()
+        instance = services.start_instance(
+            tenant=request.tenant,
+            definition_key=data.validated_data["definition"],
+            data=data.validated_data["data"],
+            idempotency_key=key,
+            business_key=data.validated_data["business_key"],
+            priority=data.validated_data["priority"],
+            user=request.user,
+        )
+        replayed = key is not None and instance.created_at < asked_at
+        instance = selectors.instance_detail(request.tenant, instance.pk)
+        return Response(
+            InstanceSerializer(instance).data,
+            status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
+            headers={"Location": f"/api/instances/{instance.pk}/"},
+        )
+
+    @extend_schema(
+        summary="The instance's history, oldest first",
+        tags=["instances"],
+        responses={200: HistoryEventSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=HistoryPagination, filter_backends=[])
+    def history(self, request, pk=None):
+        instance = self.get_object()
+        events = selectors.history_of(request.tenant, instance.pk).select_related("user")
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(HistoryEventSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Send an event to the instance (operator)",
+        tags=["instances"],
+        request=EventSerializer,
+        responses={200: InstanceSerializer},
+        examples=[
+            OpenApiExample(
+                "payment arrived",
+                value={"event": "paid", "payload": {"amount": 120}},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def events(self, request, pk=None):
+        instance = self.get_object()
+        data = EventSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.send_event(
+            tenant=request.tenant, instance_id=instance.pk, user=request.user,
+            **data.validated_data,
+        )  # fmt: skip
+        return Response(self._fresh(instance.pk))
+
+    @extend_schema(
+        summary="Cancel the instance: nothing more runs (operator)",
+        tags=["instances"],
+        request=CancelSerializer,
+        responses={200: InstanceSerializer},
+        examples=[
+            OpenApiExample("duplicate", value={"reason": "Started twice."}, request_only=True)
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        instance = self.get_object()
+        data = CancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.cancel_instance(
+            tenant=request.tenant, instance_id=instance.pk, user=request.user,
+            reason=data.validated_data["reason"],
+        )  # fmt: skip
+        return Response(self._fresh(instance.pk))
+
+    @extend_schema(
+        summary="Retry the failed step of an instance with an open incident (operator)",
+        tags=["instances"],
+        request=None,
+        responses={200: InstanceSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        instance = self.get_object()
+        services.retry_incident(tenant=request.tenant, instance_id=instance.pk, user=request.user)
+        return Response(self._fresh(instance.pk))
+
+    def _fresh(self, instance_id: int) -> dict:
+        return InstanceSerializer(selectors.instance_detail(self.request.tenant, instance_id)).data

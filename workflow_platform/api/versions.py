@@ -1,0 +1,302 @@
+"""Versions of a definition: read, save a draft (ETag/If-Match), validate, publish,
+retire, diff and export.
+
+A draft's ``ETag`` is its document checksum: send it back as ``If-Match`` when saving
+and a concurrent edit is refused with 412 instead of being overwritten. Thin shells over
+``definitions.services``.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from workflow_platform.definitions import services
+from workflow_platform.definitions.diff import diff_documents
+from workflow_platform.definitions.models import Version, VersionStatus
+from workflow_platform.definitions.validation import validate_document
+from workflow_platform.errors import Conflict, InvalidInput, PlatformError
+
+from .permissions import EditsDefinitions, ReadOnly
+from .viewsets import TenantViewSet
+
+EXAMPLE_DOCUMENT = {
+    "format": "workflow-island/v1",
+    "key": "expense-approval",
+    "name": "Expense approval",
+    "initial": "review",
+    "states": [
+        {
+            "name": "review",
+            "kind": "human",
+            "task": {
+                "title": "Approve {{ data.amount }} EUR",
+                "assign": {"group": "approvers"},
+                "form": {"type": "object", "properties": {"note": {"type": "string"}}},
+            },
+        },
+        {"name": "approved", "kind": "final"},
+        {"name": "rejected", "kind": "final"},
+    ],
+    "transitions": [
+        {"from": "review", "to": "approved", "on": "approve"},
+        {"from": "review", "to": "rejected", "on": "reject"},
+    ],
+}
+
+
+class PreconditionFailed(PlatformError):
+    status = 412
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    definition_key = serializers.CharField(source="definition.key", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    published_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Version
+        fields = [
+            "id", "definition", "definition_key", "number", "status", "checksum", "document",
+            "created_at", "created_by", "published_at", "published_by",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class VersionSummarySerializer(VersionSerializer):
+    class Meta(VersionSerializer.Meta):
+        fields = [f for f in VersionSerializer.Meta.fields if f != "document"]
+        read_only_fields = fields
+
+
+class DocumentSerializer(serializers.Serializer):
+    document = serializers.JSONField()
+
+    def validate_document(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("A document is a JSON object.")
+        return value
+
+
+class ProblemItemSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ValidationResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    problems = ProblemItemSerializer(many=True)
+
+
+class DiffSerializer(serializers.Serializer):
+    against = serializers.IntegerField(help_text="The version compared with (the old side).")
+    states = serializers.JSONField()
+    transitions = serializers.JSONField()
+    actions = serializers.JSONField()
+
+
+def etag(version: Version) -> str:
+    return f'"{version.checksum}"'
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag you read; a draft changed since is refused with 412.",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List versions (without their documents)",
+        tags=["definitions"],
+        responses={200: VersionSummarySerializer(many=True)},
+    ),
+    retrieve=extend_schema(
+        summary="Read a version with its document; the ETag is its checksum",
+        tags=["definitions"],
+    ),
+)
+class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    model = Version
+    serializer_class = VersionSerializer
+    extra_permissions = (ReadOnly | EditsDefinitions,)
+    filterset_fields = ["definition", "status", "number"]
+    ordering_fields = ["id", "number", "created_at"]
+    ordering = ["-id"]
+    problem_statuses = (409, 412, 422)
+
+    def scoped_queryset(self):
+        return Version.objects.select_related("definition", "created_by", "published_by")
+
+    def get_serializer_class(self):
+        return VersionSummarySerializer if self.action == "list" else VersionSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        version = self.get_object()
+        return Response(VersionSerializer(version).data, headers={"ETag": etag(version)})
+
+    @extend_schema(
+        summary="Save a draft's document (designer); send If-Match to refuse lost updates",
+        tags=["definitions"],
+        parameters=[IF_MATCH],
+        request=DocumentSerializer,
+        responses={200: VersionSerializer},
+        examples=[OpenApiExample("document", value={"document": EXAMPLE_DOCUMENT})],
+    )
+    def update(self, request, pk=None):
+        version = self.get_object()
+        data = DocumentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        expected = request.headers.get("If-Match")
+        if expected is not None:
+            expected = expected.strip().removeprefix("W/").strip('"')
+        try:
+            version = services.save_draft(
+                tenant=request.tenant,
+                version_id=version.pk,
+                document=data.validated_data["document"],
+                expected_checksum=expected,
+                user=request.user,
+            )
+        except Conflict as conflict:
+            if conflict.code == "draft_changed":
+                raise PreconditionFailed(conflict.code, conflict.message) from None
+            raise
+        return Response(VersionSerializer(version).data, headers={"ETag": etag(version)})
+
+    @extend_schema(
+        summary="Validate a version's document (or a document sent in the body)",
+        tags=["definitions"],
+        request=DocumentSerializer,
+        responses={200: ValidationResultSerializer},
+        examples=[
+            OpenApiExample("a document", value={"document": EXAMPLE_DOCUMENT}, request_only=True),
+            OpenApiExample(
+                "problems",
+                value={
+                    "valid": False,
+                    "problems": [
+                        {
+                            "path": "transitions[0].to",
+                            "code": "unknown_state",
+                            "message": "There is no state 'nowhere'.",
+                        }
+                    ],
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def validate(self, request, pk=None):
+        version = self.get_object()
+        document = version.document
+        if request.data:
+            data = DocumentSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            document = data.validated_data["document"]
+        problems = [p.as_dict() for p in validate_document(document, tenant=request.tenant)]
+        return Response({"valid": not problems, "problems": problems})
+
+    @extend_schema(
+        summary="Publish a draft (designer); 422 lists the problems if it does not validate",
+        tags=["definitions"],
+        request=None,
+        responses={200: VersionSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        version = services.publish_version(
+            tenant=request.tenant, version_id=self.get_object().pk, user=request.user
+        )
+        return Response(VersionSerializer(version).data)
+
+    @extend_schema(
+        summary="Retire a published version: no new instances start on it (designer)",
+        tags=["definitions"],
+        request=None,
+        responses={200: VersionSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        version_id = self.get_object().pk
+        services.retire_version(tenant=request.tenant, version_id=version_id, user=request.user)
+        return Response(VersionSerializer(self.scoped_queryset().get(pk=version_id)).data)
+
+    @extend_schema(
+        summary="What changed from another version to this one",
+        tags=["definitions"],
+        parameters=[
+            OpenApiParameter(
+                "against",
+                OpenApiTypes.INT,
+                description="The old version's id (default: the published one, else the "
+                "previous number).",
+            )
+        ],
+        responses={200: DiffSerializer},
+    )
+    @action(detail=True, methods=["get"])
+    def diff(self, request, pk=None):
+        version = self.get_object()
+        against = self._against(request, version)
+        diff = diff_documents(against.document, version.document).as_dict()
+        return Response({"against": against.pk, **diff})
+
+    def _against(self, request, version: Version) -> Version:
+        siblings = self.scoped_queryset().filter(definition=version.definition_id)
+        raw = request.query_params.get("against")
+        if raw is not None:
+            if not raw.isdigit():
+                raise InvalidInput("bad_against", "against must be a version id.")
+            return self.scoped_queryset().get(pk=int(raw))  # 404 when not the tenant's
+        candidate = (
+            siblings.filter(status=VersionStatus.PUBLISHED).exclude(pk=version.pk).first()
+            or siblings.filter(number__lt=version.number).order_by("-number").first()
+        )
+        if candidate is None:
+            raise InvalidInput("nothing_to_compare", "This is the only version; pass against.")
+        return candidate
+
+    @extend_schema(
+        summary="Export a version's document as JSON or YAML",
+        tags=["definitions"],
+        parameters=[
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "yaml"], default="json")
+        ],
+        responses={
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT),
+            (200, "application/yaml"): OpenApiResponse(OpenApiTypes.STR),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        version = self.get_object()
+        fmt = request.query_params.get("format", "json")
+        if fmt not in ("json", "yaml"):
+            raise InvalidInput("bad_format", "format is json or yaml.")
+        text = services.export_version(tenant=request.tenant, version_id=version.pk, fmt=fmt)
+        response = HttpResponse(
+            text, content_type="application/json" if fmt == "json" else "application/yaml"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{version.definition.key}-v{version.number}.{fmt}"'
+        )
+        return response

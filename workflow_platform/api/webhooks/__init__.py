@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, durable signed deliveries with retries, and replays."""

@@ -1,0 +1,131 @@
+"""Webhook subscriptions and their delivery log, for tenant admins."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ..models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from ..permissions import ManagesTenant
+from ..viewsets import TenantViewSet
+from . import services
+
+
+class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1, max_length=10
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["id", "url", "events", "description", "active", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class CreatedWebhookSubscriptionSerializer(WebhookSubscriptionSerializer):
+    secret = serializers.CharField(
+        read_only=True, help_text="HMAC-SHA256 signing secret; shown only in this response."
+    )
+
+    class Meta(WebhookSubscriptionSerializer.Meta):
+        fields = [*WebhookSubscriptionSerializer.Meta.fields, "secret"]
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id", "subscription", "event_id", "event", "payload", "status", "attempts",
+            "next_attempt_at", "last_status_code", "last_error", "replay_of", "created_at",
+            "delivered_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+_SUBSCRIBE_EXAMPLE = OpenApiExample(
+    "instance ends",
+    value={
+        "url": "https://hooks.example.com/workflow-island",
+        "events": ["instance.completed", "instance.failed"],
+        "description": "billing system",
+    },
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List webhook subscriptions (admin)", tags=["webhooks"]),
+    retrieve=extend_schema(summary="Read a webhook subscription (admin)", tags=["webhooks"]),
+    create=extend_schema(
+        summary="Subscribe a URL to events; the signing secret is in this response only",
+        tags=["webhooks"],
+        request=WebhookSubscriptionSerializer,
+        responses={201: CreatedWebhookSubscriptionSerializer},
+        examples=[_SUBSCRIBE_EXAMPLE],
+    ),
+    partial_update=extend_schema(
+        summary="Change a subscription's URL, events or description, or pause it",
+        tags=["webhooks"],
+        examples=[OpenApiExample("pause", value={"active": False}, request_only=True)],
+    ),
+    destroy=extend_schema(summary="Delete a subscription and its log", tags=["webhooks"]),
+)
+class WebhookSubscriptionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    model = WebhookSubscription
+    serializer_class = WebhookSubscriptionSerializer
+    extra_permissions = (ManagesTenant,)
+    filterset_fields = ["active"]
+    ordering_fields = ["id", "created_at"]
+    ordering = ["-id"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def create(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription, secret = services.subscribe(tenant=request.tenant, **data.validated_data)
+        subscription.secret = secret
+        body = CreatedWebhookSubscriptionSerializer(subscription).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        subscription = self.get_object()
+        data = self.get_serializer(subscription, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        subscription = services.change_subscription(
+            tenant=request.tenant, subscription_id=subscription.pk, **data.validated_data
+        )
+        return Response(self.get_serializer(subscription).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The webhook delivery log (admin)", tags=["webhooks"]),
+    retrieve=extend_schema(summary="Read one delivery (admin)", tags=["webhooks"]),
+)
+class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    model = WebhookDelivery
+    serializer_class = WebhookDeliverySerializer
+    extra_permissions = (ManagesTenant,)
+    filterset_fields = ["subscription", "status", "event", "event_id"]
+    ordering_fields = ["id", "created_at", "next_attempt_at"]
+    ordering = ["-id"]
+
+    @extend_schema(
+        summary="Deliver this delivery's event again (same event id)",
+        tags=["webhooks"],
+        request=None,
+        responses={202: WebhookDeliverySerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def replay(self, request, pk=None):
+        delivery = self.get_object()
+        replay = services.replay_delivery(tenant=request.tenant, delivery_id=delivery.pk)
+        return Response(WebhookDeliverySerializer(replay).data, status=status.HTTP_202_ACCEPTED)
