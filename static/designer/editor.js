@@ -1,0 +1,523 @@
+/* Workflow Island designer: the editor core.
+ *
+ * The browser holds the version's document while a person edits it. Every change goes
+ * through change(), which keeps an undo snapshot, re-draws the graph and the table, keeps
+ * a copy in localStorage (work survives a closed tab or a save conflict) and asks the
+ * server to validate the whole document. Side panels are Django-rendered (htmx): they post
+ * the part and the document, and a valid edit comes back as a "designer:apply" event.
+ * Saving and its conflicts live in saving.js. User text only ever reaches the DOM as
+ * textContent.
+ */
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("designer-config").textContent);
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+  const storeKey = "wi-designer-" + config.version.id;
+
+  function h(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => {
+      if (v === undefined || v === null || v === false) return;
+      if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else node.setAttribute(k, v === true ? "" : v);
+    });
+    children.flat().forEach((c) => {
+      if (c === null || c === undefined || c === false) return;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    });
+    return node;
+  }
+
+  function normalize(doc) {
+    doc.states = Array.isArray(doc.states) ? doc.states : [];
+    doc.transitions = Array.isArray(doc.transitions) ? doc.transitions : [];
+    doc.actions = doc.actions && typeof doc.actions === "object" ? doc.actions : {};
+    doc.dependencies = doc.dependencies && typeof doc.dependencies === "object" ? doc.dependencies : {};
+    return doc;
+  }
+  const clone = (v) => JSON.parse(JSON.stringify(v));
+
+  const D = {
+    config, h, $, clone, csrf,
+    doc: normalize(clone(config.document)),
+    base: normalize(clone(config.document)),
+    checksum: config.version.checksum,
+    editable: config.editable,
+    dirty: false,
+    problems: [],
+    mode: "edit", // edit | diff | dryrun | live
+    undoStack: [],
+    redoStack: [],
+    hooks: { render: [] },
+  };
+  window.WIDesigner = D;
+
+  async function api(url, options) {
+    const opts = Object.assign({ method: "GET", headers: {} }, options || {});
+    opts.headers = Object.assign({ "X-CSRFToken": csrf, Accept: "application/json" }, opts.headers);
+    if (opts.json !== undefined) {
+      opts.body = JSON.stringify(opts.json);
+      opts.headers["Content-Type"] = "application/json";
+    }
+    const response = await fetch(url, opts);
+    let body = {};
+    try { body = await response.json(); } catch (e) { body = { message: response.statusText }; }
+    return { ok: response.ok, status: response.status, body: body };
+  }
+  D.api = api;
+
+  function setSaveState(text, kind) {
+    const el = $("#save-state");
+    el.textContent = text;
+    el.className = "save-state " + (kind || "");
+  }
+  D.setSaveState = setSaveState;
+
+  function showBanner(text, kind, actions) {
+    const banner = $("#banner");
+    banner.replaceChildren(h("span", {}, text), ...(actions || []));
+    banner.className = "banner " + (kind || "");
+    banner.hidden = false;
+  }
+  D.showBanner = showBanner;
+  D.hideBanner = () => { $("#banner").hidden = true; };
+
+  /* ---------------- document changes, undo, redo ---------------- */
+
+  function remember() {
+    try {
+      localStorage.setItem(storeKey, JSON.stringify({ document: D.doc, base: D.base,
+        checksum: D.checksum, at: new Date().toISOString() }));
+    } catch (e) { /* storage full or disabled: the in-page copy still exists */ }
+  }
+
+  D.normalize = normalize;
+  D.storeKey = storeKey;
+
+  function markDirty() {
+    D.dirty = true;
+    setSaveState("Unsaved changes", "dirty");
+    remember();
+    scheduleValidation();
+  }
+  D.markDirty = markDirty;
+
+  D.change = function (mutate, options) {
+    if (!D.editable) return false;
+    D.undoStack.push(JSON.stringify(D.doc));
+    if (D.undoStack.length > 200) D.undoStack.shift();
+    D.redoStack.length = 0;
+    mutate(D.doc);
+    markDirty();
+    D.render(options);
+    return true;
+  };
+  D.undo = function () {
+    if (!D.editable || !D.undoStack.length) return;
+    D.redoStack.push(JSON.stringify(D.doc));
+    D.doc = JSON.parse(D.undoStack.pop());
+    markDirty();
+    D.render();
+  };
+  D.redo = function () {
+    if (!D.editable || !D.redoStack.length) return;
+    D.undoStack.push(JSON.stringify(D.doc));
+    D.doc = JSON.parse(D.redoStack.pop());
+    markDirty();
+    D.render();
+  };
+
+  D.stateByName = (name) => D.doc.states.find((s) => s.name === name);
+
+  function uniqueName(prefix, taken) {
+    let i = 1;
+    while (taken.has(prefix + "_" + i)) i += 1;
+    return prefix + "_" + i;
+  }
+  D.uniqueName = uniqueName;
+
+  /* The first place near ``wanted`` where a new state overlaps none: the new state must
+   * never hide another one. */
+  function freeSpot(wanted) {
+    const boxes = D.cy.nodes("[name]").map((node) => node.boundingBox({ includeLabels: false }));
+    const clear = (p) => boxes.every((b) => p.x + 80 < b.x1 - 20 || p.x - 80 > b.x2 + 20 || p.y + 30 < b.y1 - 20 || p.y - 30 > b.y2 + 20);
+    for (let ring = 0; ring < 8; ring += 1) {
+      for (let dy = -ring; dy <= ring; dy += 1) {
+        for (let dx = -ring; dx <= ring; dx += 1) {
+          if (Math.max(Math.abs(dx), Math.abs(dy)) !== ring) continue;
+          const p = { x: wanted.x + dx * 190, y: wanted.y + dy * 110 };
+          if (clear(p)) return p;
+        }
+      }
+    }
+    return wanted;
+  }
+
+  D.addState = function (position, name, kind) {
+    const taken = new Set(D.doc.states.map((s) => s.name));
+    const stateName = name || uniqueName("state", taken);
+    if (taken.has(stateName)) return null;
+    let pos = position;
+    const n = D.doc.states.length;
+    if (!pos && D.cy.width() > 0) {
+      const ext = D.cy.extent();
+      pos = freeSpot({ x: ext.x1 + ext.w / 2, y: ext.y1 + ext.h / 2 });
+    }
+    if (!pos) { // the graph is hidden (table view): lay it out when it shows again
+      pos = { x: 220 * (n % 4), y: 150 * Math.floor(n / 4) };
+      D.needsLayout = true;
+    }
+    D.change((doc) => {
+      const state = { name: stateName, kind: kind || "normal", position: { x: Math.round(pos.x), y: Math.round(pos.y) } };
+      doc.states.push(state);
+      if (!doc.initial) doc.initial = stateName;
+    });
+    D.select("s:" + stateName);
+    return stateName;
+  };
+
+  D.addTransition = function (from, to, on) {
+    let index = -1;
+    D.change((doc) => { doc.transitions.push({ from: from, to: to, on: on || "auto" }); index = doc.transitions.length - 1; });
+    D.select("t:" + index);
+    return index;
+  };
+
+  D.deleteState = function (name) {
+    D.change((doc) => {
+      doc.states = doc.states.filter((s) => s.name !== name);
+      doc.transitions = doc.transitions.filter((t) => t.from !== name && t.to !== name);
+      if (doc.initial === name) doc.initial = doc.states.length ? doc.states[0].name : "";
+    });
+    D.clearPanel();
+  };
+  D.deleteTransition = function (index) {
+    D.change((doc) => { doc.transitions.splice(index, 1); });
+    D.clearPanel();
+  };
+  D.deleteAction = function (name) {
+    D.change((doc) => {
+      delete doc.actions[name];
+      doc.transitions.forEach((t) => { if (t.action === name) delete t.action; });
+      Object.values(doc.actions).forEach((a) => { if (a.compensation === name) delete a.compensation; });
+    });
+    D.clearPanel();
+  };
+  D.deleteDependency = function (name) {
+    D.change((doc) => {
+      delete doc.dependencies[name];
+      Object.values(doc.actions).forEach((a) => { if (a.dependency === name) delete a.dependency; });
+    });
+    D.clearPanel();
+  };
+
+  D.deleteSelection = function () {
+    const sel = D.cy.$(":selected");
+    if (!sel.length || !D.editable) return;
+    const states = sel.nodes().map((n) => n.data("name")).filter(Boolean);
+    const edges = sel.edges().map((e) => e.data("index")).filter((i) => i !== undefined).sort((a, b) => b - a);
+    D.change((doc) => {
+      edges.forEach((i) => doc.transitions.splice(i, 1));
+      doc.states = doc.states.filter((s) => !states.includes(s.name));
+      doc.transitions = doc.transitions.filter((t) => !states.includes(t.from) && !states.includes(t.to));
+      if (states.includes(doc.initial)) doc.initial = doc.states.length ? doc.states[0].name : "";
+    });
+    D.clearPanel();
+  };
+
+  /* A panel's "designer:apply": put the cleaned part into the document (undoable). */
+  function applyPart(detail) {
+    const { part, original, value, name } = detail;
+    if (part === "state") {
+      D.change((doc) => {
+        const i = doc.states.findIndex((s) => s.name === original);
+        const state = value.state;
+        if (i >= 0) doc.states[i] = state; else doc.states.push(state);
+        if (original && original !== state.name) {
+          doc.transitions.forEach((t) => {
+            if (t.from === original) t.from = state.name;
+            if (t.to === original) t.to = state.name;
+          });
+          if (doc.initial === original) doc.initial = state.name;
+        }
+        if (value.initial) doc.initial = state.name;
+        else if (doc.initial === state.name) doc.initial = "";
+      }, { keepPanel: true });
+      D.select("s:" + name, true);
+    } else if (part === "transition") {
+      D.change((doc) => { doc.transitions[original] = value; }, { keepPanel: true });
+      D.select("t:" + original, true);
+    } else if (part === "action" || part === "dependency") {
+      const key = part === "action" ? "actions" : "dependencies";
+      D.change((doc) => {
+        const entries = Object.entries(doc[key]).map(([k, v]) => (k === original ? [name, value] : [k, v]));
+        if (!(original in doc[key])) entries.push([name, value]);
+        doc[key] = Object.fromEntries(entries);
+        if (original && original !== name) {
+          if (part === "action") {
+            doc.transitions.forEach((t) => { if (t.action === original) t.action = name; });
+            Object.values(doc.actions).forEach((a) => { if (a.compensation === original) a.compensation = name; });
+          } else {
+            Object.values(doc.actions).forEach((a) => { if (a.dependency === original) a.dependency = name; });
+          }
+        }
+      }, { keepPanel: true });
+    }
+  }
+
+  /* ---------------- rendering ---------------- */
+
+  D.render = function (options) {
+    const cy = D.cy;
+    const selected = cy.$(":selected").map((e) => e.id());
+    D.suppressPanel = true;
+    cy.batch(() => {
+      cy.elements().remove();
+      cy.add(WIGraph.elementsFor(D.doc));
+      selected.forEach((id) => cy.getElementById(id).select());
+    });
+    D.suppressPanel = false;
+    $("#doc-json").value = JSON.stringify(D.doc);
+    decorateProblems();
+    const empty = $("#empty-hint");
+    if (empty) empty.hidden = !(D.editable && D.doc.states.length === 0);
+    D.hooks.render.forEach((fn) => fn(options || {}));
+    const undo = $("#btn-undo"), redo = $("#btn-redo");
+    if (undo) undo.disabled = !D.undoStack.length;
+    if (redo) redo.disabled = !D.redoStack.length;
+  };
+
+  D.select = function (id, keepPanel) {
+    D.suppressPanel = !!keepPanel;
+    D.cy.$(":selected").unselect();
+    const el = D.cy.getElementById(id);
+    if (el.length) el.select();
+    D.suppressPanel = false;
+  };
+
+  /* Fit the graph in view without blowing a small graph up to poster size. */
+  D.fitView = function () {
+    const cy = D.cy;
+    cy.fit(undefined, 60);
+    if (cy.zoom() > 1.25) cy.zoom({ level: 1.15, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+  };
+
+  D.layout = function (animate) {
+    const cy = D.cy;
+    const layout = cy.elements().not(".ghost, .ghost-edge").layout({
+      name: "dagre", rankDir: "LR", nodeSep: 60, rankSep: 150, edgeSep: 30, fit: true, padding: 40,
+      animate: !!animate, animationDuration: 260,
+    });
+    layout.one("layoutstop", () => {
+      const positions = {};
+      cy.nodes().forEach((n) => { if (n.data("name")) positions[n.data("name")] = n.position(); });
+      const apply = (doc) => doc.states.forEach((s) => {
+        const p = positions[s.name];
+        if (p) s.position = { x: Math.round(p.x), y: Math.round(p.y) };
+      });
+      if (animate && D.editable && D.mode === "edit") D.change(apply);
+      else { apply(D.doc); D.render(); }
+      D.fitView();
+    });
+    layout.run();
+  };
+
+  /* ---------------- validation ---------------- */
+
+  let validateTimer = null, validateSeq = 0;
+  function scheduleValidation() {
+    clearTimeout(validateTimer);
+    validateTimer = setTimeout(D.validate, 350);
+  }
+  D.validate = async function () {
+    const seq = ++validateSeq;
+    const chip = $("#btn-problems");
+    const { ok, body } = await api(config.urls.validate, { method: "POST", json: { document: D.doc } });
+    if (seq !== validateSeq) return;
+    if (!ok) { chip.textContent = "Validation unavailable"; chip.className = "problems-chip bad"; return; }
+    D.problems = body.problems || [];
+    showProblems();
+  };
+
+  /* Which graph element a problem's path points at (e.g. "states[2].task.form",
+   * "transitions[0].when", "initial", "actions.charge.dependency"). */
+  D.elementForPath = function (path) {
+    let m = /^states\[(\d+)\]/.exec(path || "");
+    if (m) { const s = D.doc.states[+m[1]]; return s ? "s:" + s.name : null; }
+    m = /^states\.([^.[\]]+)/.exec(path || "");
+    if (m) return "s:" + m[1];
+    m = /^transitions\[(\d+)\]/.exec(path || "");
+    if (m) return "t:" + m[1];
+    m = /^transitions\.(\d+)/.exec(path || "");
+    if (m) return "t:" + m[1];
+    if (path === "initial" && D.doc.initial) return "s:" + D.doc.initial;
+    m = /^actions\.([^.[\]]+)/.exec(path || "");
+    if (m) {
+      const index = D.doc.transitions.findIndex((t) => t.action === m[1]);
+      return index >= 0 ? "t:" + index : null;
+    }
+    return null;
+  };
+
+  function decorateProblems() {
+    const cy = D.cy;
+    cy.elements().removeClass("problem");
+    D.problems.forEach((p) => {
+      const id = D.elementForPath(p.path);
+      if (id) cy.getElementById(id).addClass("problem");
+    });
+  }
+
+  /* "state review" or "transition a → b (approve)": what a problem is about, in words. */
+  function describe(id) {
+    if (id.startsWith("s:")) return "State " + id.slice(2);
+    const t = D.doc.transitions[+id.slice(2)];
+    return t ? "Transition " + t.from + " → " + t.to + " (" + (t.on || "auto") + ")" : "Transition";
+  }
+
+  function showProblems() {
+    const chip = $("#btn-problems");
+    const n = D.problems.length;
+    chip.textContent = n ? n + (n === 1 ? " problem" : " problems") : "✓ Valid";
+    chip.className = "problems-chip " + (n ? "bad" : "ok");
+    const list = $("#problem-list");
+    list.replaceChildren(...(n ? D.problems.map((p) => {
+      const target = D.elementForPath(p.path);
+      return h("li", { class: "problem-item", "data-path": p.path },
+        h("button", { type: "button", class: "link-button", onclick: () => target && D.select(target) },
+          target ? h("strong", { class: "problem-target" }, describe(target) + ": ") : null,
+          h("span", { class: "problem-message" }, p.message)),
+        h("code", { class: "problem-path" }, p.path || "document"));
+    }) : [h("li", { class: "muted" }, "No problems: this version can be published.")]));
+    const publish = $("#btn-publish");
+    if (publish) {
+      publish.disabled = n > 0;
+      publish.title = n ? "Fix the " + n + " problem(s) first" : "Publish this version";
+    }
+    decorateProblems();
+  }
+  D.showProblems = showProblems;
+
+  /* ---------------- panels (htmx) ---------------- */
+
+  /* Open a part's panel; ``focus`` moves the keyboard into it (the table view's Edit).
+   * Only the latest request may fill the panel: answers can arrive out of order. */
+  let panelSeq = 0;
+  D.openPanel = async function (part, original, focus) {
+    const seq = ++panelSeq;
+    D.showTab("properties");
+    const response = await fetch(config.urls["panel_" + part], {
+      method: "POST",
+      headers: { "X-CSRFToken": csrf, "HX-Request": "true" },
+      body: new URLSearchParams({ document: JSON.stringify(D.doc), original: String(original) }),
+    });
+    const html = await response.text();
+    if (seq !== panelSeq) return;
+    htmx.swap("#panel-body", html, { swapStyle: "innerHTML" });
+    const form = $("#panel-body .panel-form");
+    if (form) { form.dataset.seq = String(seq); syncKindSections(form); }
+    const first = focus && $("#panel-body").querySelector("input:not([type=hidden]), select, textarea");
+    if (first) first.focus();
+  };
+  D.clearPanel = function () {
+    $("#panel-body").replaceChildren(h("p", { class: "muted" }, "Select a state or a transition to edit its properties."));
+  };
+
+  function syncKindSections(form) {
+    const kind = form.querySelector("[name=kind]");
+    if (!kind || form.dataset.part !== "state") return;
+    form.querySelectorAll("[data-kind-section]").forEach((fs) => { fs.hidden = fs.dataset.kindSection !== kind.value; });
+  }
+
+  D.showTab = function (name) {
+    document.querySelectorAll("[role=tab]").forEach((tab) => tab.setAttribute("aria-selected", String(tab.dataset.tab === name)));
+    document.querySelectorAll("[data-tab-body]").forEach((body) => { body.hidden = body.dataset.tabBody !== name; });
+    document.dispatchEvent(new CustomEvent("designer:tab", { detail: name }));
+  };
+
+  /* ---------------- wiring ---------------- */
+
+  function wire() {
+    const cy = D.cy;
+    cy.on("select", "node", (e) => { if (!D.suppressPanel && D.mode !== "diff" && e.target.data("name")) D.openPanel("state", e.target.data("name")); });
+    cy.on("select", "edge", (e) => { if (!D.suppressPanel && D.mode !== "diff" && e.target.data("index") !== undefined) D.openPanel("transition", e.target.data("index")); });
+    cy.on("dragfree", "node", (e) => {
+      const name = e.target.data("name");
+      if (!name) return;
+      const p = e.target.position();
+      if (!D.change((doc) => { const s = doc.states.find((x) => x.name === name); if (s) s.position = { x: Math.round(p.x), y: Math.round(p.y) }; }, { keepPanel: true })) return;
+    });
+    cy.on("dbltap", (e) => { if (e.target === cy && D.editable && D.mode === "edit") D.addState(e.position); });
+
+    const on = (id, fn) => { const el = $(id); if (el) el.addEventListener("click", fn); };
+    on("#btn-add-state", () => D.addState());
+    on("#btn-undo", D.undo);
+    on("#btn-redo", D.redo);
+    on("#btn-delete", D.deleteSelection);
+    on("#btn-layout", () => D.layout(true));
+    on("#btn-fit", D.fitView);
+    on("#btn-zoom-in", () => cy.zoom({ level: cy.zoom() * 1.2, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } }));
+    on("#btn-zoom-out", () => cy.zoom({ level: cy.zoom() / 1.2, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } }));
+    on("#btn-problems", () => D.showTab("problems"));
+    document.querySelectorAll("[role=tab]").forEach((tab) => tab.addEventListener("click", () => D.showTab(tab.dataset.tab)));
+    document.querySelectorAll("[data-close-dialog]").forEach((b) => b.addEventListener("click", () => { b.closest(".dialog").hidden = true; }));
+
+    const panel = $("#panel-body");
+    panel.addEventListener("change", (e) => { if (e.target.name === "kind") syncKindSections(e.target.form); });
+    // A panel edited but not applied says so; saving applies it first (saving.js).
+    panel.addEventListener("input", (e) => {
+      const form = e.target.form;
+      if (!form || !form.classList.contains("panel-form") || form.dataset.dirty) return;
+      form.dataset.dirty = "1";
+      const head = form.querySelector(".panel-head");
+      if (head) head.append(h("span", { class: "badge warn", role: "status" }, "Not applied yet"));
+    });
+    panel.addEventListener("click", (e) => {
+      const button = e.target.closest("[data-delete-part]");
+      if (!button) return;
+      const name = button.dataset.name;
+      ({ state: () => D.deleteState(name), transition: () => D.deleteTransition(+name),
+        action: () => D.deleteAction(name), dependency: () => D.deleteDependency(name) })[button.dataset.deletePart]();
+    });
+    // An Apply answered after another panel was opened must not replace that panel
+    // (its designer:apply event still applies the change).
+    document.body.addEventListener("htmx:beforeSwap", (e) => {
+      const form = e.detail.requestConfig && e.detail.requestConfig.elt;
+      if (form && form.classList && form.classList.contains("panel-form") && form.dataset.seq && +form.dataset.seq !== panelSeq) e.detail.shouldSwap = false;
+    });
+    document.body.addEventListener("htmx:afterSwap", (e) => {
+      const target = e.detail.target || e.detail.elt;
+      const form = target && target.querySelector ? target.querySelector(".panel-form") : null;
+      if (form) { form.dataset.seq = String(panelSeq); syncKindSections(form); }
+    });
+    document.body.addEventListener("designer:apply", (e) => applyPart(e.detail));
+    // A tab opened in the background may not have painted its canvas yet.
+    document.addEventListener("visibilitychange", () => { if (!document.hidden) { D.cy.resize(); D.cy.forceRender(); } });
+    window.addEventListener("beforeunload", (e) => { if (D.dirty) { e.preventDefault(); e.returnValue = ""; } });
+  }
+
+  D.start = function () {
+    // Let panels and the start form show their validation errors (htmx skips 4xx by default).
+    htmx.config.responseHandling.unshift({ code: "4(09|22|00)", swap: true, error: false });
+    D.cy = WIGraph.create($("#cy"), {
+      editable: D.editable, handle: $("#connect-handle"),
+      canConnect: () => D.editable && D.mode === "edit",
+      onConnect: (from, to) => { D.addTransition(from, to); },
+    });
+    wire();
+    const needsLayout = D.doc.states.some((s) => !s.position);
+    D.render();
+    if (needsLayout && D.doc.states.length) D.layout(false);
+    else D.fitView();
+    setSaveState(D.editable ? "Saved" : "", "saved");
+    D.validate();
+    if (D.offerStoredCopy) D.offerStoredCopy();
+    if (new URLSearchParams(window.location.search).get("published")) {
+      showBanner("Published. Instances can now start on this version.", "ok");
+      history.replaceState(null, "", window.location.pathname); // a reload does not say it again
+    }
+  };
+})();

@@ -1,0 +1,227 @@
+"""The designer's endpoints: who may edit, saving with conflicts, validating, publishing."""
+
+import json
+
+from django.urls import reverse
+
+from workflow_platform.definitions.models import Version
+from workflow_platform.definitions.services import create_definition, save_draft
+
+
+def post_json(client, url, body):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def test_the_editor_page_carries_the_document_and_is_editable_for_designers(designer_client, draft):
+    response = designer_client.get(reverse("designer:editor", args=[draft.pk]))
+    assert response.status_code == 200
+    config = response.context["config"]
+    assert config["editable"] is True
+    assert config["document"]["initial"] == "received"
+    assert b'id="btn-save"' in response.content
+
+
+def test_viewers_see_the_editor_read_only_and_cannot_save(viewer_client, draft):
+    page = viewer_client.get(reverse("designer:editor", args=[draft.pk]))
+    assert page.context["config"]["editable"] is False
+    assert b'id="btn-save"' not in page.content
+    response = post_json(
+        viewer_client, reverse("designer:save", args=[draft.pk]), {"document": draft.document}
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "read_only"
+
+
+def test_another_tenants_version_is_not_found(designer_client, tenant_b):
+    other = create_definition(tenant=tenant_b, key="theirs", name="Theirs")
+    assert designer_client.get(reverse("designer:editor", args=[other.pk])).status_code == 404
+
+
+def test_saving_with_a_stale_checksum_returns_the_stored_draft(designer_client, tenant_a, draft):
+    loaded = draft.checksum
+    changed = {**draft.document, "name": "Changed elsewhere"}
+    save_draft(tenant=tenant_a, version_id=draft.pk, document=changed)
+    mine = {**draft.document, "name": "Mine"}
+    response = post_json(
+        designer_client,
+        reverse("designer:save", args=[draft.pk]),
+        {"document": mine, "expected_checksum": loaded},
+    )
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "draft_changed"
+    assert body["theirs"]["document"]["name"] == "Changed elsewhere"
+    assert Version.objects.for_tenant(tenant_a).get(pk=draft.pk).document["name"] == (
+        "Changed elsewhere"
+    )
+
+
+def test_a_save_with_the_current_checksum_stores_the_document(designer_client, tenant_a, draft):
+    mine = {**draft.document, "name": "Renamed"}
+    response = post_json(
+        designer_client,
+        reverse("designer:save", args=[draft.pk]),
+        {"document": mine, "expected_checksum": draft.checksum},
+    )
+    assert response.status_code == 200
+    stored = Version.objects.for_tenant(tenant_a).get(pk=draft.pk)
+    assert stored.document["name"] == "Renamed"
+    assert response.json()["version"]["checksum"] == stored.checksum
+
+
+def test_validate_lists_problems_with_paths(designer_client, draft):
+    broken = {**draft.document, "initial": "nowhere"}
+    response = post_json(
+        designer_client, reverse("designer:validate", args=[draft.pk]), {"document": broken}
+    )
+    assert response.status_code == 200
+    assert any(p["path"] == "initial" for p in response.json()["problems"])
+
+
+def test_publishing_an_invalid_draft_is_refused_with_its_problems(designer_client, tenant_a, draft):
+    save_draft(tenant=tenant_a, version_id=draft.pk, document={**draft.document, "initial": "x"})
+    response = post_json(designer_client, reverse("designer:publish", args=[draft.pk]), {})
+    assert response.status_code == 422
+    assert response.json()["details"]
+    assert Version.objects.for_tenant(tenant_a).get(pk=draft.pk).status == "draft"
+
+
+def test_a_panel_apply_sends_the_cleaned_state_to_the_editor(designer_client, draft):
+    response = designer_client.post(
+        reverse("designer:panel_state", args=[draft.pk]),
+        {
+            "document": json.dumps(draft.document),
+            "original": "approved",
+            "apply": "1",
+            "name": "granted",
+            "kind": "normal",
+            "label": "Granted",
+        },
+    )
+    assert response.status_code == 200
+    event = json.loads(response["HX-Trigger"])["designer:apply"]
+    assert event["original"] == "approved"
+    assert event["value"]["state"] == {"name": "granted", "kind": "normal", "label": "Granted"}
+
+
+def test_a_panel_with_errors_answers_422_and_no_event(designer_client, draft):
+    response = designer_client.post(
+        reverse("designer:panel_state", args=[draft.pk]),
+        {
+            "document": json.dumps(draft.document),
+            "original": "approved",
+            "apply": "1",
+            "name": "bad name!",
+            "kind": "normal",
+        },
+    )
+    assert response.status_code == 422
+    assert "HX-Trigger" not in response
+    assert "not a valid state name" in response.content.decode()
+
+
+def test_labels_with_markup_are_escaped_in_panels(designer_client, draft):
+    document = {**draft.document}
+    document["states"][1] = {"name": "approved", "label": "<script>alert(1)</script>"}
+    response = designer_client.post(
+        reverse("designer:panel_state", args=[draft.pk]),
+        {"document": json.dumps(document), "original": "approved"},
+    )
+    body = response.content.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_dry_run_endpoint_reports_candidates(designer_client, draft):
+    response = post_json(
+        designer_client,
+        reverse("designer:dry_run", args=[draft.pk]),
+        {
+            "document": draft.document,
+            "state": "received",
+            "trigger": "decide",
+            "data": {"amount": 10},
+        },
+    )
+    assert response.status_code == 200
+    assert response.json()["fires"] == {"index": 0, "to": "approved"}
+
+
+def test_creating_a_definition_opens_an_empty_draft(designer_client, tenant_a):
+    response = designer_client.post(reverse("designer:create"), {"key": "fresh", "name": "Fresh"})
+    version = Version.objects.for_tenant(tenant_a).get(definition__key="fresh")
+    assert response["Location"] == reverse("designer:editor", args=[version.pk])
+    assert version.document["states"] == []
+
+
+def test_importing_bad_json_shows_the_error_on_the_list_page(designer_client):
+    response = designer_client.post(reverse("designer:import"), {"text": '{"key": '})
+    assert response.status_code == 400
+    assert "JSON" in response.content.decode()
+
+
+def test_export_downloads_the_canonical_text(designer_client, draft):
+    response = designer_client.get(reverse("designer:export", args=[draft.pk]) + "?fmt=yaml")
+    assert response["Content-Disposition"] == 'attachment; filename="loan-v1.yaml"'
+    assert b"initial: received" in response.content
+
+
+def test_viewers_cannot_start_instances_from_the_designer(viewer_client, tenant_a, draft):
+    from workflow_platform.definitions.services import publish_version
+
+    publish_version(tenant=tenant_a, version_id=draft.pk)
+    response = viewer_client.post(
+        reverse("designer:start", args=[draft.pk]), {"data": '{"amount": 5}'}
+    )
+    assert "Your role cannot start instances" in response.content.decode()
+    from workflow_platform.engine.models import Instance
+
+    assert not Instance.objects.for_tenant(tenant_a).exists()
+
+
+def test_an_operator_starts_an_instance_with_typed_data(client, tenant_a, make_member, draft):
+    from workflow_platform.definitions.services import publish_version
+    from workflow_platform.engine.models import Instance
+
+    publish_version(tenant=tenant_a, version_id=draft.pk)
+    client.force_login(make_member(tenant_a, role="operator", username="opal"))
+    bad = client.post(reverse("designer:start", args=[draft.pk]), {"data": "[1, 2]"})
+    assert bad.status_code == 422
+    assert "must be a JSON object" in bad.content.decode()
+    response = client.post(
+        reverse("designer:start", args=[draft.pk]), {"data": '{"amount": 5}', "business_key": "A-1"}
+    )
+    assert response.status_code == 200
+    instance = Instance.objects.for_tenant(tenant_a).get()
+    assert (instance.data, instance.business_key, instance.state) == (
+        {"amount": 5},
+        "A-1",
+        "received",
+    )
+
+
+def test_the_editor_page_is_never_cached(designer_client, draft):
+    response = designer_client.get(reverse("designer:editor", args=[draft.pk]))
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_human_state_panel_lists_the_fields_of_its_task_form(designer_client, draft):
+    document = {**draft.document}
+    document["states"][1] = {
+        "name": "approved",
+        "kind": "human",
+        "task": {
+            "title": "Check",
+            "form": {
+                "type": "object",
+                "properties": {"ok": {"type": "boolean", "title": "Looks right"}},
+                "required": ["ok"],
+            },
+        },
+    }
+    response = designer_client.post(
+        reverse("designer:panel_state", args=[draft.pk]),
+        {"document": json.dumps(document), "original": "approved"},
+    )
+    preview = response.context["form_preview"]
+    assert preview == [{"name": "ok", "title": "Looks right", "type": "boolean", "required": True}]
