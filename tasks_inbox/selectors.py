@@ -1,0 +1,164 @@
+"""Reads of the inbox: who listens where, which tasks an operator sees, and counts.
+
+Tenant first, always: a task query without a tenant is a type error, not a leak.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from workflow_platform.engine.models import HumanTask
+from workflow_platform.errors import NotFound
+from workflow_platform.tenancy.models import Membership, Role, Tenant
+
+from .models import TaskActivity
+
+OPEN_STATUSES = ("open", "claimed")
+DUE_SOON = timedelta(hours=1)
+VIEWS = ("mine", "groups", "unassigned", "all")
+SORTS = {
+    "due": ("due_at", "-priority", "created_at"),
+    "priority": ("-priority", "due_at", "created_at"),
+    "age": ("created_at", "id"),
+}
+
+
+def is_admin(membership: Membership | None) -> bool:
+    return bool(membership and membership.role == Role.ADMIN)
+
+
+def tasks_of(tenant: Tenant) -> QuerySet[HumanTask]:
+    return HumanTask.objects.for_tenant(tenant).select_related(
+        "group", "assignee", "instance", "instance__definition"
+    )
+
+
+def task_detail(tenant: Tenant, task_id: int) -> HumanTask:
+    """One task of ``tenant``; NotFound for another tenant's (404, never 403)."""
+    task = tasks_of(tenant).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound("task_not_found", "No such task in this tenant.")
+    return task
+
+
+def visible_tasks(tenant: Tenant, user: AbstractBaseUser, *, admin: bool) -> QuerySet[HumanTask]:
+    """Tasks ``user`` may see: theirs, their groups', unassigned ones; admins see all."""
+    qs = tasks_of(tenant)
+    if admin:
+        return qs
+    return qs.filter(
+        Q(assignee=user) | Q(group__members=user) | Q(group__isnull=True, assignee__isnull=True)
+    ).distinct()
+
+
+def inbox_tasks(
+    tenant: Tenant,
+    user: AbstractBaseUser,
+    *,
+    admin: bool,
+    view: str = "groups",
+    sort: str = "due",
+    workflow: str = "",
+    state: str = "",
+    group: str = "",
+    overdue: bool = False,
+    query: str = "",
+    include_snoozed: bool = False,
+    include_closed: bool = False,
+) -> QuerySet[HumanTask]:
+    """The tasks of one inbox view, filtered, searched and sorted."""
+    now = timezone.now()
+    qs = visible_tasks(tenant, user, admin=admin)
+    if not include_closed:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if view == "mine":
+        qs = qs.filter(assignee=user)
+    elif view == "groups":
+        qs = qs.filter(group__members=user)
+    elif view == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+    # "all": everything visible (the whole tenant for admins)
+    if not include_snoozed:
+        qs = qs.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
+    if workflow:
+        qs = qs.filter(instance__definition__key=workflow)
+    if state:
+        qs = qs.filter(state=state)
+    if group:
+        qs = qs.filter(group__name=group)
+    if overdue:
+        qs = qs.filter(due_at__lt=now)
+    if query:
+        # icontains over the JSON's text works on SQLite and PostgreSQL alike.
+        qs = qs.filter(Q(title__icontains=query) | Q(instance__data__icontains=query))
+    return qs.order_by(*SORTS.get(sort, SORTS["due"]))
+
+
+def inbox_counts(tenant: Tenant, user: AbstractBaseUser, *, admin: bool) -> dict[str, int]:
+    """Counts for the inbox badge and tabs (open tasks only, snoozed ones left out)."""
+    now = timezone.now()
+    qs = visible_tasks(tenant, user, admin=admin).filter(
+        Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now), status__in=OPEN_STATUSES
+    )
+    counts = qs.aggregate(
+        mine=Count("id", filter=Q(assignee=user), distinct=True),
+        groups=Count("id", filter=Q(group__members=user), distinct=True),
+        unassigned=Count("id", filter=Q(assignee__isnull=True), distinct=True),
+        overdue=Count("id", filter=Q(due_at__lt=now), distinct=True),
+        all=Count("id", distinct=True),
+    )
+    return {key: value or 0 for key, value in counts.items()}
+
+
+def open_load(tenant: Tenant, user_ids: list[int]) -> dict[int, int]:
+    """How many open tasks each of ``user_ids`` holds (for least-loaded routing)."""
+    rows = (
+        HumanTask.objects.for_tenant(tenant)
+        .filter(assignee_id__in=user_ids, status__in=OPEN_STATUSES)
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+    )
+    load = dict.fromkeys(user_ids, 0)
+    load.update({row["assignee_id"]: row["n"] for row in rows})
+    return load
+
+
+def sla_state(task: HumanTask, now=None) -> str:
+    """'overdue', 'due-soon', 'on-time' or '' (no due time) for the SLA badge."""
+    if task.due_at is None or task.status not in OPEN_STATUSES:
+        return ""
+    now = now or timezone.now()
+    if task.due_at < now:
+        return "overdue"
+    if task.due_at - now < DUE_SOON:
+        return "due-soon"
+    return "on-time"
+
+
+def workflow_keys(tenant: Tenant) -> list[str]:
+    """Keys of the workflows that have tasks in this tenant (for the filter)."""
+    return sorted(
+        set(
+            HumanTask.objects.for_tenant(tenant).values_list("instance__definition__key", flat=True)
+        )
+    )
+
+
+def activities_of(tenant: Tenant, task_id: int) -> list[TaskActivity]:
+    return list(
+        TaskActivity.objects.for_tenant(tenant).filter(task_id=task_id).select_related("user")
+    )
+
+
+def operators_of(tenant: Tenant) -> list[Membership]:
+    """Members who can take tasks (for reassign and delegate choices)."""
+    return list(
+        Membership.objects.for_tenant(tenant)
+        .filter(role__in=[Role.OPERATOR, Role.ADMIN], user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+    )

@@ -1,0 +1,318 @@
+"""What operators do to human tasks: claim, release, reassign, delegate, snooze, complete.
+
+Every service is one verb on one task, keyword-only with the tenant first, atomic, and
+*optimistic*: it changes the row only if it is still as the operator saw it (its
+``revision``, when the page sent one, and the status the verb needs), bumping the
+revision in the same UPDATE. Two people acting on one task: exactly one UPDATE matches,
+the other gets a :class:`Conflict` that says who got there first. Each change is audited
+(``TaskActivity``) and announced with the engine's ``human_task_changed`` signal inside
+the transaction, which the live notifications follow (receivers.py).
+
+Completing goes through the engine's ``complete_human_task`` so the instance resumes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from workflow_platform.engine.models import HumanTask, TaskStatus
+from workflow_platform.engine.signals import human_task_changed
+from workflow_platform.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from workflow_platform.tenancy.models import Membership, OperatorGroup, Role, Tenant
+from workflow_platform.tenancy.scoping import tenant_scope
+
+from .forms_schema import validate_decision_data
+from .models import TaskActivity
+
+OPEN = (TaskStatus.OPEN, TaskStatus.CLAIMED)
+
+
+def _membership(tenant: Tenant, user: AbstractBaseUser) -> Membership:
+    membership = Membership.objects.for_tenant(tenant).filter(user=user).first()
+    if membership is None or not membership.allows(Role.OPERATOR):
+        raise PermissionDenied("not_an_operator", "Only operators and admins act on tasks.")
+    return membership
+
+
+def _load(tenant: Tenant, task_id: int) -> HumanTask:
+    task = (
+        HumanTask.objects.for_tenant(tenant)
+        .select_related("assignee", "group")
+        .filter(pk=task_id)
+        .first()
+    )
+    if task is None:
+        raise NotFound("task_not_found", "No such task in this tenant.")
+    return task
+
+
+def _can_see(task: HumanTask, user: AbstractBaseUser, membership: Membership) -> bool:
+    if membership.role == Role.ADMIN or task.assignee_id == user.pk:
+        return True
+    if task.group_id is None:
+        return task.assignee_id is None
+    return task.group.members.filter(pk=user.pk).exists()
+
+
+def _stale(task: HumanTask, verb: str) -> Conflict:
+    """The Conflict for a lost race, saying what happened to the task meanwhile."""
+    fresh = HumanTask.objects.with_scopes_disabled().select_related("assignee").get(pk=task.pk)
+    if fresh.status == TaskStatus.COMPLETED:
+        return Conflict("task_already_completed", "Someone completed this task already.")
+    if fresh.status == TaskStatus.CANCELLED:
+        return Conflict("task_cancelled", "This task was cancelled (its instance moved on).")
+    if fresh.assignee_id and fresh.status == TaskStatus.CLAIMED:
+        return Conflict(
+            "task_claimed_by_other",
+            f"{fresh.assignee} claimed this task first; it is no longer yours to {verb}.",
+        )
+    return Conflict(
+        "task_changed", f"This task changed while you looked at it; reload and {verb} again."
+    )
+
+
+def _update(
+    task: HumanTask,
+    *,
+    verb: str,
+    expected_revision: int | None,
+    guard: Q,
+    change: str,
+    user: AbstractBaseUser,
+    detail: dict | None = None,
+    **values: Any,
+) -> HumanTask:
+    """Apply ``values`` only if the row still matches ``guard`` (and the revision)."""
+    condition = Q(pk=task.pk) & guard
+    if expected_revision is not None:
+        condition &= Q(revision=expected_revision)
+    updated = (
+        HumanTask.objects.with_scopes_disabled()
+        .filter(condition)
+        .update(revision=F("revision") + 1, **values)
+    )
+    if updated != 1:
+        raise _stale(task, verb)
+    task.refresh_from_db()
+    TaskActivity(
+        tenant_id=task.tenant_id, task=task, user=user, action=change, detail=detail or {}
+    ).save()
+    human_task_changed.send(sender=HumanTask, task=task, change=change)
+    return task
+
+
+@transaction.atomic
+def claim_task(
+    *, tenant: Tenant, task_id: int, user: AbstractBaseUser, expected_revision: int | None = None
+) -> HumanTask:
+    """Make ``user`` the task's assignee. Claiming your own claimed task is a no-op.
+
+    Raises NotFound (other tenant's or invisible task), Conflict (someone else holds it,
+    it ended, or it changed since ``expected_revision``).
+    """
+    membership = _membership(tenant, user)
+    task = _load(tenant, task_id)
+    if not _can_see(task, user, membership):
+        raise NotFound("task_not_found", "No such task in this tenant.")
+    if task.status == TaskStatus.CLAIMED and task.assignee_id == user.pk:
+        return task
+    guard = Q(status=TaskStatus.OPEN) & (Q(assignee__isnull=True) | Q(assignee=user))
+    return _update(
+        task, verb="claim", expected_revision=expected_revision, guard=guard, change="claimed",
+        user=user, status=TaskStatus.CLAIMED, assignee=user, claimed_at=timezone.now(),
+    )  # fmt: skip
+
+
+@dataclass
+class BulkClaim:
+    claimed: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)  # task id -> why
+
+
+def bulk_claim(*, tenant: Tenant, task_ids: list[int], user: AbstractBaseUser) -> BulkClaim:
+    """Claim each task on its own (one transaction each): one lost race spoils no other."""
+    result = BulkClaim()
+    for task_id in dict.fromkeys(task_ids):
+        try:
+            claim_task(tenant=tenant, task_id=task_id, user=user)
+            result.claimed.append(task_id)
+        except (Conflict, NotFound, PermissionDenied) as error:
+            result.refused[task_id] = error.message
+    return result
+
+
+@transaction.atomic
+def release_task(
+    *, tenant: Tenant, task_id: int, user: AbstractBaseUser, expected_revision: int | None = None
+) -> HumanTask:
+    """Give a claimed task back to its group (unassigned, open). Assignee or admin only."""
+    membership = _membership(tenant, user)
+    task = _load(tenant, task_id)
+    if not _can_see(task, user, membership):
+        raise NotFound("task_not_found", "No such task in this tenant.")
+    if task.assignee_id != user.pk and membership.role != Role.ADMIN:
+        raise PermissionDenied("not_your_task", "Only the assignee or an admin can release it.")
+    guard = Q(status__in=OPEN, assignee_id=task.assignee_id)
+    return _update(
+        task, verb="release", expected_revision=expected_revision, guard=guard,
+        change="released", user=user, status=TaskStatus.OPEN, assignee=None, claimed_at=None,
+    )  # fmt: skip
+
+
+def _member(tenant: Tenant, username: str) -> AbstractBaseUser:
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None or not Membership.objects.for_tenant(tenant).filter(user=user).exists():
+        raise InvalidInput("unknown_user", f"'{username}' is not a member of this tenant.")
+    return user
+
+
+@transaction.atomic
+def reassign_task(
+    *,
+    tenant: Tenant,
+    task_id: int,
+    user: AbstractBaseUser,
+    to_group: str | None = None,
+    to_username: str | None = None,
+    expected_revision: int | None = None,
+) -> HumanTask:
+    """Move an open task to another group and/or person (admins, or its assignee).
+
+    The new assignee (if any) gets it unclaimed (status open) to accept by claiming.
+    """
+    membership = _membership(tenant, user)
+    task = _load(tenant, task_id)
+    if not _can_see(task, user, membership):
+        raise NotFound("task_not_found", "No such task in this tenant.")
+    if membership.role != Role.ADMIN and task.assignee_id != user.pk:
+        raise PermissionDenied("not_your_task", "Only the assignee or an admin can reassign it.")
+    if not to_group and not to_username:
+        raise InvalidInput("no_target", "Say to which group or person the task goes.")
+    values: dict[str, Any] = {"status": TaskStatus.OPEN, "claimed_at": None, "assignee": None}
+    if to_group:
+        group = OperatorGroup.objects.for_tenant(tenant).filter(name=to_group).first()
+        if group is None:
+            raise InvalidInput("unknown_group", f"There is no group '{to_group}'.")
+        values["group"] = group
+    if to_username:
+        values["assignee"] = _member(tenant, to_username)
+    guard = Q(status__in=OPEN)
+    return _update(
+        task, verb="reassign", expected_revision=expected_revision, guard=guard,
+        change="reassigned", user=user, detail={"group": to_group, "user": to_username},
+        **values,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def delegate_task(
+    *,
+    tenant: Tenant,
+    task_id: int,
+    user: AbstractBaseUser,
+    to_username: str,
+    expected_revision: int | None = None,
+) -> HumanTask:
+    """Hand a task you hold to a colleague, who then holds it (claimed) in your place."""
+    membership = _membership(tenant, user)
+    task = _load(tenant, task_id)
+    if task.assignee_id != user.pk and membership.role != Role.ADMIN:
+        raise PermissionDenied("not_your_task", "Claim the task before delegating it.")
+    delegate = _member(tenant, to_username)
+    if not Membership.objects.for_tenant(tenant).get(user=delegate).allows(Role.OPERATOR):
+        raise InvalidInput("not_an_operator", f"{to_username} is not an operator here.")
+    guard = Q(status__in=OPEN, assignee_id=task.assignee_id)
+    return _update(
+        task, verb="delegate", expected_revision=expected_revision, guard=guard,
+        change="reassigned", user=user, detail={"delegated_to": to_username},
+        status=TaskStatus.CLAIMED, assignee=delegate, claimed_at=timezone.now(),
+    )  # fmt: skip
+
+
+@transaction.atomic
+def snooze_task(
+    *,
+    tenant: Tenant,
+    task_id: int,
+    user: AbstractBaseUser,
+    until: datetime | None,
+    expected_revision: int | None = None,
+) -> HumanTask:
+    """Hide an open task from inbox lists until ``until`` (None wakes it now)."""
+    membership = _membership(tenant, user)
+    task = _load(tenant, task_id)
+    if not _can_see(task, user, membership):
+        raise NotFound("task_not_found", "No such task in this tenant.")
+    if until is not None and until <= timezone.now():
+        raise InvalidInput("bad_snooze", "Snooze until a time in the future.")
+    return _update(
+        task, verb="snooze", expected_revision=expected_revision, guard=Q(status__in=OPEN),
+        change="snoozed", user=user, detail={"until": until.isoformat() if until else None},
+        snoozed_until=until,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def set_away(*, tenant: Tenant, user: AbstractBaseUser, until: datetime | None) -> Membership:
+    """Mark ``user`` away until ``until`` (None: back now); routing and escalation skip them."""
+    if until is not None and until <= timezone.now():
+        raise InvalidInput("bad_return_date", "The return date must be in the future.")
+    with tenant_scope(tenant):
+        membership = Membership.objects.select_for_update().filter(user=user).first()
+        if membership is None:
+            raise PermissionDenied("not_a_member", "You are not a member of this tenant.")
+        membership.away_until = until
+        membership.full_clean()
+        membership.save(update_fields=["away_until"])
+    return membership
+
+
+def complete_task(
+    *,
+    tenant: Tenant,
+    task_id: int,
+    user: AbstractBaseUser,
+    decision: str,
+    data: dict[str, Any],
+    expected_revision: int | None = None,
+) -> HumanTask:
+    """Decide a task you hold: validate ``data`` against its form, then resume the instance.
+
+    Raises Unprocessable with per-field ``details`` when the data does not fit the form,
+    InvalidInput for a decision the state does not offer, Conflict when someone else
+    holds or finished it. The engine's ``complete_human_task`` does the rest atomically.
+    """
+    from workflow_platform.engine.services import complete_human_task
+
+    membership = _membership(tenant, user)
+    task = _load(tenant, task_id)
+    if not _can_see(task, user, membership):
+        raise NotFound("task_not_found", "No such task in this tenant.")
+    if task.decisions and decision not in task.decisions:
+        raise InvalidInput("bad_decision", f"'{decision}' is not a decision of this task.")
+    validate_decision_data(task.form, data)
+    with transaction.atomic():
+        # Re-read under a row lock: the checks and the completion see the same task.
+        locked = HumanTask.objects.with_scopes_disabled().select_for_update().get(pk=task.pk)
+        if locked.status not in OPEN or locked.assignee_id not in (None, user.pk):
+            raise _stale(locked, "complete")
+        if expected_revision is not None and locked.revision != expected_revision:
+            raise _stale(locked, "complete")
+        if locked.status == TaskStatus.OPEN:
+            claim_task(tenant=tenant, task_id=task.pk, user=user)
+        done = complete_human_task(
+            tenant=tenant, task_id=task.pk, user=user, decision=decision, data=data
+        )
+        TaskActivity(
+            tenant_id=task.tenant_id, task=done, user=user, action="completed",
+            detail={"decision": decision},
+        ).save()  # fmt: skip
+    return done
