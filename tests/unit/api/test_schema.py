@@ -26,6 +26,13 @@ def test_the_schema_and_its_interactive_docs_are_served_without_a_token(schema):
     assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
 
 
+def test_the_interactive_docs_load_swagger_ui_from_our_own_static_files(db):
+    # The platform runs without internet access: a CDN script would leave the page blank.
+    page = APIClient().get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "cdn." not in page and "jsdelivr" not in page
+
+
 def test_every_operation_has_a_summary_and_documents_its_problems(schema):
     for name, _, operation in operations(schema):
         assert operation.get("summary"), f"{name} has no summary"
