@@ -130,6 +130,23 @@ def test_platform_runs_embedded_and_its_worker_takes_work(platform_env, tmp_path
             count = int(out.stdout.strip().splitlines()[-1] or 0)
             time.sleep(1)
         assert count >= 1, platform.log_path.read_text()
+        # The demo instances go through the SQLite broker to the worker and finish there.
+        code = (
+            "from workflow_platform.engine.models import Instance\n"
+            "from workflow_platform.tenancy.scoping import all_tenants\n"
+            "with all_tenants():\n"
+            "    print(Instance.objects.get(business_key='order-1', tenant__slug='acme').status)"
+        )
+        deadline = time.monotonic() + 60
+        status = ""
+        while time.monotonic() < deadline and status != "completed":
+            out = subprocess.run(
+                [sys.executable, "manage.py", "shell", "-c", code],
+                cwd=ROOT, env=platform_env, capture_output=True, text=True,
+            )  # fmt: skip
+            status = (out.stdout.strip().splitlines() or [""])[-1]
+            time.sleep(1)
+        assert status == "completed", platform.log_path.read_text()
     finally:
         platform.stop()
     assert platform.proc.returncode == 0

@@ -1,0 +1,53 @@
+"""Loading the demo gives a first-time user something to look at, and is idempotent."""
+
+from __future__ import annotations
+
+import pytest
+
+from workflow_platform.engine import dispatch, executor
+from workflow_platform.engine.models import HumanTask, Instance
+from workflow_platform.runtime.demo import DEMO_STARTS, load_demo
+from workflow_platform.tenancy.scoping import all_tenants
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_broker(monkeypatch):
+    # The test runs the worker itself: record nothing, send nothing.
+    monkeypatch.setattr(dispatch, "_send", lambda name, queue, count: None)
+
+
+def run_until_idle(rounds: int = 40) -> None:
+    for _ in range(rounds):
+        executor.run_ready()
+        with all_tenants():
+            if not Instance.objects.filter(ready=True).exists():
+                return
+
+
+def by_key(business_key: str, tenant_slug: str = "acme") -> Instance:
+    with all_tenants():
+        return Instance.objects.get(business_key=business_key, tenant__slug=tenant_slug)
+
+
+def test_loading_the_demo_twice_starts_each_demo_instance_once():
+    load_demo()
+    load_demo()
+    with all_tenants():
+        assert Instance.objects.filter(parent__isnull=True).count() == len(DEMO_STARTS)
+
+
+def test_the_demo_instances_run_into_the_inbox_and_to_their_ends():
+    load_demo()
+    run_until_idle()
+    assert by_key("order-1").status == "completed"
+    assert by_key("trip-1").status == "completed"
+    assert by_key("trip-2").status == "compensated"
+    backordered = by_key("order-2")
+    assert (backordered.status, backordered.state) == ("waiting", "needs_attention")
+    with all_tenants():
+        task = HumanTask.objects.get(instance=backordered, status="open")
+        assert task.assignee.username in {"ada", "otto", "olga"}  # the ops group
+        globex_task = HumanTask.objects.get(instance=by_key("ticket-1", "globex"))
+        assert globex_task.assignee.username == "gus"
