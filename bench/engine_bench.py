@@ -6,6 +6,10 @@ Run through ``bench/run.sh`` (it makes a fresh database). Measures, in one run:
   10,000 instances started with one bulk start, on 2 worker processes: durable
   transitions per second, start-to-complete p50/p99, worker CPU per transition and
   database bytes (WAL and table growth) per transition.
+- **W2**: a 1 → 100 → 1 fan-out/fan-in over 1,000 instances: each parent runs one
+  no-op step, fans out to 100 child instances (one no-op step each) and joins them all,
+  then runs one more no-op step; durable transitions per second (parents' and
+  children's), parent start-to-complete p50/p99, worker CPU and WAL per transition.
 - **W3**: one instance at a time, start to complete (10 steps) on idle workers: p50/p99.
 - **pgbench**: the hardware ceiling, 16 clients, each transaction the writes of one
   transition (UPDATE the instance row, INSERT one history row) on copies of the
@@ -133,6 +137,89 @@ def publish_noop_chain(tenant) -> str:
     return "w1-noop"
 
 
+W2_FAN = 100
+
+
+def publish_fan(tenant) -> str:
+    """w2-fan: prep → fan (100 w2-item children, join all) → done; w2-item: go → done."""
+    noop = {"noop": {"type": "python", "params": {"callable": "noop"}}}
+    child = {
+        "format": "workflow-island/v1",
+        "key": "w2-item",
+        "initial": "go",
+        "states": [{"name": "go"}, {"name": "done", "kind": "final"}],
+        "transitions": [{"from": "go", "to": "done", "action": "noop"}],
+        "actions": noop,
+    }
+    parent = {
+        "format": "workflow-island/v1", "key": "w2-fan", "initial": "prep",
+        "states": [{"name": "prep"},
+                   {"name": "fan", "kind": "parallel",
+                    "parallel": {"map_over": "data.items", "workflow": "w2-item",
+                                 "item_as": "item", "join": "all"}},
+                   {"name": "joined"}, {"name": "done", "kind": "final"}],
+        "transitions": [{"from": "prep", "to": "fan", "action": "noop"},
+                        {"from": "fan", "to": "joined", "on": "joined"},
+                        {"from": "joined", "to": "done", "action": "noop"}],
+        "actions": noop,
+    }  # fmt: skip
+    with tenant_scope(tenant):
+        for document in (child, parent):
+            definition = Definition.objects.create(
+                tenant=tenant, key=document["key"], name=document["key"]
+            )
+            Version.objects.bulk_create(
+                [Version(tenant=tenant, definition=definition, number=1, document=document,
+                         status="published", published_at=timezone.now())]
+            )  # fmt: skip
+    return "w2-fan"
+
+
+def run_w2(tenant, key: str, parents: int) -> dict:
+    worker = Worker("workflow_platform", "steps,starts")
+    items = list(range(W2_FAN))
+    try:
+        cpu0, wal0 = worker.cpu_seconds(), wal_lsn()
+        started = time.perf_counter()
+        services.start_instances(
+            tenant=tenant, definition_key=key,
+            items=[{"data": {"items": items}} for _ in range(parents)],
+        )  # fmt: skip
+        done = Instance.objects.for_tenant(tenant).filter(definition__key=key, status="completed")
+        while done.count() < parents:
+            time.sleep(0.5)
+            if time.perf_counter() - started > 3600:
+                raise RuntimeError("W2 did not finish in an hour")
+        elapsed = time.perf_counter() - started
+        cpu = worker.cpu_seconds() - cpu0
+        wal = wal_lsn() - wal0
+    finally:
+        worker.stop()
+    unfinished = (
+        Instance.objects.for_tenant(tenant).filter(definition__key="w2-item")
+        .exclude(status="completed").count()
+    )  # fmt: skip
+    if unfinished:
+        raise RuntimeError(f"W2: {unfinished} children did not complete")
+    # prep and the final step of each parent, its fan-out and its join; one step a child.
+    transitions = parents * (3 + W2_FAN)
+    latencies = [
+        (ended - created).total_seconds()
+        for created, ended in done.values_list("created_at", "ended_at")
+    ]
+    return {
+        "parents": parents,
+        "children": parents * W2_FAN,
+        "transitions": transitions,
+        "elapsed": elapsed,
+        "rate": transitions / elapsed,
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+        "cpu_us": cpu / transitions * 1e6,
+        "wal_bytes": wal / transitions,
+    }
+
+
 def run_w1(tenant, key: str, instances: int) -> dict:
     worker = Worker("workflow_platform", "steps,starts")
     try:
@@ -207,7 +294,13 @@ END;
 """
 
 
-def run_pgbench(seconds: int, clients: int = 16) -> dict:
+def run_pgbench(seconds: int, tenant, key: str, instances: int, clients: int = 16) -> dict:
+    if not Instance.objects.for_tenant(tenant).exists():  # --only pgbench: rows to update
+        for offset in range(0, instances, 10_000):
+            services.start_instances(
+                tenant=tenant, definition_key=key,
+                items=[{"data": {"n": i}} for i in range(offset, min(instances, offset + 10_000))],
+            )  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS pgb_instance, pgb_history")
         cursor.execute("CREATE TABLE pgb_instance (LIKE engine_instance INCLUDING ALL)")
@@ -266,7 +359,7 @@ def run_bare_chain(chains: int) -> dict:
 
 
 # --- report ------------------------------------------------------------------------
-def report(w1: dict, w3: dict, pg: dict, bare: dict, argv: list[str]) -> str:
+def report(w1: dict, w2: dict, w3: dict, pg: dict, bare: dict, argv: list[str]) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg_version = cursor.fetchone()[0]
@@ -288,6 +381,14 @@ def report(w1: dict, w3: dict, pg: dict, bare: dict, argv: list[str]) -> str:
         ("W1 worker CPU per transition", f"{w1['cpu_us']:.0f} µs"),
         ("W1 database bytes per transition",
          f"{w1['wal_bytes']:.0f} B of WAL, {w1['table_bytes']:.0f} B of table + index growth"),
+        (f"**W2** fan-out/fan-in, {w2['parents']:,} instances x 1 → {W2_FAN} → 1 "
+         f"({w2['children']:,} child instances), 2 worker processes",
+         f"**{w2['rate']:,.0f} durable transitions/s** ({w2['transitions']:,} in "
+         f"{w2['elapsed']:.1f} s)"),
+        ("W2 parent start-to-complete (under the full load)",
+         f"p50 {w2['p50']:.2f} s, p99 {w2['p99']:.2f} s"),
+        ("W2 worker CPU and WAL per transition",
+         f"{w2['cpu_us']:.0f} µs, {w2['wal_bytes']:.0f} B of WAL"),
         (f"**W3** one instance start-to-complete ({STEPS} steps, idle workers, "
          f"{w3['samples']} samples)",
          f"p50 {w3['p50'] * 1000:.1f} ms, p99 {w3['p99'] * 1000:.1f} ms"),
@@ -323,6 +424,10 @@ Targets: at least half the pgbench ceiling ({half:,.0f}/s): **{verdict_pg}**
   instances and commit one round of transitions of many instances per transaction
   (docs/adr/0006-engine-database-is-the-truth.md, docs/engine.md). Elapsed time runs from the
   bulk start call to the last instance completed.
+- A W2 transition is one of: a parent's first step, its fan-out (which starts its 100
+  children), its join, its last step, or a child's one step. Children are started,
+  joined and counted by the engine itself; elapsed time runs from the bulk start call
+  to the last parent completed.
 - pgbench runs `UPDATE` of one instance row and `INSERT` of one history row per
   transaction on copies of `engine_instance` and `engine_historyevent` with all their
   indexes: the ceiling of committing transitions one at a time on this machine.
@@ -333,34 +438,44 @@ Targets: at least half the pgbench ceiling ({half:,.0f}/s): **{verdict_pg}**
 
 ```bash
 bench/run.sh                          # everything, writes this file
-bench/run.sh --instances 2000 --no-write   # a quick look, prints only
+bench/run.sh --instances 2000 --w2-parents 100 --no-write   # a quick look, prints only
 ```
 """
+
+
+WORKLOADS = ("w1", "w2", "w3", "pgbench", "bare")
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=10_000)
+    parser.add_argument("--w2-parents", type=int, default=1_000)
     parser.add_argument("--w3-samples", type=int, default=50)
     parser.add_argument("--pgbench-seconds", type=int, default=15)
     parser.add_argument("--chains", type=int, default=1_000)
+    parser.add_argument(
+        "--only", choices=WORKLOADS,
+        help="run one workload and print its figures (for timing whole commands side by side)",
+    )  # fmt: skip
     parser.add_argument("--no-write", action="store_true", help="print, do not write RESULTS")
     args = parser.parse_args(argv)
     tenant = create_tenant(slug="bench", name="Bench")
     key = publish_noop_chain(tenant)
-    print("W1 ...", flush=True)
-    w1 = run_w1(tenant, key, args.instances)
-    print(w1, flush=True)
-    print("W3 ...", flush=True)
-    w3 = run_w3(tenant, key, args.w3_samples)
-    print(w3, flush=True)
-    print("pgbench ...", flush=True)
-    pg = run_pgbench(args.pgbench_seconds)
-    print(pg, flush=True)
-    print("bare Celery chain ...", flush=True)
-    bare = run_bare_chain(args.chains)
-    print(bare, flush=True)
-    text = report(w1, w3, pg, bare, argv)
+    runs = {
+        "w1": lambda: run_w1(tenant, key, args.instances),
+        "w2": lambda: run_w2(tenant, publish_fan(tenant), args.w2_parents),
+        "w3": lambda: run_w3(tenant, key, args.w3_samples),
+        "pgbench": lambda: run_pgbench(args.pgbench_seconds, tenant, key, args.instances),
+        "bare": lambda: run_bare_chain(args.chains),
+    }
+    figures = {}
+    for name in [args.only] if args.only else WORKLOADS:
+        print(f"{name} ...", flush=True)
+        figures[name] = runs[name]()
+        print(figures[name], flush=True)
+    if args.only:
+        return
+    text = report(*(figures[name] for name in WORKLOADS), argv)
     print(text)
     if not args.no_write:
         (ROOT / "bench" / "RESULTS.md").write_text(text)
