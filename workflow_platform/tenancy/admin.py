@@ -6,13 +6,13 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from .admin_base import TenantAdmin, is_platform_superuser
+from .admin_base import TenantAdmin, TenantRoleMixin, is_platform_superuser, tenant_users
 from .models import ApiToken, Membership, OperatorGroup, Tenant
 from .services import revoke_api_token
 
 
 @admin.register(Tenant)
-class TenantModelAdmin(admin.ModelAdmin):
+class TenantModelAdmin(TenantRoleMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "allow_private_network", "created_at"]
     search_fields = ["name", "slug"]
     list_filter = ["allow_private_network"]
@@ -43,12 +43,7 @@ class MembershipAdmin(TenantAdmin):
 class OperatorGroupAdmin(TenantAdmin):
     list_display = ["name", "description"]
     search_fields = ["name"]
-    filter_horizontal = ["members"]
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "members" and not is_platform_superuser(request):
-            kwargs["queryset"] = tenant_users(request)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+    filter_horizontal = ["members"]  # choices: the tenant's members (TenantAdminMixin)
 
 
 @admin.register(ApiToken)
@@ -70,21 +65,12 @@ class ApiTokenAdmin(TenantAdmin):
         messages.success(request, f"Revoked {queryset.count()} token(s).")
 
 
-def tenant_users(request):
-    User = get_user_model()
-    tenant = getattr(request, "tenant", None)
-    if tenant is None:
-        return User.objects.none()
-    member_ids = Membership.objects.for_tenant(tenant).values_list("user_id", flat=True)
-    return User.objects.filter(pk__in=list(member_ids))
-
-
 User = get_user_model()
 admin.site.unregister(User)
 
 
 @admin.register(User)
-class TenantUserAdmin(UserAdmin):
+class TenantUserAdmin(TenantRoleMixin, UserAdmin):
     """Tenant admins see the users of their tenant only, and cannot grant superuser."""
 
     def get_queryset(self, request):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
@@ -31,3 +32,9 @@ def groups_for(tenant: Tenant) -> QuerySet[OperatorGroup]:
 
 def group_names_of(tenant: Tenant, user: AbstractBaseUser) -> list[str]:
     return list(groups_for(tenant).filter(members=user).values_list("name", flat=True))
+
+
+def member_users(tenant: Tenant) -> QuerySet:
+    """The users who are members of ``tenant``."""
+    # A join, not a tenant-owned queryset: the filter on the tenant is the scope here.
+    return get_user_model().objects.filter(memberships__tenant=tenant)
