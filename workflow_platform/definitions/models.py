@@ -4,10 +4,19 @@ A version holds its state machine as a *document* (docs/definition-format.md) an
 ``draft → published → retired`` (django-fsm). The document is canonical; the State,
 Transition, Action and HumanTaskSpec rows are a read-only projection of it, rebuilt when
 a draft is saved, for the admin and for queries. A published version is immutable: the
-engine pins instances to it, so ``Version.save()``, the queryset's ``update()`` and
-``delete()`` refuse to change it (only its retirement passes), and the rows of a
-non-draft version refuse changes too. Dependencies are per tenant: the rate limit,
-circuit breaker and bulkhead that every worker honours together.
+engine pins instances to it, so ``Version.save()``, the queryset's ``update()``,
+``delete()`` and ``bulk_create()`` refuse to change it (only its retirement passes), and
+the rows of a non-draft version refuse the same changes too. The status changes only
+through the publish and retire transitions, never through a bulk ``update()``.
+
+The guard is in the ORM, not in database triggers: the same guarded querysets serve as
+the models' default managers (tenant-scoped) and as their base managers
+(``Meta.base_manager_name``, unscoped, which Django uses for related objects and which
+``_base_manager`` returns), and upserts (``bulk_create(update_conflicts=True)``) are
+refused outright, so every public ORM path goes through one check. Raw SQL and Django's
+private ``_update()`` are not guarded; the platform's code never uses them on these
+tables. Dependencies are per tenant: the rate limit, circuit breaker and bulkhead that
+every worker honours together.
 """
 
 from __future__ import annotations
@@ -45,6 +54,15 @@ def version_is_frozen() -> Conflict:
     )
 
 
+def _no_upserts(kwargs: dict) -> None:
+    # An upsert rewrites whichever existing row it collides with, draft or not.
+    if kwargs.get("update_conflicts"):
+        raise Conflict(
+            "upsert_refused",
+            "Versions and their rows are not upserted; save a draft through the services.",
+        )
+
+
 class Definition(TenantOwned):
     key = models.SlugField(max_length=100)
     name = models.CharField(max_length=200)
@@ -69,7 +87,17 @@ class VersionStatus(models.TextChoices):
 
 class VersionQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        """Bulk updates may touch drafts only (a published version never changes)."""
+        """Bulk updates may touch drafts only, and never the status.
+
+        Publishing by ``update(status=...)`` would skip validation and the stamps of
+        who and when: the status moves through ``publish()`` and ``retire()`` only.
+        """
+        if "status" in kwargs:
+            raise Conflict(
+                "status_by_update",
+                "A version's status changes only by publishing or retiring it, "
+                "never by a bulk update.",
+            )
         with all_tenants():
             if self.exclude(status=VersionStatus.DRAFT).exists():
                 raise version_is_frozen()
@@ -81,10 +109,19 @@ class VersionQuerySet(models.QuerySet):
                 raise version_is_frozen()
         return super().delete()
 
+    def bulk_create(self, objs, *args, **kwargs):
+        """Inserts new versions; upserts, which could rewrite a published one, are refused."""
+        _no_upserts(kwargs)
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class VersionManager(TenantScopedManager):
     # The scoped manager filters whatever queryset class the plain manager builds.
     _queryset_class = VersionQuerySet
+
+
+class VersionBaseManager(models.Manager.from_queryset(VersionQuerySet)):
+    """The unscoped base manager (related objects, ``_base_manager``), guarded alike."""
 
 
 class Version(FSMModelMixin, TenantOwned):
@@ -103,8 +140,10 @@ class Version(FSMModelMixin, TenantOwned):
     published_at = models.DateTimeField(null=True, blank=True)
 
     objects = VersionManager()
+    _guarded = VersionBaseManager()
 
     class Meta:
+        base_manager_name = "_guarded"
         constraints = [
             models.UniqueConstraint(fields=["definition", "number"], name="unique_version_number")
         ]
@@ -167,25 +206,72 @@ class Version(FSMModelMixin, TenantOwned):
         """A retired version starts no new instances; running ones carry on."""
 
 
+def _frozen_statuses(statuses) -> bool:
+    return any(status != VersionStatus.DRAFT for status in statuses)
+
+
 class VersionPartQuerySet(models.QuerySet):
-    """Bulk changes to the rows of a published or retired version are refused too."""
+    """Bulk changes to the rows of a published or retired version are refused too.
+
+    ``version_path`` leads from a row to its version; ``parent_field`` is the foreign
+    key that attaches the row (moving a row is a change to both ends).
+    """
+
+    version_path = "version"
+    parent_field = "version"
 
     def _refuse_frozen(self) -> None:
         with all_tenants():
-            if self.exclude(version__status=VersionStatus.DRAFT).exists():
+            if self.exclude(**{f"{self.version_path}__status": VersionStatus.DRAFT}).exists():
+                raise version_is_frozen()
+
+    def _refuse_frozen_parents(self, parent_ids) -> None:
+        """Refuse when a row would be attached to a non-draft version."""
+        parent_model = self.model._meta.get_field(self.parent_field).related_model
+        status_path = "status" if parent_model is Version else "version__status"
+        with all_tenants():
+            statuses = (
+                parent_model._base_manager.filter(pk__in=set(parent_ids))
+                .values_list(status_path, flat=True)
+                .distinct()
+            )
+            if _frozen_statuses(statuses):
                 raise version_is_frozen()
 
     def update(self, **kwargs):
         self._refuse_frozen()
+        for key in (self.parent_field, f"{self.parent_field}_id"):
+            if key in kwargs:
+                target = kwargs[key]
+                self._refuse_frozen_parents([getattr(target, "pk", target)])
         return super().update(**kwargs)
 
     def delete(self):
         self._refuse_frozen()
         return super().delete()
 
+    def bulk_create(self, objs, *args, **kwargs):
+        """Inserts rows into drafts only; upserts are refused (they rewrite any row)."""
+        _no_upserts(kwargs)
+        objs = list(objs)
+        self._refuse_frozen_parents(getattr(o, f"{self.parent_field}_id") for o in objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def insert_projection(self, objs) -> list:
+        """Insert the rows of a version that is being saved (``materialize_rows`` only).
+
+        A version stored as published directly gets its rows once, when it is created;
+        everyone else goes through ``bulk_create``, which refuses non-draft versions.
+        """
+        return super().bulk_create(list(objs))
+
 
 class VersionPartManager(TenantScopedManager):
     _queryset_class = VersionPartQuerySet
+
+
+class VersionPartBaseManager(models.Manager.from_queryset(VersionPartQuerySet)):
+    """The unscoped base manager of version rows, guarded like the default one."""
 
 
 class VersionPart(TenantOwned):
@@ -195,9 +281,11 @@ class VersionPart(TenantOwned):
     position = models.PositiveIntegerField(help_text="Index in the document.")
 
     objects = VersionPartManager()
+    _guarded = VersionPartBaseManager()
 
     class Meta:
         abstract = True
+        base_manager_name = "_guarded"
         ordering = ["version", "position"]
 
     def save(self, *args, **kwargs) -> None:
@@ -209,12 +297,14 @@ class VersionPart(TenantOwned):
         return super().delete(*args, **kwargs)
 
     def _refuse_unless_draft(self) -> None:
+        # Both ends: the version the row is saved into and the one it is stored under.
         with all_tenants():
-            status = (
-                Version.objects.filter(pk=self.version_id).values_list("status", flat=True).first()
-            )
-        if status not in (None, VersionStatus.DRAFT):
-            raise version_is_frozen()
+            stored = type(self)._base_manager.filter(pk=self.pk).values_list("version_id")
+            statuses = Version._base_manager.filter(
+                models.Q(pk=self.version_id) | models.Q(pk__in=stored)
+            ).values_list("status", flat=True)
+            if _frozen_statuses(statuses):
+                raise version_is_frozen()
 
 
 class State(VersionPart):
@@ -232,6 +322,19 @@ class State(VersionPart):
         return f"{self.name} ({self.kind})"
 
 
+class HumanTaskSpecQuerySet(VersionPartQuerySet):
+    version_path = "state__version"
+    parent_field = "state"
+
+
+class HumanTaskSpecManager(TenantScopedManager):
+    _queryset_class = HumanTaskSpecQuerySet
+
+
+class HumanTaskSpecBaseManager(models.Manager.from_queryset(HumanTaskSpecQuerySet)):
+    """The unscoped base manager of task specs, guarded like the default one."""
+
+
 class HumanTaskSpec(TenantOwned):
     """What a human state opens: title template, assignment, form, due time, escalation."""
 
@@ -245,6 +348,12 @@ class HumanTaskSpec(TenantOwned):
     escalate_to = models.JSONField(null=True, blank=True)
     priority = models.IntegerField(default=0)
 
+    objects = HumanTaskSpecManager()
+    _guarded = HumanTaskSpecBaseManager()
+
+    class Meta:
+        base_manager_name = "_guarded"
+
     def __str__(self) -> str:
         return self.title
 
@@ -257,14 +366,14 @@ class HumanTaskSpec(TenantOwned):
         return super().delete(*args, **kwargs)
 
     def _refuse_unless_draft(self) -> None:
+        # Both ends, as for VersionPart: the state saved into and the one stored under.
         with all_tenants():
-            status = (
-                State.objects.filter(pk=self.state_id)
-                .values_list("version__status", flat=True)
-                .first()
-            )
-        if status not in (None, VersionStatus.DRAFT):
-            raise version_is_frozen()
+            stored = HumanTaskSpec._base_manager.filter(pk=self.pk).values_list("state_id")
+            statuses = State._base_manager.filter(
+                models.Q(pk=self.state_id) | models.Q(pk__in=stored)
+            ).values_list("version__status", flat=True)
+            if _frozen_statuses(statuses):
+                raise version_is_frozen()
 
 
 class Transition(VersionPart):
