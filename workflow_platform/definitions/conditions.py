@@ -7,8 +7,11 @@ them (``ast.parse``), and a tiny interpreter walks a whitelisted subset of the t
 literals, the provided root names, key/index access on dicts and lists (a missing key is
 ``None``; Python attributes are never touched), comparisons, ``and``/``or``/``not``,
 arithmetic, ``in`` and a handful of functions. Size, nesting and work are bounded, so a
-hostile guard is refused when parsed or cut off when evaluated. The language is described
-in docs/definition-format.md ("Guard language").
+hostile guard is refused when parsed or cut off when evaluated: every text, list or
+function result an expression builds is measured as it would be rendered (a shared part
+counts each time it appears) against a per-value cap and a per-evaluation budget, and so
+is the value an evaluation returns and the text a template renders. The language is
+described in docs/definition-format.md ("Guard language").
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from .condition_values import (
     FUNCTIONS,
     MAX_INT_BITS,
     MAX_SEQUENCE,
+    MAX_TOTAL_SIZE,
+    MAX_VALUE_SIZE,
     SYMBOLS,
     ConditionError,
     arithmetic_ok,
@@ -33,6 +38,7 @@ from .condition_values import (
     is_number,
     kind,
     lookup,
+    size_of,
 )
 
 __all__ = [
@@ -234,10 +240,11 @@ def _describe(node: ast.AST) -> str:
 
 
 class _Budget:
-    """Steps and wall-clock time left for one evaluation."""
+    """Steps, characters built and wall-clock time left for one evaluation."""
 
     def __init__(self) -> None:
         self.steps = MAX_STEPS
+        self.characters = MAX_TOTAL_SIZE
         self.deadline = time.monotonic() + MAX_SECONDS
 
     def spend(self, steps: int = 1) -> None:
@@ -247,20 +254,42 @@ class _Budget:
                 "the expression was stopped: it does too much work", code="condition_too_costly"
             )
 
+    def build(self, characters: int) -> None:
+        self.characters -= characters
+        if self.characters < 0:
+            raise ConditionError(
+                f"the expression was stopped: it builds more than {MAX_TOTAL_SIZE} characters "
+                "of values",
+                code="condition_too_costly",
+            )
+
 
 def evaluate_condition(expr: str | Condition, names: Mapping[str, Any]) -> Any:
     """Evaluate ``expr`` with the root ``names`` (e.g. ``{"data": ..., "event": ...}``).
 
-    Raises :class:`ConditionError` (code ``condition_failed``) when evaluation fails and
-    (code ``condition_too_costly``) when it exceeds its budget.
+    Raises :class:`ConditionError` (code ``condition_failed``) when evaluation fails or
+    its value is larger than ``MAX_TOTAL_SIZE`` characters (even one read straight from
+    the data: the caller would copy it into the instance's data, a request or a text),
+    and (code ``condition_too_costly``) when it exceeds its budget.
     """
-    condition = expr if isinstance(expr, Condition) else parse_condition(expr)
-    return _Evaluation(condition.text, names).run(condition.tree.body)
+    value = _evaluate(expr, names)
+    if size_of(value, MAX_TOTAL_SIZE) > MAX_TOTAL_SIZE:
+        raise ConditionError(
+            f"the expression's value is larger than {MAX_TOTAL_SIZE} characters",
+            code="condition_failed",
+        )
+    return value
 
 
 def is_true(expr: str | Condition, names: Mapping[str, Any]) -> bool:
     """A guard holds when its value is truthy (``None``, ``0``, ``""``, ``[]`` do not)."""
-    return bool(evaluate_condition(expr, names))
+    # Only the truth is kept, so a large value read from the data is no copy to cap.
+    return bool(_evaluate(expr, names))
+
+
+def _evaluate(expr: str | Condition, names: Mapping[str, Any]) -> Any:
+    condition = expr if isinstance(expr, Condition) else parse_condition(expr)
+    return _Evaluation(condition.text, names).run(condition.tree.body)
 
 
 class _Evaluation:
@@ -271,6 +300,16 @@ class _Evaluation:
 
     def fail(self, node: ast.AST, message: str) -> ConditionError:
         return ConditionError(message, _offset(self.text, node), code="condition_failed")
+
+    def charge(self, node: ast.AST, size: int) -> None:
+        """Charge ``size`` characters the expression builds; refuse one value too large."""
+        if size > MAX_VALUE_SIZE:
+            raise self.fail(node, f"the value would be larger than {MAX_VALUE_SIZE} characters")
+        self.budget.build(size)
+
+    def built(self, node: ast.AST, value: Any) -> Any:
+        self.charge(node, size_of(value, MAX_VALUE_SIZE))
+        return value
 
     def run(self, node: ast.AST) -> Any:
         self.budget.spend()
@@ -296,10 +335,10 @@ class _Evaluation:
         return lookup(container, key)
 
     def _List(self, node: ast.List) -> list:
-        return [self.run(e) for e in node.elts]
+        return self.built(node, [self.run(e) for e in node.elts])
 
     def _Tuple(self, node: ast.Tuple) -> list:
-        return [self.run(e) for e in node.elts]
+        return self.built(node, [self.run(e) for e in node.elts])
 
     def _IfExp(self, node: ast.IfExp) -> Any:
         return self.run(node.body) if self.run(node.test) else self.run(node.orelse)
@@ -393,10 +432,14 @@ class _Evaluation:
                 raise self.fail(node, "only a list of plain values can be repeated")
             if len(sequence) * max(count, 0) > MAX_SEQUENCE:
                 raise self.fail(node, f"the result would be longer than {MAX_SEQUENCE}")
+            # Measured before it is built: [text] * n costs n texts once rendered.
+            one = size_of(sequence, MAX_VALUE_SIZE) - 2  # without the quotes or brackets
+            self.charge(node, one * max(count, 0) + 2)
             return sequence * count
         if isinstance(op, ast.Add) and isinstance(left, str | list) and type(left) is type(right):
             if len(left) + len(right) > MAX_SEQUENCE:
                 raise self.fail(node, f"the result would be longer than {MAX_SEQUENCE}")
+            self.charge(node, size_of(left, MAX_VALUE_SIZE) + size_of(right, MAX_VALUE_SIZE))
             return left + right
         if not arithmetic_ok(op, left, right):
             raise self.fail(node, f"cannot compute {kind(left)} {SYMBOLS[type(op)]} {kind(right)}")
@@ -424,11 +467,14 @@ class _Evaluation:
             if isinstance(arg, list | tuple | dict | str):
                 self.budget.spend(len(arg) // 16)
         try:
-            return function(*args)
+            result = function(*args)
         except ConditionError as exc:
             raise self.fail(node, f"{name}(): {exc.message}") from None
         except (TypeError, ValueError, OverflowError, AttributeError):
             raise self.fail(node, f"{name}() cannot take {', '.join(map(kind, args))}") from None
+        if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
+            raise self.fail(node, "the number is too large")
+        return self.built(node, result) if isinstance(result, str | list | tuple) else result
 
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -455,6 +501,27 @@ def parse_template(text: str, *, roots: tuple[str, ...] | None = None) -> list[C
 
 
 def render_template(text: str, names: Mapping[str, Any]) -> str:
-    """Replace each ``{{ expression }}`` in ``text`` by its value (``format_value``)."""
+    """Replace each ``{{ expression }}`` in ``text`` by its value (``format_value``).
+
+    Raises :class:`ConditionError` when a placeholder fails or the text would be longer
+    than ``MAX_VALUE_SIZE`` characters (50 placeholders of a large value would otherwise
+    render 50 copies of it).
+    """
     parse_template(text)
-    return _PLACEHOLDER.sub(lambda m: format_value(evaluate_condition(m.group(1), names)), text)
+    room = MAX_VALUE_SIZE - len(text)
+
+    def fill(match: re.Match) -> str:
+        nonlocal room
+        value = evaluate_condition(match.group(1), names)
+        # Measured before formatting, then counted exactly (JSON escapes can grow text).
+        filled = format_value(value) if size_of(value, room) <= room else None
+        if filled is None or len(filled) > room:
+            raise ConditionError(
+                f"the rendered text would be longer than {MAX_VALUE_SIZE} characters",
+                match.start(),
+                code="condition_failed",
+            )
+        room -= len(filled)
+        return filled
+
+    return _PLACEHOLDER.sub(fill, text)
