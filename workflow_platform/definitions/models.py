@@ -9,8 +9,8 @@ engine pins instances to it, so ``Version.save()``, the queryset's ``update()``,
 the rows of a non-draft version refuse the same changes too. The status changes only
 through the publish and retire transitions, never through a bulk ``update()``.
 
-The guard is in the ORM, not in database triggers: the same guarded querysets serve as
-the models' default managers (tenant-scoped) and as their base managers
+The guard is in the ORM (immutability.py), not in database triggers: guarded querysets
+serve as the models' default managers (tenant-scoped) and as their base managers
 (``Meta.base_manager_name``, unscoped, which Django uses for related objects and which
 ``_base_manager`` returns), and upserts (``bulk_create(update_conflicts=True)``) are
 refused outright, so every public ORM path goes through one check. Raw SQL and Django's
@@ -27,10 +27,20 @@ from django.conf import settings
 from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from workflow_platform.errors import Conflict
 from workflow_platform.tenancy.models import TenantOwned
-from workflow_platform.tenancy.scoping import TenantScopedManager, all_tenants
+from workflow_platform.tenancy.scoping import all_tenants
 
+from .immutability import (
+    HumanTaskSpecBaseManager,
+    HumanTaskSpecManager,
+    VersionBaseManager,
+    VersionManager,
+    VersionPartBaseManager,
+    VersionPartManager,
+    VersionStatus,
+    frozen_statuses,
+    version_is_frozen,
+)
 from .machine import Machine, compile_machine
 
 # What may differ between a stored non-draft version and the one being saved: only the
@@ -47,22 +57,6 @@ _FROZEN_FIELDS = (
 )
 
 
-def version_is_frozen() -> Conflict:
-    return Conflict(
-        "version_not_draft",
-        "A published or retired version cannot change; start a new draft to edit it.",
-    )
-
-
-def _no_upserts(kwargs: dict) -> None:
-    # An upsert rewrites whichever existing row it collides with, draft or not.
-    if kwargs.get("update_conflicts"):
-        raise Conflict(
-            "upsert_refused",
-            "Versions and their rows are not upserted; save a draft through the services.",
-        )
-
-
 class Definition(TenantOwned):
     key = models.SlugField(max_length=100)
     name = models.CharField(max_length=200)
@@ -77,51 +71,6 @@ class Definition(TenantOwned):
 
     def __str__(self) -> str:
         return self.name or self.key
-
-
-class VersionStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    RETIRED = "retired", "Retired"
-
-
-class VersionQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        """Bulk updates may touch drafts only, and never the status.
-
-        Publishing by ``update(status=...)`` would skip validation and the stamps of
-        who and when: the status moves through ``publish()`` and ``retire()`` only.
-        """
-        if "status" in kwargs:
-            raise Conflict(
-                "status_by_update",
-                "A version's status changes only by publishing or retiring it, "
-                "never by a bulk update.",
-            )
-        with all_tenants():
-            if self.exclude(status=VersionStatus.DRAFT).exists():
-                raise version_is_frozen()
-        return super().update(**kwargs)
-
-    def delete(self):
-        with all_tenants():
-            if self.exclude(status=VersionStatus.DRAFT).exists():
-                raise version_is_frozen()
-        return super().delete()
-
-    def bulk_create(self, objs, *args, **kwargs):
-        """Inserts new versions; upserts, which could rewrite a published one, are refused."""
-        _no_upserts(kwargs)
-        return super().bulk_create(objs, *args, **kwargs)
-
-
-class VersionManager(TenantScopedManager):
-    # The scoped manager filters whatever queryset class the plain manager builds.
-    _queryset_class = VersionQuerySet
-
-
-class VersionBaseManager(models.Manager.from_queryset(VersionQuerySet)):
-    """The unscoped base manager (related objects, ``_base_manager``), guarded alike."""
 
 
 class Version(FSMModelMixin, TenantOwned):
@@ -206,74 +155,6 @@ class Version(FSMModelMixin, TenantOwned):
         """A retired version starts no new instances; running ones carry on."""
 
 
-def _frozen_statuses(statuses) -> bool:
-    return any(status != VersionStatus.DRAFT for status in statuses)
-
-
-class VersionPartQuerySet(models.QuerySet):
-    """Bulk changes to the rows of a published or retired version are refused too.
-
-    ``version_path`` leads from a row to its version; ``parent_field`` is the foreign
-    key that attaches the row (moving a row is a change to both ends).
-    """
-
-    version_path = "version"
-    parent_field = "version"
-
-    def _refuse_frozen(self) -> None:
-        with all_tenants():
-            if self.exclude(**{f"{self.version_path}__status": VersionStatus.DRAFT}).exists():
-                raise version_is_frozen()
-
-    def _refuse_frozen_parents(self, parent_ids) -> None:
-        """Refuse when a row would be attached to a non-draft version."""
-        parent_model = self.model._meta.get_field(self.parent_field).related_model
-        status_path = "status" if parent_model is Version else "version__status"
-        with all_tenants():
-            statuses = (
-                parent_model._base_manager.filter(pk__in=set(parent_ids))
-                .values_list(status_path, flat=True)
-                .distinct()
-            )
-            if _frozen_statuses(statuses):
-                raise version_is_frozen()
-
-    def update(self, **kwargs):
-        self._refuse_frozen()
-        for key in (self.parent_field, f"{self.parent_field}_id"):
-            if key in kwargs:
-                target = kwargs[key]
-                self._refuse_frozen_parents([getattr(target, "pk", target)])
-        return super().update(**kwargs)
-
-    def delete(self):
-        self._refuse_frozen()
-        return super().delete()
-
-    def bulk_create(self, objs, *args, **kwargs):
-        """Inserts rows into drafts only; upserts are refused (they rewrite any row)."""
-        _no_upserts(kwargs)
-        objs = list(objs)
-        self._refuse_frozen_parents(getattr(o, f"{self.parent_field}_id") for o in objs)
-        return super().bulk_create(objs, *args, **kwargs)
-
-    def insert_projection(self, objs) -> list:
-        """Insert the rows of a version that is being saved (``materialize_rows`` only).
-
-        A version stored as published directly gets its rows once, when it is created;
-        everyone else goes through ``bulk_create``, which refuses non-draft versions.
-        """
-        return super().bulk_create(list(objs))
-
-
-class VersionPartManager(TenantScopedManager):
-    _queryset_class = VersionPartQuerySet
-
-
-class VersionPartBaseManager(models.Manager.from_queryset(VersionPartQuerySet)):
-    """The unscoped base manager of version rows, guarded like the default one."""
-
-
 class VersionPart(TenantOwned):
     """A row materialised from a version's document: read-only unless the version is a draft."""
 
@@ -303,7 +184,7 @@ class VersionPart(TenantOwned):
             statuses = Version._base_manager.filter(
                 models.Q(pk=self.version_id) | models.Q(pk__in=stored)
             ).values_list("status", flat=True)
-            if _frozen_statuses(statuses):
+            if frozen_statuses(statuses):
                 raise version_is_frozen()
 
 
@@ -320,19 +201,6 @@ class State(VersionPart):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
-
-
-class HumanTaskSpecQuerySet(VersionPartQuerySet):
-    version_path = "state__version"
-    parent_field = "state"
-
-
-class HumanTaskSpecManager(TenantScopedManager):
-    _queryset_class = HumanTaskSpecQuerySet
-
-
-class HumanTaskSpecBaseManager(models.Manager.from_queryset(HumanTaskSpecQuerySet)):
-    """The unscoped base manager of task specs, guarded like the default one."""
 
 
 class HumanTaskSpec(TenantOwned):
@@ -372,7 +240,7 @@ class HumanTaskSpec(TenantOwned):
             statuses = State._base_manager.filter(
                 models.Q(pk=self.state_id) | models.Q(pk__in=stored)
             ).values_list("version__status", flat=True)
-            if _frozen_statuses(statuses):
+            if frozen_statuses(statuses):
                 raise version_is_frozen()
 
 
