@@ -5,6 +5,7 @@ A version's document is edited only while it is a draft (saved through
 retired version is view-only. Its states and transitions are shown inline, read-only:
 they are a projection of the document. Status changes go through the admin actions
 *publish* and *retire* (the services, hence django-fsm and validation), never a field.
+Dependencies show their live limit usage (rate, breaker, in flight) beside their limits.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from workflow_platform.engine.limits.admin import DependencyUsageAdminMixin
 from workflow_platform.errors import PlatformError
 from workflow_platform.tenancy.admin_base import TenantAdmin, TenantInline, is_platform_superuser
 
@@ -257,7 +259,7 @@ class VersionAdmin(TenantAdmin):
 
 
 @admin.register(Dependency)
-class DependencyAdmin(TenantAdmin):
+class DependencyAdmin(DependencyUsageAdminMixin, TenantAdmin):
     list_display = [
         "name",
         "rate_limit_tps",
@@ -265,8 +267,9 @@ class DependencyAdmin(TenantAdmin):
         "breaker_failure_threshold",
         "breaker_recovery_seconds",
         "concurrency_limit",
+        "limit_usage",
         "updated_at",
     ]
     list_filter = ["updated_at"]
     search_fields = ["name"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["limit_usage", "created_at", "updated_at"]

@@ -19,6 +19,10 @@ from .machine import parse_duration
 
 MAX_INT_BITS = 256  # arithmetic results beyond this are refused
 MAX_SEQUENCE = 10_000  # longest string or list an expression may build
+# Characters (about, as JSON) of one value an expression builds, and of a rendered text.
+MAX_VALUE_SIZE = 100_000
+# Characters of all the values one evaluation builds together, and of the value it returns.
+MAX_TOTAL_SIZE = 1_000_000
 
 
 class ConditionError(InvalidInput):
@@ -40,6 +44,35 @@ def lookup(container: Any, key: Any) -> Any:
     if isinstance(container, list | tuple | str) and in_range:
         return container[key] if -len(container) <= key < len(container) else None
     return None
+
+
+def size_of(value: Any, limit: int) -> int:
+    """About how many characters ``value`` takes as JSON, counted no further than ``limit``.
+
+    A shared part counts every time it appears (``[text] * 1000`` is a thousand texts):
+    that is what rendering or storing the value costs, whatever it costs in memory. The
+    walk stops as soon as the count passes ``limit``, so measuring is cheap too.
+    """
+    total = 0
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, list | tuple):
+            total += len(item) + 2
+            if total <= limit:
+                pending.extend(item)
+        elif isinstance(item, Mapping):
+            total += 2 * len(item) + 2
+            if total <= limit:
+                pending.extend(item.keys())
+                pending.extend(item.values())
+        else:
+            total += 8  # numbers, booleans, null, timestamps: short, whatever their value
+        if total > limit:
+            return total
+    return total
 
 
 def is_number(value: Any) -> bool:

@@ -80,10 +80,11 @@ def materialize_rows(version: Version) -> None:
             )
         )
         tasks.append(raw.get("task"))
-    # Bulk inserts (one statement each) skip the rows' own save(), which refuses changes
-    # to a published version: a version stored as published directly still gets its rows.
-    State.objects.bulk_create(rows)
-    HumanTaskSpec.objects.bulk_create(
+    # Bulk inserts (one statement each) skip the rows' own save(), and the projection's
+    # insert skips bulk_create's refusal of non-draft versions: a version stored as
+    # published directly still gets its rows, once, when it is created.
+    State._base_manager.insert_projection(rows)
+    HumanTaskSpec._base_manager.insert_projection(
         _task_spec(version, state, task)
         for state, task in zip(rows, tasks, strict=True)
         if isinstance(task, dict)
@@ -109,7 +110,7 @@ def materialize_rows(version: Version) -> None:
                 label=_text(raw.get("label"), 200),
             )
         )
-    Transition.objects.bulk_create(rows)
+    Transition._base_manager.insert_projection(rows)
     actions = []
     for index, (name, raw) in enumerate(_dict(document.get("actions")).items()):
         raw = _dict(raw)
@@ -129,4 +130,4 @@ def materialize_rows(version: Version) -> None:
                 idempotent=raw.get("idempotent", True) is not False,
             )
         )
-    Action.objects.bulk_create(actions)
+    Action._base_manager.insert_projection(actions)

@@ -4,10 +4,19 @@ A version holds its state machine as a *document* (docs/definition-format.md) an
 ``draft → published → retired`` (django-fsm). The document is canonical; the State,
 Transition, Action and HumanTaskSpec rows are a read-only projection of it, rebuilt when
 a draft is saved, for the admin and for queries. A published version is immutable: the
-engine pins instances to it, so ``Version.save()``, the queryset's ``update()`` and
-``delete()`` refuse to change it (only its retirement passes), and the rows of a
-non-draft version refuse changes too. Dependencies are per tenant: the rate limit,
-circuit breaker and bulkhead that every worker honours together.
+engine pins instances to it, so ``Version.save()``, the queryset's ``update()``,
+``delete()`` and ``bulk_create()`` refuse to change it (only its retirement passes), and
+the rows of a non-draft version refuse the same changes too. The status changes only
+through the publish and retire transitions, never through a bulk ``update()``.
+
+The guard is in the ORM (immutability.py), not in database triggers: guarded querysets
+serve as the models' default managers (tenant-scoped) and as their base managers
+(``Meta.base_manager_name``, unscoped, which Django uses for related objects and which
+``_base_manager`` returns), and upserts (``bulk_create(update_conflicts=True)``) are
+refused outright, so every public ORM path goes through one check. Raw SQL and Django's
+private ``_update()`` are not guarded; the platform's code never uses them on these
+tables. Dependencies are per tenant: the rate limit, circuit breaker and bulkhead that
+every worker honours together.
 """
 
 from __future__ import annotations
@@ -18,10 +27,20 @@ from django.conf import settings
 from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from workflow_platform.errors import Conflict
 from workflow_platform.tenancy.models import TenantOwned
-from workflow_platform.tenancy.scoping import TenantScopedManager, all_tenants
+from workflow_platform.tenancy.scoping import all_tenants
 
+from .immutability import (
+    HumanTaskSpecBaseManager,
+    HumanTaskSpecManager,
+    VersionBaseManager,
+    VersionManager,
+    VersionPartBaseManager,
+    VersionPartManager,
+    VersionStatus,
+    frozen_statuses,
+    version_is_frozen,
+)
 from .machine import Machine, compile_machine
 
 # What may differ between a stored non-draft version and the one being saved: only the
@@ -36,13 +55,6 @@ _FROZEN_FIELDS = (
     "published_at",
     "tenant_id",
 )
-
-
-def version_is_frozen() -> Conflict:
-    return Conflict(
-        "version_not_draft",
-        "A published or retired version cannot change; start a new draft to edit it.",
-    )
 
 
 class Definition(TenantOwned):
@@ -61,32 +73,6 @@ class Definition(TenantOwned):
         return self.name or self.key
 
 
-class VersionStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    RETIRED = "retired", "Retired"
-
-
-class VersionQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        """Bulk updates may touch drafts only (a published version never changes)."""
-        with all_tenants():
-            if self.exclude(status=VersionStatus.DRAFT).exists():
-                raise version_is_frozen()
-        return super().update(**kwargs)
-
-    def delete(self):
-        with all_tenants():
-            if self.exclude(status=VersionStatus.DRAFT).exists():
-                raise version_is_frozen()
-        return super().delete()
-
-
-class VersionManager(TenantScopedManager):
-    # The scoped manager filters whatever queryset class the plain manager builds.
-    _queryset_class = VersionQuerySet
-
-
 class Version(FSMModelMixin, TenantOwned):
     definition = models.ForeignKey(Definition, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
@@ -103,8 +89,10 @@ class Version(FSMModelMixin, TenantOwned):
     published_at = models.DateTimeField(null=True, blank=True)
 
     objects = VersionManager()
+    _guarded = VersionBaseManager()
 
     class Meta:
+        base_manager_name = "_guarded"
         constraints = [
             models.UniqueConstraint(fields=["definition", "number"], name="unique_version_number")
         ]
@@ -167,27 +155,6 @@ class Version(FSMModelMixin, TenantOwned):
         """A retired version starts no new instances; running ones carry on."""
 
 
-class VersionPartQuerySet(models.QuerySet):
-    """Bulk changes to the rows of a published or retired version are refused too."""
-
-    def _refuse_frozen(self) -> None:
-        with all_tenants():
-            if self.exclude(version__status=VersionStatus.DRAFT).exists():
-                raise version_is_frozen()
-
-    def update(self, **kwargs):
-        self._refuse_frozen()
-        return super().update(**kwargs)
-
-    def delete(self):
-        self._refuse_frozen()
-        return super().delete()
-
-
-class VersionPartManager(TenantScopedManager):
-    _queryset_class = VersionPartQuerySet
-
-
 class VersionPart(TenantOwned):
     """A row materialised from a version's document: read-only unless the version is a draft."""
 
@@ -195,9 +162,11 @@ class VersionPart(TenantOwned):
     position = models.PositiveIntegerField(help_text="Index in the document.")
 
     objects = VersionPartManager()
+    _guarded = VersionPartBaseManager()
 
     class Meta:
         abstract = True
+        base_manager_name = "_guarded"
         ordering = ["version", "position"]
 
     def save(self, *args, **kwargs) -> None:
@@ -209,12 +178,14 @@ class VersionPart(TenantOwned):
         return super().delete(*args, **kwargs)
 
     def _refuse_unless_draft(self) -> None:
+        # Both ends: the version the row is saved into and the one it is stored under.
         with all_tenants():
-            status = (
-                Version.objects.filter(pk=self.version_id).values_list("status", flat=True).first()
-            )
-        if status not in (None, VersionStatus.DRAFT):
-            raise version_is_frozen()
+            stored = type(self)._base_manager.filter(pk=self.pk).values_list("version_id")
+            statuses = Version._base_manager.filter(
+                models.Q(pk=self.version_id) | models.Q(pk__in=stored)
+            ).values_list("status", flat=True)
+            if frozen_statuses(statuses):
+                raise version_is_frozen()
 
 
 class State(VersionPart):
@@ -245,6 +216,12 @@ class HumanTaskSpec(TenantOwned):
     escalate_to = models.JSONField(null=True, blank=True)
     priority = models.IntegerField(default=0)
 
+    objects = HumanTaskSpecManager()
+    _guarded = HumanTaskSpecBaseManager()
+
+    class Meta:
+        base_manager_name = "_guarded"
+
     def __str__(self) -> str:
         return self.title
 
@@ -257,14 +234,14 @@ class HumanTaskSpec(TenantOwned):
         return super().delete(*args, **kwargs)
 
     def _refuse_unless_draft(self) -> None:
+        # Both ends, as for VersionPart: the state saved into and the one stored under.
         with all_tenants():
-            status = (
-                State.objects.filter(pk=self.state_id)
-                .values_list("version__status", flat=True)
-                .first()
-            )
-        if status not in (None, VersionStatus.DRAFT):
-            raise version_is_frozen()
+            stored = HumanTaskSpec._base_manager.filter(pk=self.pk).values_list("state_id")
+            statuses = State._base_manager.filter(
+                models.Q(pk=self.state_id) | models.Q(pk__in=stored)
+            ).values_list("version__status", flat=True)
+            if frozen_statuses(statuses):
+                raise version_is_frozen()
 
 
 class Transition(VersionPart):

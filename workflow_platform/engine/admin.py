@@ -4,6 +4,10 @@ from django.contrib import admin
 
 from workflow_platform.tenancy.admin_base import TenantAdmin, TenantInline
 
+# The limits package's admin registers DependencyState; admin autodiscovery imports only
+# each app's top-level admin module, so without this import it depended on whoever had
+# imported it first (once, only a test).
+from .limits import admin as limits_admin  # noqa: F401
 from .models import HistoryEvent, HumanTask, Incident, Instance, Timer
 
 

@@ -1,18 +1,26 @@
-"""Admin for tenants, memberships, groups, tokens, and users limited to one's tenant."""
+"""Admin for tenants, memberships, groups, tokens, and users limited to one's tenant.
+
+A tenant admin manages the accounts of their own tenant only. A membership can be given
+to the tenant's members or to users who belong to no tenant yet; an account that also
+belongs to another tenant (or a superuser's) is read-only to them, so no tenant admin
+can reset the password of, rename or delete a user that another tenant relies on.
+"""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from .admin_base import TenantAdmin, is_platform_superuser
-from .models import ApiToken, Membership, OperatorGroup, Tenant
-from .services import revoke_api_token
+from .admin_base import TenantAdmin, TenantRoleMixin, is_platform_superuser, tenant_users
+from .models import ApiToken, Membership, OperatorGroup, Role, Tenant
+from .selectors import is_shared_account, membership_candidates
+from .services import add_member, revoke_api_token
 
 
 @admin.register(Tenant)
-class TenantModelAdmin(admin.ModelAdmin):
+class TenantModelAdmin(TenantRoleMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "allow_private_network", "created_at"]
     search_fields = ["name", "slug"]
     list_filter = ["allow_private_network"]
@@ -31,24 +39,63 @@ class TenantModelAdmin(admin.ModelAdmin):
         return is_platform_superuser(request)
 
 
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["tenant", "user", "role", "skills", "away_until"]
+
+    # The editing tenant admin's tenant (MembershipAdmin.get_form): the tenant field is
+    # hidden from them, so the model's unique check cannot see it.
+    request_tenant = None
+
+    def clean(self):
+        cleaned = super().clean()
+        tenant = self.request_tenant or cleaned.get("tenant")
+        user = cleaned.get("user")
+        if tenant is not None and user is not None:
+            taken = (
+                Membership.objects.for_tenant(tenant)
+                .filter(user=user)
+                .exclude(pk=self.instance.pk)
+                .exists()
+            )
+            if taken:
+                self.add_error("user", f"{user} is already a member of {tenant}.")
+        return cleaned
+
+
 @admin.register(Membership)
 class MembershipAdmin(TenantAdmin):
+    form = MembershipForm
     list_display = ["user", "role", "away_until", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__email"]
-    autocomplete_fields = ["user"]
+
+    def get_autocomplete_fields(self, request):
+        # Tenant admins pick from a short list of candidates (membership_candidates);
+        # the autocomplete would search the user admin, which shows members only.
+        return ["user"] if is_platform_superuser(request) else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if not is_platform_superuser(request):
+            form.request_tenant = getattr(request, "tenant", None)
+        return form
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not is_platform_superuser(request):
+            tenant = getattr(request, "tenant", None)
+            kwargs["queryset"] = (
+                membership_candidates(tenant) if tenant else get_user_model().objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(OperatorGroup)
 class OperatorGroupAdmin(TenantAdmin):
     list_display = ["name", "description"]
     search_fields = ["name"]
-    filter_horizontal = ["members"]
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "members" and not is_platform_superuser(request):
-            kwargs["queryset"] = tenant_users(request)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+    filter_horizontal = ["members"]  # choices: the tenant's members (TenantAdminMixin)
 
 
 @admin.register(ApiToken)
@@ -70,27 +117,46 @@ class ApiTokenAdmin(TenantAdmin):
         messages.success(request, f"Revoked {queryset.count()} token(s).")
 
 
-def tenant_users(request):
-    User = get_user_model()
-    tenant = getattr(request, "tenant", None)
-    if tenant is None:
-        return User.objects.none()
-    member_ids = Membership.objects.for_tenant(tenant).values_list("user_id", flat=True)
-    return User.objects.filter(pk__in=list(member_ids))
-
-
 User = get_user_model()
 admin.site.unregister(User)
 
 
 @admin.register(User)
-class TenantUserAdmin(UserAdmin):
-    """Tenant admins see the users of their tenant only, and cannot grant superuser."""
+class TenantUserAdmin(TenantRoleMixin, UserAdmin):
+    """Tenant admins see the users of their tenant only, and cannot grant superuser.
+
+    A shared account (a superuser, or a user who is also a member of another tenant) is
+    view-only for them: its password, username, flags and existence are not theirs to
+    change. A user a tenant admin creates becomes a viewer of their tenant, so it stays
+    in their list and in no other tenant's.
+    """
 
     def get_queryset(self, request):
         if is_platform_superuser(request):
             return super().get_queryset(request)
         return tenant_users(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and self._is_shared(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and self._is_shared(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and not is_platform_superuser(request):
+            add_member(tenant=request.tenant, user=obj, role=Role.VIEWER)
+
+    @staticmethod
+    def _is_shared(request, user) -> bool:
+        if is_platform_superuser(request):
+            return False
+        tenant = getattr(request, "tenant", None)
+        return tenant is None or is_shared_account(tenant, user)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -1,22 +1,82 @@
 """Base classes for the admin of tenant-owned models.
 
 Non-superusers see and change only their current tenant's rows: the queryset, the
-``tenant`` field (hidden and set on save), foreign-key choices (scoped managers) and
-list filters all follow ``request.tenant``. Superusers see everything.
+``tenant`` field (hidden and set on save), foreign-key choices (scoped managers, and
+user choices limited to the tenant's members) and list filters all follow
+``request.tenant``. Django's permissions say what a staff user may do at all; the role
+in the current tenant narrows it: only a tenant *admin* may add, change, delete or run
+admin actions, while designers, operators and viewers get at most a read-only view
+(docs/adr/0002-tenancy.md, "The admin"). Superusers see and do everything.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
+
+from .models import Role
+from .selectors import member_users
 
 
 def is_platform_superuser(request: HttpRequest) -> bool:
     return bool(request.user.is_active and request.user.is_superuser)
 
 
-class TenantAdminMixin:
+def is_tenant_admin(request: HttpRequest) -> bool:
+    """True for superusers and for members whose role in the request's tenant is admin."""
+    if is_platform_superuser(request):
+        return True
+    membership = getattr(request, "membership", None)
+    tenant = getattr(request, "tenant", None)
+    return (
+        membership is not None
+        and tenant is not None
+        and membership.tenant_id == tenant.pk
+        and membership.role == Role.ADMIN
+    )
+
+
+def tenant_users(request: HttpRequest) -> QuerySet:
+    """The users who are members of the request's tenant (none without a tenant)."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None:
+        return get_user_model().objects.none()
+    return member_users(tenant)
+
+
+class TenantRoleMixin:
+    """Writes need the role admin in the current tenant on top of Django's permissions.
+
+    Global permissions come from groups that span tenants (e.g. "Tenant admins"), so on
+    their own they would let a user who is only a viewer in tenant B administer B after
+    switching to it.
+    """
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        if not is_platform_superuser(request) and getattr(request, "tenant", None) is None:
+            return False
+        return super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return is_tenant_admin(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_tenant_admin(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_tenant_admin(request) and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest):
+        # Actions without ``allowed_permissions`` (publish, revoke, replay) run for
+        # anyone who can view the list: a read-only member gets none of them.
+        if not is_tenant_admin(request):
+            return {}
+        return super().get_actions(request)
+
+
+class TenantAdminMixin(TenantRoleMixin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         manager = self.model._default_manager
         if is_platform_superuser(request):
@@ -24,6 +84,16 @@ class TenantAdminMixin:
         if getattr(request, "tenant", None) is None:
             return manager.with_scopes_disabled().none()
         return manager.for_tenant(request.tenant)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if _is_user_field(db_field) and not is_platform_superuser(request):
+            kwargs.setdefault("queryset", tenant_users(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+        if _is_user_field(db_field) and not is_platform_superuser(request):
+            kwargs.setdefault("queryset", tenant_users(request))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_exclude(self, request: HttpRequest, obj=None):
         exclude = list(super().get_exclude(request, obj) or [])
@@ -42,6 +112,11 @@ class TenantAdminMixin:
         if is_platform_superuser(request) and "tenant" not in display:
             display.append("tenant")
         return display
+
+
+def _is_user_field(db_field) -> bool:
+    # The user model is global (not tenant-owned), so no scope narrows its choices.
+    return db_field.remote_field is not None and db_field.remote_field.model is get_user_model()
 
 
 class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):

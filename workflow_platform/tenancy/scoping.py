@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django_scopes import ScopedManager, scope, scopes_disabled
 from django_scopes.exceptions import ScopeError
+from django_scopes.manager import DisabledQuerySet
 
 if TYPE_CHECKING:
     from .models import Tenant
@@ -45,11 +47,31 @@ def all_tenants() -> Iterator[None]:
         yield
 
 
+@cache
+def _disabled_queryset_class(queryset_class: type[models.QuerySet]) -> type[models.QuerySet]:
+    return type(f"Disabled{queryset_class.__name__}", (DisabledQuerySet, queryset_class), {})
+
+
 def _scoped_manager_class() -> type[models.Manager]:
     base = type(ScopedManager(tenant="tenant"))
 
     class TenantScopedManager(base):  # type: ignore[misc, valid-type]
         """Default manager of tenant-owned models (see module docstring)."""
+
+        def get_queryset(self) -> models.QuerySet[Any]:
+            queryset = super().get_queryset()
+            if type(queryset) is DisabledQuerySet and self._queryset_class is not models.QuerySet:
+                # Out of a scope django-scopes hands out a plain QuerySet, whose
+                # unrefused methods (bulk_create) would skip the model's own queryset
+                # checks (a published version's guards): keep both.
+                disabled = _disabled_queryset_class(self._queryset_class)
+                return disabled(
+                    self.model,
+                    using=self._db,
+                    hints=self._hints,
+                    missing_scopes=queryset.missing_scopes,
+                )
+            return queryset
 
         def for_tenant(self, tenant: Tenant) -> models.QuerySet[Any]:
             if tenant is None or getattr(tenant, "pk", None) is None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import Membership, OperatorGroup, Tenant
 from .scoping import all_tenants
@@ -31,3 +32,33 @@ def groups_for(tenant: Tenant) -> QuerySet[OperatorGroup]:
 
 def group_names_of(tenant: Tenant, user: AbstractBaseUser) -> list[str]:
     return list(groups_for(tenant).filter(members=user).values_list("name", flat=True))
+
+
+def member_users(tenant: Tenant) -> QuerySet:
+    """The users who are members of ``tenant``."""
+    # A join, not a tenant-owned queryset: the filter on the tenant is the scope here.
+    return get_user_model().objects.filter(memberships__tenant=tenant)
+
+
+def membership_candidates(tenant: Tenant) -> QuerySet:
+    """Users a tenant admin may give a membership in ``tenant``.
+
+    The tenant's own members, and users who belong to no tenant yet (not superusers).
+    A member of another tenant is not offered: adding them would hand this tenant's
+    admin a say over an account that another tenant relies on.
+    """
+    # One row per user: a user has at most one membership in ``tenant``.
+    return get_user_model().objects.filter(
+        Q(memberships__tenant=tenant) | Q(memberships__isnull=True, is_superuser=False)
+    )
+
+
+def is_shared_account(tenant: Tenant, user: AbstractBaseUser) -> bool:
+    """True when ``user`` is a superuser or also belongs to a tenant other than ``tenant``.
+
+    Only a superuser may then change the account itself (password, username, deletion):
+    it is not this tenant's alone.
+    """
+    if user.is_superuser:
+        return True
+    return any(m.tenant_id != tenant.pk for m in memberships_of(user))

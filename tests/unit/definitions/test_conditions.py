@@ -253,3 +253,64 @@ def test_unknown_name_in_a_placeholder_points_at_it():
     with pytest.raises(ConditionError, match="unknown name 'os'") as caught:
         parse_template("Hi {{ os.environ }}", roots=GUARD_ROOTS)
     assert caught.value.position == len("Hi {{ ")
+
+
+BIG = {
+    "data": {
+        "text": "x" * 10_000,
+        "huge": "h" * 150_000,
+        "rows": [{"id": i, "note": "n" * 90} for i in range(200)],
+    }
+}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "['a' * 10000] * 10000",  # 10 000 copies of one text: 100 MB once rendered
+        "[data.text] * 10000",
+        "[data.text] * 11",
+        "[" + ", ".join(["data.text"] * 11) + "]",
+        "['a' * 10000] * 5 + ['b' * 10000] * 6",
+        "[data.rows, data.rows, data.rows, data.rows, data.rows]",
+        "lower(data.huge)",  # a function's result is a value built, too
+    ],
+)
+def test_expression_cannot_build_a_huge_value_out_of_shared_parts(expression):
+    started = time.monotonic()
+    with pytest.raises(ConditionError, match="larger than 100000 characters") as caught:
+        evaluate_condition(expression, BIG)
+    assert caught.value.code == "condition_failed"
+    assert time.monotonic() - started < 0.5
+
+
+def test_values_built_in_one_evaluation_are_charged_against_a_budget():
+    # Each list is under the per-value cap; together they are over the evaluation's budget.
+    expression = " + ".join(["len([data.text] * 9)"] * 12)
+    with pytest.raises(ConditionError, match="builds more than") as caught:
+        evaluate_condition(expression, BIG)
+    assert caught.value.code == "condition_too_costly"
+    assert evaluate_condition(" + ".join(["len([data.text] * 9)"] * 2), BIG) == 18
+
+
+def test_template_output_is_capped_however_many_placeholders_repeat_a_value():
+    text = " ".join(["{{ data.text }}"] * 11)
+    with pytest.raises(ConditionError, match="rendered text would be longer than 100000"):
+        render_template(text, BIG)
+    with pytest.raises(ConditionError, match="larger than 100000"):
+        render_template("{{ ['a' * 10000] * 10000 }}", {})
+    assert len(render_template(" ".join(["{{ data.text }}"] * 9), BIG)) == 9 * 10_000 + 8
+
+
+def test_large_value_read_from_the_data_is_capped_when_returned_but_not_as_a_guard():
+    names = {"data": {"rows": ["r" * 1000] * 1100}}  # about 1.1 MB as JSON
+    with pytest.raises(ConditionError, match="value is larger than 1000000"):
+        evaluate_condition("data.rows", names)
+    assert is_true("data.rows", names)
+    assert evaluate_condition("len(data.rows)", names) == 1100
+
+
+def test_ordinary_values_are_untouched_by_the_size_limits():
+    assert len(evaluate_condition("['a' * 10000] * 9", {})) == 9
+    assert evaluate_condition("data.rows[3].id", BIG) == 3
+    assert render_template("{{ data.rows[0] }}", BIG) == '{"id":0,"note":"' + "n" * 90 + '"}'

@@ -1,12 +1,19 @@
-"""Property-based: generated valid definitions validate, round-trip exactly, checksum stably."""
+"""Property-based: generated valid definitions validate, round-trip exactly, checksum stably.
+
+Round trips go through text (export and import) and through the database (import as a
+draft, then export the stored version).
+"""
 
 from __future__ import annotations
 
 import random
 
+import pytest
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from workflow_platform.definitions import services
 from workflow_platform.definitions.checksum import document_checksum
 from workflow_platform.definitions.diff import diff_documents
 from workflow_platform.definitions.interchange import (
@@ -16,9 +23,18 @@ from workflow_platform.definitions.interchange import (
 )
 from workflow_platform.definitions.machine import compile_machine
 from workflow_platform.definitions.validation import validate_document
+from workflow_platform.tenancy.services import create_tenant
 
+# Enough examples to meet each state kind, trigger and action type many times over,
+# while the whole file stays within a few seconds.
 PROPERTY_SETTINGS = settings(
-    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+# Each database example is a tenant, a definition and its rows: fewer, but the same kinds.
+DATABASE_SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
 names = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
@@ -89,6 +105,37 @@ def actions(draw):
 
 
 @st.composite
+def parallel_spec(draw):
+    """A fan-out: fixed branches or one child per item of a list, and how to join them."""
+    if draw(st.booleans()):
+        branch_names = draw(st.lists(names, min_size=1, max_size=3, unique=True))
+        spec = {
+            "branches": [
+                {"name": b, "workflow": draw(names), "data": {draw(names): "{{ data.id }}"}}
+                for b in branch_names
+            ]
+        }
+        children = len(branch_names)
+    else:
+        spec = {"map_over": "data.items", "workflow": draw(names)}
+        if draw(st.booleans()):
+            spec["item_as"] = draw(names)
+        children = 10
+    join = draw(st.sampled_from(["all", "any", "n"]))
+    if join != "all" or draw(st.booleans()):
+        spec["join"] = join
+    if join == "n":
+        spec["n"] = draw(st.integers(1, children))
+    if draw(st.booleans()):
+        spec["on_failure"] = draw(st.sampled_from(["fail_fast", "wait_all", "compensate"]))
+    if draw(st.booleans()):
+        spec["concurrency"] = draw(st.integers(1, 8))
+    if draw(st.booleans()):
+        spec["results_to"] = draw(names)
+    return spec
+
+
+@st.composite
 def valid_documents(draw):
     state_names = draw(st.lists(names, min_size=2, max_size=8, unique=True))
     action_table = draw(st.dictionaries(names, actions(), max_size=4))
@@ -96,7 +143,11 @@ def valid_documents(draw):
     states, transitions = [], []
     last = len(state_names) - 1
     for index, name in enumerate(state_names):
-        kind = "final" if index == last else draw(st.sampled_from(["normal", "human", "wait"]))
+        kind = (
+            "final"
+            if index == last
+            else draw(st.sampled_from(["normal", "human", "wait", "parallel"]))
+        )
         state = {"name": name, "kind": kind}
         if draw(st.booleans()):
             state["label"] = draw(free_text)
@@ -115,6 +166,8 @@ def valid_documents(draw):
             }
         if kind == "wait":
             state["wait"] = {"interval": "1s", "max_interval": "1h"}
+        if kind == "parallel":
+            state["parallel"] = draw(parallel_spec())
         states.append(state)
         if index == last:
             continue
@@ -123,6 +176,11 @@ def valid_documents(draw):
         forward = {"from": name, "to": state_names[index + 1]}
         if kind in ("human", "wait"):
             forward["on"] = draw(names.filter(lambda n: n not in ("auto", "timer")))
+        if kind == "parallel":
+            # The fan-in: on to the next state when joined, to the end if it cannot be.
+            forward["on"] = "joined"
+            if draw(st.booleans()):
+                transitions.append({"from": name, "to": state_names[last], "on": "join_failed"})
         if action_names and draw(st.booleans()):
             forward["action"] = draw(st.sampled_from(action_names))
         transitions.append(forward)
@@ -198,3 +256,16 @@ def test_checksum_ignores_key_order_and_survives_round_trips(document, seed):
 @given(valid_documents())
 def test_a_document_does_not_differ_from_itself(document):
     assert diff_documents(document, import_text(export_text(document, "yaml"), "yaml")).is_empty
+
+
+@pytest.mark.django_db
+@DATABASE_SETTINGS
+@given(valid_documents(), st.sampled_from(["json", "yaml"]))
+def test_imported_definition_is_stored_and_exported_exactly(db, document, fmt):
+    text = export_text(document, fmt)
+    with transaction.atomic():  # each example leaves nothing behind
+        tenant = create_tenant(slug="round-trip", name="Round trip")
+        version = services.import_document(tenant=tenant, text=text, fmt=fmt)
+        assert version.checksum == document_checksum(document)
+        assert services.export_version(tenant=tenant, version_id=version.pk, fmt=fmt) == text
+        transaction.set_rollback(True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from workflow_platform.definitions.validation import Problem, validate_document
@@ -418,20 +420,96 @@ INVALID = [
     ("document too large", _set(["description"], "x" * 300_000), "", "document_too_large"),
 ]
 
+# What each reason must say, beyond being non-empty: the rule broken and the offending
+# name or value, so a person can act on it.
+REASONS = {
+    "unknown top-level field": r"'colour' is not a field here; known fields: actions",
+    "missing initial": r"'initial' is required",
+    "other format": r"must be 'workflow-island/v1'",
+    "key is not a slug": r"must be a slug",
+    "initial names no state": r"the initial state 'nowhere' is not a state",
+    "state named twice": r"'received' is already the name of states\[0\]",
+    "unknown state kind": r"must be one of: normal, human, wait, parallel, final, failed",
+    "state name with blanks": r"must start with a letter",
+    "transition to unknown state": r"no state 'limbo'",
+    "transition from unknown state": r"no state 'limbo'",
+    "transition runs unknown action": r"no action 'teleport'",
+    "guard does not parse": r"syntax error: .* \(at character 13\)",
+    "guard reaches a dunder": r"fields starting with '_' are not allowed",
+    "guard calls a non-whitelisted function": r"only these functions can be called: abs, ",
+    "guard uses an unknown root": r"unknown name 'os': use data, event",
+    "guard too long": r"longer than 500 characters",
+    "bad timer duration": r"is not a duration like '500ms'",
+    "negative duration": r"must be at least 0",
+    "duration beyond a year": r"longer than 366 days",
+    "timer without a time": r"needs exactly one of 'after' .* or 'at'",
+    "time on a non-timer transition": r"'after' needs \"on\": \"timer\"",
+    "timer 'at' reads the event": r"unknown name 'event': use data\b",
+    "human state without task": r"a human state needs a task",
+    "human state without a decision": r"'review' needs at least one outgoing transition on a named",
+    "form is not a JSON Schema": r"not a valid JSON Schema .*'objectz'",
+    "form does not describe an object": r"describes an object",
+    "assignment without a target": r"needs a group, a user or a rule",
+    "task title placeholder unsafe": r"placeholder '\{\{ data\._secret \}\}': fields starting",
+    "task on a normal state": r"only a 'human' state has 'task'; this state is 'normal'",
+    "wait polls an unknown action": r"no action 'ask_bank' to poll with",
+    "wait deadline without a transition": r"'paying' has a deadline, so it needs .*'deadline'",
+    "polling wait without completion": r"'paying' polls, so it needs .*'completed'",
+    "wait interval above its maximum": r"'interval' is longer than 'max_interval'",
+    "parallel without a join transition": r"'packing' needs a transition on 'joined'",
+    "parallel with branches and map_over": r"either 'branches' .* or 'map_over'",
+    "join n without n": r"join 'n' needs 'n'",
+    "map_over does not parse": r"'\[' was never closed",
+    "unknown join policy": r"must be one of: fail_fast, wait_all, compensate",
+    "state timeout without a timeout transition": r"'received' has a timeout, .*'timeout'",
+    "unreachable state": r"'orphan' cannot be reached from the initial state 'received'",
+    "state without a way out": r"'limbo' is not final or failed but has no transition out",
+    "loop with no end": r"from state 'spin' no final or failed state can be reached",
+    "two unordered auto transitions": r"transitions\[0\], transitions\[1\] all leave 'received'",
+    "two guarded unordered transitions": r"transitions\[0\], transitions\[1\] all leave 'received'",
+    "same order twice": r"on 'auto' with the same order 1",
+    "transition behind an unguarded one": r"transitions\[0\] has no guard .* transitions\[1\] can",
+    "transition leaves a final state": r"'shipped' is a final state",
+    "auto transition out of a human state": r"left on an event or a timer, not 'auto'",
+    "unknown action type": r"must be one of: http, python, set, subworkflow, notify",
+    "undeclared dependency": r"dependency 'bank' is declared neither in 'dependencies'",
+    "compensation is not an action": r"the compensation 'undo' is not an action",
+    "action compensates itself": r"cannot compensate itself",
+    "retry without attempts": r"must be at least 1",
+    "retry jitter above one": r"must be at most 1",
+    "http action without url": r"a http action needs params\.url",
+    "python action without callable": r"a python action needs params\.callable",
+    "bad placeholder in params": r"placeholder '\{\{ data\.total \+ \}\}': syntax error",
+    "action name with blanks": r"the name must start with a letter",
+    "negative rate limit": r"must be more than 0",
+    "unknown transition field": r"'colour' is not a field here; known fields: action, after",
+    "order is not a number": r"must be a whole number",
+    "too many states": r"more than 200 entries",
+    "document too large": r"the definition is \d+ bytes; the limit is 262144",
+}
+
 
 @pytest.mark.parametrize(
-    ("mutation", "path", "code"),
-    [pytest.param(m, p, c, id=name) for name, m, p, c in INVALID],
+    ("mutation", "path", "code", "reason"),
+    [pytest.param(m, p, c, REASONS[name], id=name) for name, m, p, c in INVALID],
 )
-def test_invalid_definition_is_rejected_with_path_and_code(document, mutation, path, code):
+def test_invalid_definition_is_rejected_with_path_code_and_a_specific_reason(
+    document, mutation, path, code, reason
+):
     mutation(document)
     problems = validate_document(document)
-    assert (path, code) in {(p.path, p.code) for p in problems}, problems
+    found = [p for p in problems if (p.path, p.code) == (path, code)]
+    assert found, problems
+    assert any(re.search(reason, p.message) for p in found), [p.message for p in found]
     assert all(p.message for p in problems)
 
 
 def test_table_covers_at_least_thirty_distinct_problems():
     assert len({code for *_, code in INVALID}) >= 30
+
+
+def test_every_invalid_case_names_the_reason_it_expects():
+    assert set(REASONS) == {name for name, *_ in INVALID}
 
 
 def test_every_problem_is_reported_at_once(document):

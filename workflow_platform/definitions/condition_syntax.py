@@ -1,0 +1,197 @@
+"""The guard language's syntax: what an expression may say, checked before it runs.
+
+Python's own parser reads an expression (``ast.parse`` in eval mode); this module then
+walks the tree against a whitelist of node types, names and functions, and bounds its
+length, node count and nesting, so an expression that could reach Python objects,
+imports or files is refused with a reason and a position before it is ever evaluated.
+Evaluation is condition_evaluation.py; the public entry points are in conditions.py.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .condition_values import FUNCTIONS, ConditionError
+
+MAX_LENGTH = 500  # characters of one expression
+MAX_NODES = 200  # syntax tree nodes of one expression
+MAX_DEPTH = 32  # nesting of the syntax tree
+
+# Roots a definition's expressions may use; the engine provides their values.
+GUARD_ROOTS = ("data", "event", "result", "item")
+# JSON spellings, for people who write definitions in JSON.
+CONSTANT_NAMES = {"true": True, "false": False, "null": None}
+
+
+@dataclass(frozen=True, eq=False)
+class Condition:
+    """A parsed, checked expression; evaluate it any number of times."""
+
+    text: str
+    tree: ast.Expression
+
+    def names(self) -> set[str]:
+        """Root names the expression reads (``data``, ``event``, ...)."""
+        return {
+            n.id
+            for n in ast.walk(self.tree)
+            if isinstance(n, ast.Name) and n.id not in FUNCTIONS and n.id not in CONSTANT_NAMES
+        }
+
+
+_BOOL_OPS = (ast.And, ast.Or)
+_UNARY_OPS = (ast.Not, ast.USub, ast.UAdd)
+_BIN_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+_CMP_OPS = (
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+    ast.Is,
+    ast.IsNot,
+)
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.Attribute,
+    ast.Subscript,
+    ast.Compare,
+    ast.BoolOp,
+    ast.UnaryOp,
+    ast.BinOp,
+    ast.Call,
+    ast.List,
+    ast.Tuple,
+    ast.IfExp,
+    *_BOOL_OPS,
+    *_UNARY_OPS,
+    *_BIN_OPS,
+    *_CMP_OPS,
+)
+
+
+def offset_of(text: str, node: ast.AST) -> int | None:
+    """Character offset of ``node`` in ``text`` (the parser reports line and UTF-8 column)."""
+    line = getattr(node, "lineno", None)
+    col = getattr(node, "col_offset", None)
+    if line is None or col is None:
+        return None
+    lines = text.split("\n")
+    before = sum(len(part) + 1 for part in lines[: line - 1])
+    return before + len(lines[line - 1].encode()[:col].decode(errors="ignore"))
+
+
+def parse_condition(text: str, *, roots: tuple[str, ...] | None = None) -> Condition:
+    """Parse and check ``text``; with ``roots``, only those root names may appear.
+
+    Raises :class:`ConditionError` with the reason and position.
+    """
+    if not isinstance(text, str):
+        raise ConditionError("an expression must be text")
+    condition = _parse_cached(text)
+    if roots is not None:
+        for node in ast.walk(condition.tree):
+            if (
+                isinstance(node, ast.Name)
+                and node.id not in roots
+                and node.id not in FUNCTIONS
+                and node.id not in CONSTANT_NAMES
+            ):
+                lead = len(text) - len(text.lstrip())
+                where = offset_of(condition.text, node)
+                raise ConditionError(
+                    f"unknown name '{node.id}': use {', '.join(roots)}",
+                    None if where is None else where + lead,
+                )
+    return condition
+
+
+@lru_cache(maxsize=2048)
+def _parse_cached(text: str) -> Condition:
+    if not text.strip():
+        raise ConditionError("the expression is empty", 0)
+    if len(text) > MAX_LENGTH:
+        raise ConditionError(
+            f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}", MAX_LENGTH
+        )
+    # Positions are reported in the text as written; the parser sees it without the
+    # surrounding blanks (eval mode refuses leading indentation).
+    lead = len(text) - len(text.lstrip())
+    stripped = text.strip()
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as exc:
+        # The parser reports offset 0 when the text ends too early.
+        offset = exc.offset - 1 if exc.offset else len(stripped)
+        position = offset + lead
+        raise ConditionError(f"syntax error: {exc.msg}", position) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ConditionError("the expression is nested too deeply") from None
+    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        raise ConditionError(f"the expression is too complex (more than {MAX_NODES} parts)")
+    try:
+        _check(stripped, tree, 0)
+    except ConditionError as exc:
+        position = None if exc.position is None else exc.position + lead
+        raise ConditionError(exc.message, position) from None
+    return Condition(text=stripped, tree=tree)
+
+
+def _check(text: str, node: ast.AST, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise ConditionError(
+            f"the expression is nested more than {MAX_DEPTH} levels", offset_of(text, node)
+        )
+    where = offset_of(text, node)
+    if not isinstance(node, _ALLOWED_NODES):
+        raise ConditionError(f"{_describe(node)} is not allowed in an expression", where)
+    if isinstance(node, ast.Constant) and not isinstance(
+        node.value, str | int | float | bool | type(None)
+    ):
+        raise ConditionError("only text, numbers, true, false and null are literals", where)
+    if isinstance(node, ast.Name) and node.id.startswith("_"):
+        raise ConditionError("names starting with '_' are not allowed", where)
+    if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+        raise ConditionError("fields starting with '_' are not allowed after '.'", where)
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            raise ConditionError(
+                f"only these functions can be called: {', '.join(sorted(FUNCTIONS))}", where
+            )
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise ConditionError("functions take plain positional arguments only", where)
+    if isinstance(node, ast.Compare):
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            if isinstance(op, ast.Is | ast.IsNot) and not (
+                isinstance(right, ast.Constant) and right.value is None
+            ):
+                raise ConditionError("'is' and 'is not' only compare with None", where)
+    for child in ast.iter_child_nodes(node):
+        _check(text, child, depth + 1)
+
+
+def _describe(node: ast.AST) -> str:
+    names = {
+        ast.Lambda: "lambda",
+        ast.ListComp: "a comprehension",
+        ast.GeneratorExp: "a comprehension",
+        ast.DictComp: "a comprehension",
+        ast.SetComp: "a comprehension",
+        ast.NamedExpr: "assignment (:=)",
+        ast.Slice: "slicing",
+        ast.Dict: "a dict literal",
+        ast.Set: "a set literal",
+        ast.JoinedStr: "an f-string",
+        ast.Await: "await",
+        ast.Yield: "yield",
+        ast.Starred: "unpacking (*)",
+    }
+    return names.get(type(node), f"'{type(node).__name__}'")
