@@ -56,7 +56,12 @@ def workers(start_worker, start_beat, monkeypatch, settings):
     monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", str(CLAIM_BATCH))
     settings.WORKFLOW_CLAIM_BATCH = CLAIM_BATCH  # the nudges sent from this process
     start_beat()  # first: it boots while the workers do, and sweeps from the start
-    return [start_worker(queues="steps,starts,waits,timers") for _ in range(WORKERS)]
+    started = [start_worker(queues="steps,starts,waits,timers") for _ in range(WORKERS)]
+    yield started
+    for worker in started:  # all at once; start_worker's teardown then finds them gone
+        worker.proc.terminate()
+    for worker in started:
+        worker.proc.wait(timeout=30)
 
 
 def transitions_made(worker) -> int:
