@@ -1,4 +1,4 @@
-"""Operator views of instances (mounted at /operations/)."""
+"""Operator views of instances and dependencies (mounted at /operations/)."""
 
 from django.urls import path
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("instances/<int:instance_id>/", views.instance_detail, name="instance"),
     path("instances/<int:instance_id>/retry", views.retry_instance, name="retry"),
     path("instances/<int:instance_id>/cancel", views.cancel_instance, name="cancel"),
+    path("dependencies/", views.dependency_list, name="dependencies"),
 ]

@@ -1,8 +1,9 @@
-"""Server-rendered operator views of instances: the list, one instance, retry and cancel.
+"""Server-rendered operator views: instances (the list, one instance, retry and cancel)
+and the tenant's dependencies with their limits and live state.
 
 Short functions: load through the selectors (tenant first), call a service, render. A
 platform error becomes a message on the page, never a stack trace. Retry and cancel are
-POSTs for members whose role is operator or admin.
+POSTs for members whose role is operator or admin; every member may look.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 from workflow_platform.errors import NotFound, PlatformError
 
 from . import selectors, services
+from .limits.selectors import dependency_usage
 from .models import Status
 
 OPERATE_ROLES = ("operator",)  # admins are allowed too (Membership.allows)
@@ -108,3 +110,13 @@ def cancel_instance(request: HttpRequest, instance_id: int) -> HttpResponse:
         )
 
     return _operate(request, instance_id, cancel, "Instance cancelled.")
+
+
+@login_required
+def dependency_list(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    dependencies = dependency_usage(tenant)
+    return render(request, "engine/dependency_list.html", {
+        "dependencies": dependencies,
+        "unavailable": any(not d["available"] for d in dependencies),
+    })  # fmt: skip

@@ -1,7 +1,10 @@
 """Three separate worker-like OS processes on the real PostgreSQL and Redis.
 
 One pool of ``PROCESSES`` hammer processes per backend lives for the session (Django
-starts once per process, not once per test); each test sends it a scenario.
+starts once per process, not once per test); each test sends it a scenario. The specs
+on real Celery workers (test_limits_on_workers.py) use ``start_worker`` and
+``start_beat`` instead, and ``counting_server``: a dependency on loopback that notes
+the time of every request by its own clock and can be told to fail.
 """
 
 from __future__ import annotations
@@ -10,12 +13,17 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import redis
 from django.conf import settings
 
+from tests.reliability.conftest import start_beat, wait_for  # noqa: F401
 from tests.services import ROOT, database_url
 from workflow_platform.engine.limits import backend
 
@@ -104,3 +112,66 @@ def dependency_name():
     client = redis.Redis.from_url(settings.REDIS_URL)
     for key in client.scan_iter(match=f"*:{name}}}*"):
         client.delete(key)
+
+
+@dataclass
+class Request:
+    key: str  # the Idempotency-Key the engine sent
+    start: float  # time.monotonic() when the server began to answer
+    end: float = 0.0
+    status: int = 0
+
+
+class CountingServer:
+    """A dependency that counts by its own clock: every request, when, and its answer.
+
+    ``failing`` makes it answer 500 (a retryable error the breaker counts); ``delay`` is
+    how long each answer takes. ``requests`` is the ground truth the specs check limits
+    against, independent of what the limiter believes.
+    """
+
+    def __init__(self) -> None:
+        self.failing = False
+        self.delay = 0.0
+        self.requests: list[Request] = []
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                request = Request(self.headers.get("Idempotency-Key", ""), time.monotonic())
+                with server.lock:
+                    server.requests.append(request)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status = 500 if server.failing else 200
+                time.sleep(server.delay)
+                body = json.dumps({"ok": status == 200}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                request.status, request.end = status, time.monotonic()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/call"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def seen(self) -> list[Request]:
+        with self.lock:
+            return sorted(self.requests, key=lambda r: r.start)
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def counting_server():
+    server = CountingServer()
+    yield server
+    server.stop()
