@@ -225,3 +225,31 @@ def test_a_human_state_panel_lists_the_fields_of_its_task_form(designer_client, 
     )
     preview = response.context["form_preview"]
     assert preview == [{"name": "ok", "title": "Looks right", "type": "boolean", "required": True}]
+
+
+def test_applying_the_state_panel_keeps_the_routing_it_does_not_change(designer_client, draft):
+    document = {**draft.document}
+    routed = {
+        "name": "approved",
+        "kind": "human",
+        "task": {
+            "title": "Check",
+            "assign": {"group": "credit", "strategy": "skill", "skill": "german"},
+            "escalate_to": {"user": "ada"},
+        },
+    }
+    document["states"][1] = routed
+    url = reverse("designer:panel_state", args=[draft.pk])
+    opened = designer_client.post(url, {"document": json.dumps(document), "original": "approved"})
+    fields = {name: opened.context["form"][name].value() for name in opened.context["form"].fields}
+    assert (fields["strategy"], fields["skill"], fields["escalate_to_user"]) == (
+        "skill",
+        "german",
+        "ada",
+    )
+    posted = {k: v for k, v in fields.items() if v not in (None, False)}
+    posted |= {"document": json.dumps(document), "original": "approved", "apply": "1"}
+    applied = designer_client.post(url, posted)
+    assert applied.status_code == 200, applied.content
+    value = json.loads(applied["HX-Trigger"])["designer:apply"]["value"]["state"]
+    assert value["task"] == routed["task"]
