@@ -119,7 +119,8 @@ def _context(request, version_id):
 def state_panel(request: HttpRequest, version_id: int) -> HttpResponse:
     document, editable, applying = _context(request, version_id)
     original = request.POST.get("original", "")
-    states = {s.get("name"): s for s in document.get("states") or []}
+    # By name as text: an imported file may hold a number where a name belongs.
+    states = {str(s.get("name")): s for s in document.get("states") or [] if isinstance(s, dict)}
     previous = states.get(original, {"name": original})
     if applying:
         form = StateForm(request.POST, document=document, original=original)

@@ -47,7 +47,7 @@ class StateForm(DocumentPartForm, HumanTaskFields):
             "name": state.get("name", ""),
             "label": state.get("label", ""),
             "kind": state.get("kind", "normal"),
-            "initial": document.get("initial") == state.get("name"),
+            "initial": str(document.get("initial")) == str(state.get("name")),
             "timeout": state.get("timeout") or "",
             **cls.task_initial(state.get("task")),
             "poll": wait.get("poll") or "",
@@ -58,7 +58,8 @@ class StateForm(DocumentPartForm, HumanTaskFields):
 
     def clean_name(self):
         name = check_name(self.cleaned_data["name"], "state")
-        taken = {s.get("name") for s in self.document.get("states") or []} - {self.original}
+        states = [s for s in self.document.get("states") or [] if isinstance(s, dict)]
+        taken = {str(s.get("name")) for s in states} - {self.original}
         if name in taken:
             raise forms.ValidationError(f"Another state is already called '{name}'.")
         return name

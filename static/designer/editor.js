@@ -130,7 +130,10 @@
     D.render();
   };
 
-  D.stateByName = (name) => D.doc.states.find((s) => s.name === name);
+  /* Names compare as text: an imported file may hold a number where a name belongs. */
+  const same = (a, b) => WIGraph.text(a) === WIGraph.text(b);
+  D.same = same;
+  D.stateByName = (name) => D.doc.states.find((s) => same(s.name, name));
 
   function uniqueName(prefix, taken) {
     let i = 1;
@@ -188,9 +191,9 @@
 
   D.deleteState = function (name) {
     D.change((doc) => {
-      doc.states = doc.states.filter((s) => s.name !== name);
-      doc.transitions = doc.transitions.filter((t) => t.from !== name && t.to !== name);
-      if (doc.initial === name) doc.initial = doc.states.length ? doc.states[0].name : "";
+      doc.states = doc.states.filter((s) => !same(s.name, name));
+      doc.transitions = doc.transitions.filter((t) => !same(t.from, name) && !same(t.to, name));
+      if (same(doc.initial, name)) doc.initial = doc.states.length ? doc.states[0].name : "";
     });
     D.clearPanel();
   };
@@ -218,12 +221,13 @@
     const sel = D.cy.$(":selected");
     if (!sel.length || !D.editable) return;
     const states = sel.nodes().map((n) => n.data("name")).filter(Boolean);
+    const gone = (name) => states.includes(WIGraph.text(name));
     const edges = sel.edges().map((e) => e.data("index")).filter((i) => i !== undefined).sort((a, b) => b - a);
     D.change((doc) => {
       edges.forEach((i) => doc.transitions.splice(i, 1));
-      doc.states = doc.states.filter((s) => !states.includes(s.name));
-      doc.transitions = doc.transitions.filter((t) => !states.includes(t.from) && !states.includes(t.to));
-      if (states.includes(doc.initial)) doc.initial = doc.states.length ? doc.states[0].name : "";
+      doc.states = doc.states.filter((s) => !gone(s.name));
+      doc.transitions = doc.transitions.filter((t) => !gone(t.from) && !gone(t.to));
+      if (gone(doc.initial)) doc.initial = doc.states.length ? doc.states[0].name : "";
     });
     D.clearPanel();
   };
@@ -233,18 +237,19 @@
     const { part, original, value, name } = detail;
     if (part === "state") {
       D.change((doc) => {
-        const i = doc.states.findIndex((s) => s.name === original);
+        const i = doc.states.findIndex((s) => same(s.name, original));
         const state = value.state;
         if (i >= 0) doc.states[i] = state; else doc.states.push(state);
-        if (original && original !== state.name) {
+        if (original !== "") {
+          // A rename (or a number turned into text) carries the transitions along.
           doc.transitions.forEach((t) => {
-            if (t.from === original) t.from = state.name;
-            if (t.to === original) t.to = state.name;
+            if (same(t.from, original)) t.from = state.name;
+            if (same(t.to, original)) t.to = state.name;
           });
-          if (doc.initial === original) doc.initial = state.name;
+          if (same(doc.initial, original)) doc.initial = state.name;
         }
         if (value.initial) doc.initial = state.name;
-        else if (doc.initial === state.name) doc.initial = "";
+        else if (same(doc.initial, state.name)) doc.initial = "";
       }, { keepPanel: true });
       D.select("s:" + name, true);
     } else if (part === "transition") {
@@ -346,14 +351,14 @@
    * "transitions[0].when", "initial", "actions.charge.dependency"). */
   D.elementForPath = function (path) {
     let m = /^states\[(\d+)\]/.exec(path || "");
-    if (m) { const s = D.doc.states[+m[1]]; return s ? "s:" + s.name : null; }
+    if (m) { const s = D.doc.states[+m[1]]; return s ? "s:" + WIGraph.text(s.name) : null; }
     m = /^states\.([^.[\]]+)/.exec(path || "");
     if (m) return "s:" + m[1];
     m = /^transitions\[(\d+)\]/.exec(path || "");
     if (m) return "t:" + m[1];
     m = /^transitions\.(\d+)/.exec(path || "");
     if (m) return "t:" + m[1];
-    if (path === "initial" && D.doc.initial) return "s:" + D.doc.initial;
+    if (path === "initial" && D.doc.initial) return "s:" + WIGraph.text(D.doc.initial);
     m = /^actions\.([^.[\]]+)/.exec(path || "");
     if (m) {
       const index = D.doc.transitions.findIndex((t) => t.action === m[1]);
@@ -448,7 +453,7 @@
       const name = e.target.data("name");
       if (!name) return;
       const p = e.target.position();
-      if (!D.change((doc) => { const s = doc.states.find((x) => x.name === name); if (s) s.position = { x: Math.round(p.x), y: Math.round(p.y) }; }, { keepPanel: true })) return;
+      if (!D.change((doc) => { const s = doc.states.find((x) => same(x.name, name)); if (s) s.position = { x: Math.round(p.x), y: Math.round(p.y) }; }, { keepPanel: true })) return;
     });
     cy.on("dbltap", (e) => { if (e.target === cy && D.editable && D.mode === "edit") D.addState(e.position); });
 

@@ -18,23 +18,29 @@
     failed: { shape: "round-octagon", bg: "#fdecec", border: "#d64545" },
   };
 
+  /* Names and labels are text, but an imported YAML file can hold numbers (or worse) in
+   * them: the validator reports that, and drawing must not fail on it meanwhile. */
+  function text(value) {
+    return value === undefined || value === null ? "" : String(value);
+  }
+
   function nodeLabel(state) {
-    const title = state.label || state.name || "";
-    const kind = state.kind && state.kind !== "normal" ? "«" + state.kind + "»" : "";
+    const title = text(state.label) || text(state.name);
+    const kind = state.kind && state.kind !== "normal" ? "«" + text(state.kind) + "»" : "";
     return kind ? title + "\n" + kind : title;
   }
 
   function edgeLabel(t) {
-    const on = t.on || "auto";
-    let text = on === "timer" && t.after ? "after " + t.after : on;
-    if (t.label) text = t.label;
-    if (t.when) text += " [" + t.when + "]";
-    if (t.action) text += " / " + t.action;
-    return text;
+    const on = text(t.on) || "auto";
+    let label = on === "timer" && t.after ? "after " + text(t.after) : on;
+    if (text(t.label)) label = text(t.label);
+    if (text(t.when)) label += " [" + text(t.when) + "]";
+    if (text(t.action)) label += " / " + text(t.action);
+    return label;
   }
 
   function textWidth(label) {
-    const longest = label.split("\n").reduce((m, line) => Math.max(m, line.length), 0);
+    const longest = text(label).split("\n").reduce((m, line) => Math.max(m, line.length), 0);
     return Math.max(110, Math.min(260, longest * 7.4 + 30));
   }
 
@@ -44,32 +50,32 @@
     (doc.states || []).forEach((s, i) => {
       const kind = KIND_STYLE[s.kind] ? s.kind : "normal";
       const label = nodeLabel(s);
-      names.add(s.name);
+      names.add(text(s.name));
       els.push({
         group: "nodes",
         data: {
-          id: "s:" + s.name, name: s.name, index: i, kind: kind, label: label,
+          id: "s:" + text(s.name), name: text(s.name), index: i, kind: kind, label: label,
           w: textWidth(label), h: label.includes("\n") ? 52 : 40,
           shape: KIND_STYLE[kind].shape, bg: KIND_STYLE[kind].bg, border: KIND_STYLE[kind].border,
         },
         position: s.position ? { x: +s.position.x || 0, y: +s.position.y || 0 } : undefined,
-        classes: doc.initial === s.name ? "initial" : "",
+        classes: text(doc.initial) === text(s.name) ? "initial" : "",
       });
     });
-    const initial = (doc.states || []).find((s) => s.name === doc.initial);
+    const initial = (doc.states || []).find((s) => text(s.name) === text(doc.initial));
     if (initial) {
       const p = initial.position || { x: 0, y: 0 };
       els.push({ group: "nodes", data: { id: "__start__" }, classes: "start-marker",
         position: { x: (+p.x || 0) - textWidth(nodeLabel(initial)) / 2 - 60, y: +p.y || 0 },
         selectable: false, grabbable: false });
-      els.push({ group: "edges", data: { id: "__start_edge__", source: "__start__", target: "s:" + initial.name },
+      els.push({ group: "edges", data: { id: "__start_edge__", source: "__start__", target: "s:" + text(initial.name) },
         classes: "start-edge", selectable: false });
     }
     (doc.transitions || []).forEach((t, i) => {
-      if (!names.has(t.from) || !names.has(t.to)) return; // drawn once both ends exist
-      els.push({ group: "edges", data: { id: "t:" + i, index: i, source: "s:" + t.from,
-        target: "s:" + t.to, label: edgeLabel(t) },
-        classes: (t.when ? "guarded " : "") + (t.from === t.to ? "loop" : "") });
+      if (!names.has(text(t.from)) || !names.has(text(t.to))) return; // drawn once both ends exist
+      els.push({ group: "edges", data: { id: "t:" + i, index: i, source: "s:" + text(t.from),
+        target: "s:" + text(t.to), label: edgeLabel(t) },
+        classes: (t.when ? "guarded " : "") + (text(t.from) === text(t.to) ? "loop" : "") });
     });
     return els;
   }
@@ -215,5 +221,5 @@
     document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") finish(ev, true); });
   }
 
-  window.WIGraph = { create: create, elementsFor: elementsFor, edgeLabel: edgeLabel, KIND_STYLE: KIND_STYLE };
+  window.WIGraph = { create: create, elementsFor: elementsFor, edgeLabel: edgeLabel, text: text, KIND_STYLE: KIND_STYLE };
 })();
