@@ -303,31 +303,22 @@
     D.suppressPanel = false;
   };
 
-  /* Fit the graph in view without blowing a small graph up to poster size. */
-  D.fitView = function () {
-    const cy = D.cy;
-    cy.fit(undefined, 60);
-    if (cy.zoom() > 1.25) cy.zoom({ level: 1.15, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
-  };
+  /* Fit the graph in view: not blown up to poster size, not shrunk below legible. */
+  D.fitView = function () { WIGraph.fit(D.cy); };
 
   D.layout = function (animate) {
     const cy = D.cy;
-    const layout = cy.elements().not(".ghost, .ghost-edge").layout({
-      name: "dagre", rankDir: "LR", nodeSep: 60, rankSep: 150, edgeSep: 30, fit: true, padding: 40,
-      animate: !!animate, animationDuration: 260,
-    });
-    layout.one("layoutstop", () => {
+    WIGraph.autoLayout(cy, animate, () => {
       const positions = {};
       cy.nodes().forEach((n) => { if (n.data("name")) positions[n.data("name")] = n.position(); });
       const apply = (doc) => doc.states.forEach((s) => {
-        const p = positions[s.name];
+        const p = positions[WIGraph.text(s.name)];
         if (p) s.position = { x: Math.round(p.x), y: Math.round(p.y) };
       });
       if (animate && D.editable && D.mode === "edit") D.change(apply);
       else { apply(D.doc); D.render(); }
       D.fitView();
     });
-    layout.run();
   };
 
   /* ---------------- validation ---------------- */

@@ -100,11 +100,11 @@
     { selector: "edge", style: {
       width: 2, "line-color": "#8796a8", "target-arrow-color": "#8796a8",
       "target-arrow-shape": "triangle", "arrow-scale": 1.2, "curve-style": "bezier",
-      "control-point-step-size": 60, label: "data(label)", "font-size": 11, color: "#1d2733",
+      "control-point-step-size": 60, label: "data(label)", "font-size": 12, color: "#1d2733",
       "text-background-color": "#ffffff", "text-background-opacity": 0.92,
       "text-background-padding": 3, "text-background-shape": "round-rectangle",
       "text-border-color": "#dde3ea", "text-border-width": 1, "text-border-opacity": 1,
-      "text-wrap": "wrap", "text-max-width": 200, "overlay-opacity": 0 } },
+      "text-wrap": "wrap", "text-max-width": 150, "overlay-opacity": 0 } },
     { selector: "edge.guarded", style: { "line-style": "solid", "line-color": "#5b6b7c",
       "target-arrow-color": "#5b6b7c" } },
     { selector: "edge.loop", style: { "loop-direction": "-45deg", "loop-sweep": "-60deg" } },
@@ -146,6 +146,72 @@
     });
     if (options.editable) installConnectHandle(cy, options);
     return cy;
+  }
+
+  /* ---------------- layout and fitting ---------------- */
+
+  // Below this zoom 13 px labels are no longer comfortably readable: a fitted view of a
+  // big machine stops here and starts at its first state instead of shrinking further.
+  const LEGIBLE_ZOOM = 0.8;
+  const FIT_PADDING = 50;
+  const LAYOUTS = {
+    LR: { rankDir: "LR", nodeSep: 50, rankSep: 120, edgeSep: 30 },
+    TB: { rankDir: "TB", nodeSep: 130, rankSep: 85, edgeSep: 40 },
+  };
+
+  function drawn(cy) {
+    return cy.elements().not(".ghost, .ghost-edge");
+  }
+
+  /* The zoom at which ``eles`` fill the canvas. */
+  function fitZoom(cy, eles) {
+    const box = eles.boundingBox();
+    if (!box.w || !box.h) return 1;
+    return Math.min((cy.width() - 2 * FIT_PADDING) / box.w, (cy.height() - 2 * FIT_PADDING) / box.h);
+  }
+
+  /* Auto-layout with dagre, left to right; when that comes out too wide to read on this
+   * canvas (a long chain) and top to bottom fits clearly better, top to bottom. ``done``
+   * is called with the direction once the positions are in place. */
+  function autoLayout(cy, animate, done) {
+    const eles = drawn(cy);
+    const run = (dir, extra) => eles.layout(Object.assign({ name: "dagre", fit: false }, LAYOUTS[dir], extra));
+    let dir = "LR";
+    if (cy.width() > 0 && eles.nodes().length > 2) {
+      const before = {};
+      eles.nodes().forEach((n) => { before[n.id()] = Object.assign({}, n.position()); });
+      run("LR", { animate: false }).run(); // without animation dagre places synchronously
+      const wide = fitZoom(cy, eles);
+      if (wide < LEGIBLE_ZOOM) {
+        run("TB", { animate: false }).run();
+        if (fitZoom(cy, eles) > wide * 1.15) dir = "TB";
+      }
+      eles.nodes().forEach((n) => { n.position(before[n.id()]); }); // animate from where they were
+    }
+    const layout = run(dir, { animate: !!animate, animationDuration: 260 });
+    layout.one("layoutstop", () => done(dir));
+    layout.run();
+  }
+
+  /* Fit the graph in view: never blown up to poster size, never shrunk below legible;
+   * a machine too big for the canvas starts at its initial state (top left). */
+  function fit(cy) {
+    const eles = drawn(cy);
+    if (!eles.length || cy.width() === 0) return;
+    const zoom = Math.min(1.15, fitZoom(cy, eles));
+    if (zoom >= LEGIBLE_ZOOM) {
+      cy.fit(eles, FIT_PADDING);
+      if (cy.zoom() > 1.15) cy.zoom({ level: 1.15, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+      return;
+    }
+    const box = eles.boundingBox();
+    cy.zoom(LEGIBLE_ZOOM);
+    const wide = box.w * LEGIBLE_ZOOM > cy.width() - 2 * FIT_PADDING;
+    const tall = box.h * LEGIBLE_ZOOM > cy.height() - 2 * FIT_PADDING;
+    cy.pan({
+      x: wide ? FIT_PADDING - box.x1 * LEGIBLE_ZOOM : (cy.width() - box.w * LEGIBLE_ZOOM) / 2 - box.x1 * LEGIBLE_ZOOM,
+      y: tall ? FIT_PADDING - box.y1 * LEGIBLE_ZOOM : (cy.height() - box.h * LEGIBLE_ZOOM) / 2 - box.y1 * LEGIBLE_ZOOM,
+    });
   }
 
   /* The drag-to-connect gesture: a handle shows on the hovered state; pressing it and
@@ -221,5 +287,8 @@
     document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") finish(ev, true); });
   }
 
-  window.WIGraph = { create: create, elementsFor: elementsFor, edgeLabel: edgeLabel, text: text, KIND_STYLE: KIND_STYLE };
+  window.WIGraph = {
+    create: create, elementsFor: elementsFor, edgeLabel: edgeLabel, text: text,
+    autoLayout: autoLayout, fit: fit, KIND_STYLE: KIND_STYLE, STYLE: STYLE,
+  };
 })();
