@@ -12,12 +12,13 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from workflow_platform.definitions.diff import diff_documents
-from workflow_platform.definitions.models import Version
+from workflow_platform.definitions.models import Definition, Version, VersionStatus
 from workflow_platform.definitions.services import new_draft as start_new_draft
 from workflow_platform.definitions.services import publish_version, save_draft
 from workflow_platform.definitions.validation import validate_document
@@ -55,6 +56,34 @@ def version_summary(version: Version) -> dict:
     }
 
 
+EDITOR_ENDPOINTS = (
+    "validate",
+    "save",
+    "publish",
+    "new_draft",
+    "merge",
+    "dry_run",
+    "live",
+    "panel_state",
+    "panel_transition",
+    "panel_action",
+    "panel_dependency",
+    "start",
+)
+
+
+def editor_urls(version: Version) -> dict[str, str]:
+    """The endpoints the editor's script calls for ``version``."""
+    return {name: reverse(f"designer:{name}", args=[version.pk]) for name in EDITOR_ENDPOINTS}
+
+
+def _draft_changed(exc: Conflict, stored: Version) -> JsonResponse:
+    """A 409 that carries the stored draft, so the editor can offer its merge."""
+    body = {"code": exc.code, "message": exc.message, "status": stored.status}
+    body["theirs"] = {"document": stored.document, "checksum": stored.checksum}
+    return JsonResponse(body, status=exc.status)
+
+
 @require_POST
 @json_endpoint
 def validate(request: HttpRequest, version_id: int) -> JsonResponse:
@@ -81,10 +110,7 @@ def save(request: HttpRequest, version_id: int) -> JsonResponse:
             user=request.user,
         )
     except Conflict as exc:
-        stored = version_for(request, version_id)
-        body = {"code": exc.code, "message": exc.message, "status": stored.status}
-        body["theirs"] = {"document": stored.document, "checksum": stored.checksum}
-        return JsonResponse(body, status=exc.status)
+        return _draft_changed(exc, version_for(request, version_id))
     return JsonResponse(
         {"version": version_summary(saved), "problems": _problems(saved.document, tenant)}
     )
@@ -93,25 +119,61 @@ def save(request: HttpRequest, version_id: int) -> JsonResponse:
 @require_POST
 @json_endpoint
 def publish(request: HttpRequest, version_id: int) -> JsonResponse:
+    """Publish the draft the person checked: with ``expected_checksum`` (the editor always
+    sends it), a draft saved by someone else since is refused with a 409 that carries it,
+    as a save is, so what gets published is exactly what was validated on screen."""
     require_editor(request)
-    version = publish_version(
-        tenant=tenant_of(request), version_id=version_for(request, version_id).pk, user=request.user
-    )
+    tenant = tenant_of(request)
+    expected = json_body(request).get("expected_checksum") or None
+    with transaction.atomic():
+        # Held until published: nobody saves between the comparison and the publish.
+        locked = Version.objects.for_tenant(tenant).select_for_update()
+        stored = locked.filter(pk=version_for(request, version_id).pk).get()
+        if expected and stored.status == VersionStatus.DRAFT and stored.checksum != expected:
+            changed = Conflict(
+                "draft_changed",
+                "The draft was changed by someone else since you checked it; not published.",
+            )
+            return _draft_changed(changed, stored)
+        version = publish_version(tenant=tenant, version_id=stored.pk, user=request.user)
     return JsonResponse({"version": version_summary(version)})
 
 
 @require_POST
 @json_endpoint
 def new_draft(request: HttpRequest, version_id: int) -> JsonResponse:
+    """The definition's next draft, copied from this version, or the draft it already has.
+
+    ``created`` says which: a draft that existed may hold someone else's work, so the
+    editor merges into it (its ``document`` and ``checksum`` are in the answer) instead
+    of saving over it. ``urls`` are the draft's endpoints for the editor to switch to.
+    """
     require_editor(request)
+    tenant = tenant_of(request)
     version = version_for(request, version_id)
-    draft = start_new_draft(
-        tenant=tenant_of(request),
-        definition_id=version.definition_id,
-        from_version_id=version.pk,
-        user=request.user,
+    with transaction.atomic():
+        # The definitions service takes the same lock: "was there a draft" and its
+        # answer cannot disagree because of a third request in between.
+        Definition.objects.for_tenant(tenant).select_for_update().get(pk=version.definition_id)
+        existed = (
+            Version.objects.for_tenant(tenant)
+            .filter(definition_id=version.definition_id, status=VersionStatus.DRAFT)
+            .exists()
+        )
+        draft = start_new_draft(
+            tenant=tenant,
+            definition_id=version.definition_id,
+            from_version_id=version.pk,
+            user=request.user,
+        )
+    return JsonResponse(
+        {
+            "version": version_summary(draft),
+            "created": not existed,
+            "document": draft.document,
+            "urls": editor_urls(draft),
+        }
     )
-    return JsonResponse({"version": version_summary(draft)})
 
 
 @require_GET

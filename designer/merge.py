@@ -3,7 +3,10 @@
 When a save is refused because the stored draft changed (Conflict ``draft_changed``), the
 designer offers to merge: the person's edits since they loaded the draft (*base* → *mine*)
 are replayed onto the stored draft (*theirs*). States, actions and dependencies are
-matched by name, transitions by (from, to, trigger); when both sides changed the same
+matched by name, transitions by (from, to, trigger, occurrence) as the version diff
+matches them (definitions/diff.py): two transitions that share their ends and trigger
+(told apart by their guards) are the first and second of that key, never one. When
+both sides changed the same
 part differently, theirs is kept and the clash is listed so the person can look at it
 before saving. Nothing is saved here: the merged document goes back to the editor.
 """
@@ -12,11 +15,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from workflow_platform.definitions.diff import transition_key
+
 SCALARS = ("name", "description", "initial")
 
 
-def _transition_key(t: dict[str, Any]) -> str:
-    return f"{t.get('from')} → {t.get('to')} on {t.get('on', 'auto')}"
+def _keyed_transitions(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Transitions by a readable key: ``a→b:go``, then ``a→b:go (2nd)`` for the next one."""
+    keyed: dict[str, dict[str, Any]] = {}
+    seen: dict[str, int] = {}
+    for item in doc.get("transitions") or []:
+        if not isinstance(item, dict):
+            continue
+        key = transition_key(item)
+        seen[key] = seen.get(key, 0) + 1
+        n = seen[key]
+        keyed[key if n == 1 else f"{key} ({n}{_ordinal(n)})"] = item
+    return keyed
+
+
+def _ordinal(n: int) -> str:
+    if 10 <= n % 100 <= 20:
+        return "th"
+    return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
 
 
 def _merge_keyed(
@@ -65,7 +86,7 @@ def merge_documents(
                 merged[field] = mine.get(field)
     by_name = {
         "states": lambda doc: {s["name"]: s for s in doc.get("states") or [] if "name" in s},
-        "transitions": lambda doc: {_transition_key(t): t for t in doc.get("transitions") or []},
+        "transitions": _keyed_transitions,
     }
     for part, index in by_name.items():
         result, found = _merge_keyed(index(base), index(mine), index(theirs), part[:-1])

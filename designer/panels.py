@@ -25,19 +25,13 @@ from .page_forms import StartInstanceForm
 
 STATE_SECTIONS = (
     ("State", ("name", "label", "kind", "initial", "timeout"), ""),
+    ("Human task", ("task_title", "task_form", "priority"), "human"),
     (
-        "Human task",
-        (
-            "task_title",
-            "assign_to",
-            "assignee",
-            "task_form",
-            "due",
-            "escalate_to_group",
-            "priority",
-        ),
+        "Who gets the task",
+        ("assign_group", "assign_user", "strategy", "skill", "routing_rule"),
         "human",
     ),
+    ("SLA and escalation", ("due", "escalate_to_group", "escalate_to_user"), "human"),
     ("Waiting", ("poll", "interval", "deadline"), "wait"),
     ("Fan-out", ("parallel",), "parallel"),
 )
@@ -56,7 +50,12 @@ def _panel(
     request, *, title, form, part, original, sections, applied=False, status=200, deletable=True
 ):
     grouped = [
-        {"title": t, "fields": [form[name] for name in names], "kind": kind}
+        {
+            "title": t,
+            "fields": [form[name] for name in names],
+            "kind": kind,
+            "preview": "task_form" in names,
+        }
         for t, names, kind in sections
     ]
     return render(
@@ -120,7 +119,8 @@ def _context(request, version_id):
 def state_panel(request: HttpRequest, version_id: int) -> HttpResponse:
     document, editable, applying = _context(request, version_id)
     original = request.POST.get("original", "")
-    states = {s.get("name"): s for s in document.get("states") or []}
+    # By name as text: an imported file may hold a number where a name belongs.
+    states = {str(s.get("name")): s for s in document.get("states") or [] if isinstance(s, dict)}
     previous = states.get(original, {"name": original})
     if applying:
         form = StateForm(request.POST, document=document, original=original)

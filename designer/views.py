@@ -22,7 +22,7 @@ from workflow_platform.definitions.services import (
 from workflow_platform.errors import PlatformError
 
 from .access import can_edit, require_editor, tenant_of, version_for
-from .document_views import version_summary
+from .document_views import editor_urls, version_summary
 from .page_forms import ImportForm, NewDefinitionForm
 
 
@@ -143,23 +143,7 @@ def editor(request: HttpRequest, version_id: int) -> HttpResponse:
         "versions": [
             {**version_summary(v), "label": f"v{v.number} · {v.status}"} for v in siblings
         ],
-        "urls": {
-            name: reverse(f"designer:{name}", args=[version.pk])
-            for name in (
-                "validate",
-                "save",
-                "publish",
-                "new_draft",
-                "merge",
-                "dry_run",
-                "live",
-                "panel_state",
-                "panel_transition",
-                "panel_action",
-                "panel_dependency",
-                "start",
-            )
-        },
+        "urls": editor_urls(version),
         # The script fills in the other version's id.
         "diffUrl": reverse("designer:diff", args=[version.pk, 999999999]).replace(
             "999999999", "{other}"

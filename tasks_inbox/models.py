@@ -1,8 +1,10 @@
-"""The inbox's own rows: live notifications waiting to be relayed (embedded mode).
+"""The inbox's own rows: live notifications waiting to be relayed (embedded mode), the
+operators' activity on tasks, and each task's search text.
 
 Human tasks themselves are the engine's records (``engine.HumanTask``); the inbox only
 adds the notification rows that carry "this task changed" from a worker process to the
-web process when there is no Redis channel layer (docs/adr/0001-embedded-transports.md).
+web process when there is no Redis channel layer (docs/adr/0001-embedded-transports.md),
+and what it needs to list and search them.
 """
 
 from __future__ import annotations
@@ -51,3 +53,17 @@ class TaskActivity(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.user} {self.action} task {self.task_id}"
+
+
+class TaskSearchText(TenantOwned):
+    """What the inbox's search matches for one human task: its title and its instance's
+    data values, case-folded by Python so that non-ASCII text matches alike on SQLite and
+    PostgreSQL (search.py keeps it up to date)."""
+
+    task = models.OneToOneField(
+        "engine.HumanTask", on_delete=models.CASCADE, primary_key=True, related_name="search"
+    )
+    text = models.TextField()
+
+    def __str__(self) -> str:
+        return f"search text of task {self.task_id}"

@@ -2,12 +2,15 @@
 
 Sent after the transaction commits (a rolled-back assignment mails nobody) with
 Django's ``send_mail``; a mail failure is logged, never raised into the engine. Members
-who are away are not mailed: the inbox shows them the task when they are back.
+who are away are not mailed: the inbox shows them the task when they are back. A mail is
+read outside the site, so its link is absolute: ``WORKFLOW_SITE_URL`` (the setting, else
+the environment variable; default ``http://localhost:8000``, where ``./run`` serves).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,10 +22,19 @@ from workflow_platform.tenancy.models import Membership
 
 log = logging.getLogger(__name__)
 MAILED_CHANGES = ("created", "reassigned", "escalated")
+DEFAULT_SITE_URL = "http://localhost:8000"
 
 
 def enabled() -> bool:
     return bool(getattr(settings, "WORKFLOW_INBOX_EMAILS", False))
+
+
+def site_url() -> str:
+    """Where people reach the platform, e.g. ``https://workflows.example.com`` (no slash)."""
+    configured = getattr(settings, "WORKFLOW_SITE_URL", "") or os.environ.get(
+        "WORKFLOW_SITE_URL", ""
+    )
+    return (configured or DEFAULT_SITE_URL).rstrip("/")
 
 
 def recipients_for(task, change: str) -> list[str]:
@@ -51,7 +63,7 @@ def on_task_changed(task, change: str) -> None:
     if not recipients:
         return
     subject = ("Escalated: " if change == "escalated" else "Assigned to you: ") + task.title
-    link = reverse("inbox:task", args=[task.pk])
+    link = site_url() + reverse("inbox:task", args=[task.pk])
     body = (
         f"{task.title}\n\nOpen it in the inbox: {link}\n"
         + (f"Due: {task.due_at:%Y-%m-%d %H:%M} UTC\n" if task.due_at else "")

@@ -16,6 +16,7 @@ from workflow_platform.errors import NotFound
 from workflow_platform.tenancy.models import Membership, Role, Tenant
 
 from .models import TaskActivity
+from .search import fold
 
 OPEN_STATUSES = ("open", "claimed")
 DUE_SOON = timedelta(hours=1)
@@ -93,8 +94,9 @@ def inbox_tasks(
     if overdue:
         qs = qs.filter(due_at__lt=now)
     if query:
-        # icontains over the JSON's text works on SQLite and PostgreSQL alike.
-        qs = qs.filter(Q(title__icontains=query) | Q(instance__data__icontains=query))
+        # The title and data values, case-folded by Python: alike on SQLite and PostgreSQL,
+        # non-ASCII included, and never the data's key names (search.py).
+        qs = qs.filter(Q(title__icontains=query) | Q(search__text__contains=fold(query)))
     return qs.order_by(*SORTS.get(sort, SORTS["due"]))
 
 

@@ -167,10 +167,25 @@ def release_task(
     )  # fmt: skip
 
 
-def _member(tenant: Tenant, username: str) -> AbstractBaseUser:
+def _assignable(tenant: Tenant, username: str) -> AbstractBaseUser:
+    """A member who can take a task now: an active operator or admin who is not away.
+
+    Routing and escalation skip the same people; a person handing a task on is told why.
+    """
     user = get_user_model().objects.filter(username=username).first()
-    if user is None or not Membership.objects.for_tenant(tenant).filter(user=user).exists():
+    membership = Membership.objects.for_tenant(tenant).filter(user=user).first() if user else None
+    if membership is None:
         raise InvalidInput("unknown_user", f"'{username}' is not a member of this tenant.")
+    if not user.is_active:
+        raise InvalidInput("inactive_user", f"{username}'s account is not active.")
+    if not membership.allows(Role.OPERATOR):
+        raise InvalidInput("not_an_operator", f"{username} is not an operator here.")
+    if membership.is_away():
+        raise InvalidInput(
+            "user_away",
+            f"{username} is away until {membership.away_until:%Y-%m-%d %H:%M} UTC; "
+            "choose someone who is here, or their group.",
+        )
     return user
 
 
@@ -186,7 +201,8 @@ def reassign_task(
 ) -> HumanTask:
     """Move an open task to another group and/or person (admins, or its assignee).
 
-    The new assignee (if any) gets it unclaimed (status open) to accept by claiming.
+    The new assignee (if any) gets it unclaimed (status open) to accept by claiming; it
+    must be an active operator or admin who is not away (InvalidInput says which).
     """
     membership = _membership(tenant, user)
     task = _load(tenant, task_id)
@@ -203,7 +219,7 @@ def reassign_task(
             raise InvalidInput("unknown_group", f"There is no group '{to_group}'.")
         values["group"] = group
     if to_username:
-        values["assignee"] = _member(tenant, to_username)
+        values["assignee"] = _assignable(tenant, to_username)
     guard = Q(status__in=OPEN)
     return _update(
         task, verb="reassign", expected_revision=expected_revision, guard=guard,
@@ -221,14 +237,15 @@ def delegate_task(
     to_username: str,
     expected_revision: int | None = None,
 ) -> HumanTask:
-    """Hand a task you hold to a colleague, who then holds it (claimed) in your place."""
+    """Hand a task you hold to a colleague, who then holds it (claimed) in your place.
+
+    The colleague must be an active operator or admin who is not away (InvalidInput).
+    """
     membership = _membership(tenant, user)
     task = _load(tenant, task_id)
     if task.assignee_id != user.pk and membership.role != Role.ADMIN:
         raise PermissionDenied("not_your_task", "Claim the task before delegating it.")
-    delegate = _member(tenant, to_username)
-    if not Membership.objects.for_tenant(tenant).get(user=delegate).allows(Role.OPERATOR):
-        raise InvalidInput("not_an_operator", f"{to_username} is not an operator here.")
+    delegate = _assignable(tenant, to_username)
     guard = Q(status__in=OPEN, assignee_id=task.assignee_id)
     return _update(
         task, verb="delegate", expected_revision=expected_revision, guard=guard,

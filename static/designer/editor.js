@@ -3,10 +3,12 @@
  * The browser holds the version's document while a person edits it. Every change goes
  * through change(), which keeps an undo snapshot, re-draws the graph and the table, keeps
  * a copy in localStorage (work survives a closed tab or a save conflict) and asks the
- * server to validate the whole document. Side panels are Django-rendered (htmx): they post
- * the part and the document, and a valid edit comes back as a "designer:apply" event.
- * Saving and its conflicts live in saving.js. User text only ever reaches the DOM as
- * textContent.
+ * server to validate the whole document (problems.js). Side panels are Django-rendered
+ * (htmx, panels.js): they post the part and the document, and a valid edit comes back as
+ * a "designer:apply" event that applyPart() puts into the document. Saving and its
+ * conflicts live in saving.js; the tools around the graph in keyboard.js, table_view.js,
+ * catalog.js, dry_run.js, live_view.js and compare.js. User text only ever reaches the
+ * DOM as textContent.
  */
 (function () {
   "use strict";
@@ -51,7 +53,7 @@
     mode: "edit", // edit | diff | dryrun | live
     undoStack: [],
     redoStack: [],
-    hooks: { render: [] },
+    hooks: { render: [], started: [] },
   };
   window.WIDesigner = D;
 
@@ -101,7 +103,7 @@
     D.dirty = true;
     setSaveState("Unsaved changes", "dirty");
     remember();
-    scheduleValidation();
+    D.scheduleValidation();
   }
   D.markDirty = markDirty;
 
@@ -130,7 +132,10 @@
     D.render();
   };
 
-  D.stateByName = (name) => D.doc.states.find((s) => s.name === name);
+  /* Names compare as text: an imported file may hold a number where a name belongs. */
+  const same = (a, b) => WIGraph.text(a) === WIGraph.text(b);
+  D.same = same;
+  D.stateByName = (name) => D.doc.states.find((s) => same(s.name, name));
 
   function uniqueName(prefix, taken) {
     let i = 1;
@@ -188,9 +193,9 @@
 
   D.deleteState = function (name) {
     D.change((doc) => {
-      doc.states = doc.states.filter((s) => s.name !== name);
-      doc.transitions = doc.transitions.filter((t) => t.from !== name && t.to !== name);
-      if (doc.initial === name) doc.initial = doc.states.length ? doc.states[0].name : "";
+      doc.states = doc.states.filter((s) => !same(s.name, name));
+      doc.transitions = doc.transitions.filter((t) => !same(t.from, name) && !same(t.to, name));
+      if (same(doc.initial, name)) doc.initial = doc.states.length ? doc.states[0].name : "";
     });
     D.clearPanel();
   };
@@ -218,33 +223,35 @@
     const sel = D.cy.$(":selected");
     if (!sel.length || !D.editable) return;
     const states = sel.nodes().map((n) => n.data("name")).filter(Boolean);
+    const gone = (name) => states.includes(WIGraph.text(name));
     const edges = sel.edges().map((e) => e.data("index")).filter((i) => i !== undefined).sort((a, b) => b - a);
     D.change((doc) => {
       edges.forEach((i) => doc.transitions.splice(i, 1));
-      doc.states = doc.states.filter((s) => !states.includes(s.name));
-      doc.transitions = doc.transitions.filter((t) => !states.includes(t.from) && !states.includes(t.to));
-      if (states.includes(doc.initial)) doc.initial = doc.states.length ? doc.states[0].name : "";
+      doc.states = doc.states.filter((s) => !gone(s.name));
+      doc.transitions = doc.transitions.filter((t) => !gone(t.from) && !gone(t.to));
+      if (gone(doc.initial)) doc.initial = doc.states.length ? doc.states[0].name : "";
     });
     D.clearPanel();
   };
 
   /* A panel's "designer:apply": put the cleaned part into the document (undoable). */
-  function applyPart(detail) {
+  D.applyPart = function (detail) {
     const { part, original, value, name } = detail;
     if (part === "state") {
       D.change((doc) => {
-        const i = doc.states.findIndex((s) => s.name === original);
+        const i = doc.states.findIndex((s) => same(s.name, original));
         const state = value.state;
         if (i >= 0) doc.states[i] = state; else doc.states.push(state);
-        if (original && original !== state.name) {
+        if (original !== "") {
+          // A rename (or a number turned into text) carries the transitions along.
           doc.transitions.forEach((t) => {
-            if (t.from === original) t.from = state.name;
-            if (t.to === original) t.to = state.name;
+            if (same(t.from, original)) t.from = state.name;
+            if (same(t.to, original)) t.to = state.name;
           });
-          if (doc.initial === original) doc.initial = state.name;
+          if (same(doc.initial, original)) doc.initial = state.name;
         }
         if (value.initial) doc.initial = state.name;
-        else if (doc.initial === state.name) doc.initial = "";
+        else if (same(doc.initial, state.name)) doc.initial = "";
       }, { keepPanel: true });
       D.select("s:" + name, true);
     } else if (part === "transition") {
@@ -266,7 +273,7 @@
         }
       }, { keepPanel: true });
     }
-  }
+  };
 
   /* ---------------- rendering ---------------- */
 
@@ -281,7 +288,7 @@
     });
     D.suppressPanel = false;
     $("#doc-json").value = JSON.stringify(D.doc);
-    decorateProblems();
+    D.decorateProblems();
     const empty = $("#empty-hint");
     if (empty) empty.hidden = !(D.editable && D.doc.states.length === 0);
     D.hooks.render.forEach((fn) => fn(options || {}));
@@ -298,144 +305,22 @@
     D.suppressPanel = false;
   };
 
-  /* Fit the graph in view without blowing a small graph up to poster size. */
-  D.fitView = function () {
-    const cy = D.cy;
-    cy.fit(undefined, 60);
-    if (cy.zoom() > 1.25) cy.zoom({ level: 1.15, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
-  };
+  /* Fit the graph in view: not blown up to poster size, not shrunk below legible. */
+  D.fitView = function () { WIGraph.fit(D.cy); };
 
   D.layout = function (animate) {
     const cy = D.cy;
-    const layout = cy.elements().not(".ghost, .ghost-edge").layout({
-      name: "dagre", rankDir: "LR", nodeSep: 60, rankSep: 150, edgeSep: 30, fit: true, padding: 40,
-      animate: !!animate, animationDuration: 260,
-    });
-    layout.one("layoutstop", () => {
+    WIGraph.autoLayout(cy, animate, () => {
       const positions = {};
       cy.nodes().forEach((n) => { if (n.data("name")) positions[n.data("name")] = n.position(); });
       const apply = (doc) => doc.states.forEach((s) => {
-        const p = positions[s.name];
+        const p = positions[WIGraph.text(s.name)];
         if (p) s.position = { x: Math.round(p.x), y: Math.round(p.y) };
       });
       if (animate && D.editable && D.mode === "edit") D.change(apply);
       else { apply(D.doc); D.render(); }
       D.fitView();
     });
-    layout.run();
-  };
-
-  /* ---------------- validation ---------------- */
-
-  let validateTimer = null, validateSeq = 0;
-  function scheduleValidation() {
-    clearTimeout(validateTimer);
-    validateTimer = setTimeout(D.validate, 350);
-  }
-  D.validate = async function () {
-    const seq = ++validateSeq;
-    const chip = $("#btn-problems");
-    const { ok, body } = await api(config.urls.validate, { method: "POST", json: { document: D.doc } });
-    if (seq !== validateSeq) return;
-    if (!ok) { chip.textContent = "Validation unavailable"; chip.className = "problems-chip bad"; return; }
-    D.problems = body.problems || [];
-    showProblems();
-  };
-
-  /* Which graph element a problem's path points at (e.g. "states[2].task.form",
-   * "transitions[0].when", "initial", "actions.charge.dependency"). */
-  D.elementForPath = function (path) {
-    let m = /^states\[(\d+)\]/.exec(path || "");
-    if (m) { const s = D.doc.states[+m[1]]; return s ? "s:" + s.name : null; }
-    m = /^states\.([^.[\]]+)/.exec(path || "");
-    if (m) return "s:" + m[1];
-    m = /^transitions\[(\d+)\]/.exec(path || "");
-    if (m) return "t:" + m[1];
-    m = /^transitions\.(\d+)/.exec(path || "");
-    if (m) return "t:" + m[1];
-    if (path === "initial" && D.doc.initial) return "s:" + D.doc.initial;
-    m = /^actions\.([^.[\]]+)/.exec(path || "");
-    if (m) {
-      const index = D.doc.transitions.findIndex((t) => t.action === m[1]);
-      return index >= 0 ? "t:" + index : null;
-    }
-    return null;
-  };
-
-  function decorateProblems() {
-    const cy = D.cy;
-    cy.elements().removeClass("problem");
-    D.problems.forEach((p) => {
-      const id = D.elementForPath(p.path);
-      if (id) cy.getElementById(id).addClass("problem");
-    });
-  }
-
-  /* "state review" or "transition a → b (approve)": what a problem is about, in words. */
-  function describe(id) {
-    if (id.startsWith("s:")) return "State " + id.slice(2);
-    const t = D.doc.transitions[+id.slice(2)];
-    return t ? "Transition " + t.from + " → " + t.to + " (" + (t.on || "auto") + ")" : "Transition";
-  }
-
-  function showProblems() {
-    const chip = $("#btn-problems");
-    const n = D.problems.length;
-    chip.textContent = n ? n + (n === 1 ? " problem" : " problems") : "✓ Valid";
-    chip.className = "problems-chip " + (n ? "bad" : "ok");
-    const list = $("#problem-list");
-    list.replaceChildren(...(n ? D.problems.map((p) => {
-      const target = D.elementForPath(p.path);
-      return h("li", { class: "problem-item", "data-path": p.path },
-        h("button", { type: "button", class: "link-button", onclick: () => target && D.select(target) },
-          target ? h("strong", { class: "problem-target" }, describe(target) + ": ") : null,
-          h("span", { class: "problem-message" }, p.message)),
-        h("code", { class: "problem-path" }, p.path || "document"));
-    }) : [h("li", { class: "muted" }, "No problems: this version can be published.")]));
-    const publish = $("#btn-publish");
-    if (publish) {
-      publish.disabled = n > 0;
-      publish.title = n ? "Fix the " + n + " problem(s) first" : "Publish this version";
-    }
-    decorateProblems();
-  }
-  D.showProblems = showProblems;
-
-  /* ---------------- panels (htmx) ---------------- */
-
-  /* Open a part's panel; ``focus`` moves the keyboard into it (the table view's Edit).
-   * Only the latest request may fill the panel: answers can arrive out of order. */
-  let panelSeq = 0;
-  D.openPanel = async function (part, original, focus) {
-    const seq = ++panelSeq;
-    D.showTab("properties");
-    const response = await fetch(config.urls["panel_" + part], {
-      method: "POST",
-      headers: { "X-CSRFToken": csrf, "HX-Request": "true" },
-      body: new URLSearchParams({ document: JSON.stringify(D.doc), original: String(original) }),
-    });
-    const html = await response.text();
-    if (seq !== panelSeq) return;
-    htmx.swap("#panel-body", html, { swapStyle: "innerHTML" });
-    const form = $("#panel-body .panel-form");
-    if (form) { form.dataset.seq = String(seq); syncKindSections(form); }
-    const first = focus && $("#panel-body").querySelector("input:not([type=hidden]), select, textarea");
-    if (first) first.focus();
-  };
-  D.clearPanel = function () {
-    $("#panel-body").replaceChildren(h("p", { class: "muted" }, "Select a state or a transition to edit its properties."));
-  };
-
-  function syncKindSections(form) {
-    const kind = form.querySelector("[name=kind]");
-    if (!kind || form.dataset.part !== "state") return;
-    form.querySelectorAll("[data-kind-section]").forEach((fs) => { fs.hidden = fs.dataset.kindSection !== kind.value; });
-  }
-
-  D.showTab = function (name) {
-    document.querySelectorAll("[role=tab]").forEach((tab) => tab.setAttribute("aria-selected", String(tab.dataset.tab === name)));
-    document.querySelectorAll("[data-tab-body]").forEach((body) => { body.hidden = body.dataset.tabBody !== name; });
-    document.dispatchEvent(new CustomEvent("designer:tab", { detail: name }));
   };
 
   /* ---------------- wiring ---------------- */
@@ -448,7 +333,7 @@
       const name = e.target.data("name");
       if (!name) return;
       const p = e.target.position();
-      if (!D.change((doc) => { const s = doc.states.find((x) => x.name === name); if (s) s.position = { x: Math.round(p.x), y: Math.round(p.y) }; }, { keepPanel: true })) return;
+      if (!D.change((doc) => { const s = doc.states.find((x) => same(x.name, name)); if (s) s.position = { x: Math.round(p.x), y: Math.round(p.y) }; }, { keepPanel: true })) return;
     });
     cy.on("dbltap", (e) => { if (e.target === cy && D.editable && D.mode === "edit") D.addState(e.position); });
 
@@ -465,35 +350,7 @@
     document.querySelectorAll("[role=tab]").forEach((tab) => tab.addEventListener("click", () => D.showTab(tab.dataset.tab)));
     document.querySelectorAll("[data-close-dialog]").forEach((b) => b.addEventListener("click", () => { b.closest(".dialog").hidden = true; }));
 
-    const panel = $("#panel-body");
-    panel.addEventListener("change", (e) => { if (e.target.name === "kind") syncKindSections(e.target.form); });
-    // A panel edited but not applied says so; saving applies it first (saving.js).
-    panel.addEventListener("input", (e) => {
-      const form = e.target.form;
-      if (!form || !form.classList.contains("panel-form") || form.dataset.dirty) return;
-      form.dataset.dirty = "1";
-      const head = form.querySelector(".panel-head");
-      if (head) head.append(h("span", { class: "badge warn", role: "status" }, "Not applied yet"));
-    });
-    panel.addEventListener("click", (e) => {
-      const button = e.target.closest("[data-delete-part]");
-      if (!button) return;
-      const name = button.dataset.name;
-      ({ state: () => D.deleteState(name), transition: () => D.deleteTransition(+name),
-        action: () => D.deleteAction(name), dependency: () => D.deleteDependency(name) })[button.dataset.deletePart]();
-    });
-    // An Apply answered after another panel was opened must not replace that panel
-    // (its designer:apply event still applies the change).
-    document.body.addEventListener("htmx:beforeSwap", (e) => {
-      const form = e.detail.requestConfig && e.detail.requestConfig.elt;
-      if (form && form.classList && form.classList.contains("panel-form") && form.dataset.seq && +form.dataset.seq !== panelSeq) e.detail.shouldSwap = false;
-    });
-    document.body.addEventListener("htmx:afterSwap", (e) => {
-      const target = e.detail.target || e.detail.elt;
-      const form = target && target.querySelector ? target.querySelector(".panel-form") : null;
-      if (form) { form.dataset.seq = String(panelSeq); syncKindSections(form); }
-    });
-    document.body.addEventListener("designer:apply", (e) => applyPart(e.detail));
+    document.body.addEventListener("designer:apply", (e) => D.applyPart(e.detail));
     // A tab opened in the background may not have painted its canvas yet.
     document.addEventListener("visibilitychange", () => { if (!document.hidden) { D.cy.resize(); D.cy.forceRender(); } });
     window.addEventListener("beforeunload", (e) => { if (D.dirty) { e.preventDefault(); e.returnValue = ""; } });
@@ -519,5 +376,8 @@
       showBanner("Published. Instances can now start on this version.", "ok");
       history.replaceState(null, "", window.location.pathname); // a reload does not say it again
     }
+    D.hooks.started.forEach((fn) => fn());
   };
+  // Deferred scripts have all run before DOMContentLoaded: every part is in place by then.
+  document.addEventListener("DOMContentLoaded", () => D.start());
 })();

@@ -18,23 +18,29 @@
     failed: { shape: "round-octagon", bg: "#fdecec", border: "#d64545" },
   };
 
+  /* Names and labels are text, but an imported YAML file can hold numbers (or worse) in
+   * them: the validator reports that, and drawing must not fail on it meanwhile. */
+  function text(value) {
+    return value === undefined || value === null ? "" : String(value);
+  }
+
   function nodeLabel(state) {
-    const title = state.label || state.name || "";
-    const kind = state.kind && state.kind !== "normal" ? "«" + state.kind + "»" : "";
+    const title = text(state.label) || text(state.name);
+    const kind = state.kind && state.kind !== "normal" ? "«" + text(state.kind) + "»" : "";
     return kind ? title + "\n" + kind : title;
   }
 
   function edgeLabel(t) {
-    const on = t.on || "auto";
-    let text = on === "timer" && t.after ? "after " + t.after : on;
-    if (t.label) text = t.label;
-    if (t.when) text += " [" + t.when + "]";
-    if (t.action) text += " / " + t.action;
-    return text;
+    const on = text(t.on) || "auto";
+    let label = on === "timer" && t.after ? "after " + text(t.after) : on;
+    if (text(t.label)) label = text(t.label);
+    if (text(t.when)) label += " [" + text(t.when) + "]";
+    if (text(t.action)) label += " / " + text(t.action);
+    return label;
   }
 
   function textWidth(label) {
-    const longest = label.split("\n").reduce((m, line) => Math.max(m, line.length), 0);
+    const longest = text(label).split("\n").reduce((m, line) => Math.max(m, line.length), 0);
     return Math.max(110, Math.min(260, longest * 7.4 + 30));
   }
 
@@ -44,32 +50,32 @@
     (doc.states || []).forEach((s, i) => {
       const kind = KIND_STYLE[s.kind] ? s.kind : "normal";
       const label = nodeLabel(s);
-      names.add(s.name);
+      names.add(text(s.name));
       els.push({
         group: "nodes",
         data: {
-          id: "s:" + s.name, name: s.name, index: i, kind: kind, label: label,
+          id: "s:" + text(s.name), name: text(s.name), index: i, kind: kind, label: label,
           w: textWidth(label), h: label.includes("\n") ? 52 : 40,
           shape: KIND_STYLE[kind].shape, bg: KIND_STYLE[kind].bg, border: KIND_STYLE[kind].border,
         },
         position: s.position ? { x: +s.position.x || 0, y: +s.position.y || 0 } : undefined,
-        classes: doc.initial === s.name ? "initial" : "",
+        classes: text(doc.initial) === text(s.name) ? "initial" : "",
       });
     });
-    const initial = (doc.states || []).find((s) => s.name === doc.initial);
+    const initial = (doc.states || []).find((s) => text(s.name) === text(doc.initial));
     if (initial) {
       const p = initial.position || { x: 0, y: 0 };
       els.push({ group: "nodes", data: { id: "__start__" }, classes: "start-marker",
         position: { x: (+p.x || 0) - textWidth(nodeLabel(initial)) / 2 - 60, y: +p.y || 0 },
         selectable: false, grabbable: false });
-      els.push({ group: "edges", data: { id: "__start_edge__", source: "__start__", target: "s:" + initial.name },
+      els.push({ group: "edges", data: { id: "__start_edge__", source: "__start__", target: "s:" + text(initial.name) },
         classes: "start-edge", selectable: false });
     }
     (doc.transitions || []).forEach((t, i) => {
-      if (!names.has(t.from) || !names.has(t.to)) return; // drawn once both ends exist
-      els.push({ group: "edges", data: { id: "t:" + i, index: i, source: "s:" + t.from,
-        target: "s:" + t.to, label: edgeLabel(t) },
-        classes: (t.when ? "guarded " : "") + (t.from === t.to ? "loop" : "") });
+      if (!names.has(text(t.from)) || !names.has(text(t.to))) return; // drawn once both ends exist
+      els.push({ group: "edges", data: { id: "t:" + i, index: i, source: "s:" + text(t.from),
+        target: "s:" + text(t.to), label: edgeLabel(t) },
+        classes: (t.when ? "guarded " : "") + (text(t.from) === text(t.to) ? "loop" : "") });
     });
     return els;
   }
@@ -94,11 +100,11 @@
     { selector: "edge", style: {
       width: 2, "line-color": "#8796a8", "target-arrow-color": "#8796a8",
       "target-arrow-shape": "triangle", "arrow-scale": 1.2, "curve-style": "bezier",
-      "control-point-step-size": 60, label: "data(label)", "font-size": 11, color: "#1d2733",
+      "control-point-step-size": 60, label: "data(label)", "font-size": 12, color: "#1d2733",
       "text-background-color": "#ffffff", "text-background-opacity": 0.92,
       "text-background-padding": 3, "text-background-shape": "round-rectangle",
       "text-border-color": "#dde3ea", "text-border-width": 1, "text-border-opacity": 1,
-      "text-wrap": "wrap", "text-max-width": 200, "overlay-opacity": 0 } },
+      "text-wrap": "wrap", "text-max-width": 150, "overlay-opacity": 0 } },
     { selector: "edge.guarded", style: { "line-style": "solid", "line-color": "#5b6b7c",
       "target-arrow-color": "#5b6b7c" } },
     { selector: "edge.loop", style: { "loop-direction": "-45deg", "loop-sweep": "-60deg" } },
@@ -140,6 +146,72 @@
     });
     if (options.editable) installConnectHandle(cy, options);
     return cy;
+  }
+
+  /* ---------------- layout and fitting ---------------- */
+
+  // Below this zoom 13 px labels are no longer comfortably readable: a fitted view of a
+  // big machine stops here and starts at its first state instead of shrinking further.
+  const LEGIBLE_ZOOM = 0.8;
+  const FIT_PADDING = 50;
+  const LAYOUTS = {
+    LR: { rankDir: "LR", nodeSep: 50, rankSep: 120, edgeSep: 30 },
+    TB: { rankDir: "TB", nodeSep: 130, rankSep: 85, edgeSep: 40 },
+  };
+
+  function drawn(cy) {
+    return cy.elements().not(".ghost, .ghost-edge");
+  }
+
+  /* The zoom at which ``eles`` fill the canvas. */
+  function fitZoom(cy, eles) {
+    const box = eles.boundingBox();
+    if (!box.w || !box.h) return 1;
+    return Math.min((cy.width() - 2 * FIT_PADDING) / box.w, (cy.height() - 2 * FIT_PADDING) / box.h);
+  }
+
+  /* Auto-layout with dagre, left to right; when that comes out too wide to read on this
+   * canvas (a long chain) and top to bottom fits clearly better, top to bottom. ``done``
+   * is called with the direction once the positions are in place. */
+  function autoLayout(cy, animate, done) {
+    const eles = drawn(cy);
+    const run = (dir, extra) => eles.layout(Object.assign({ name: "dagre", fit: false }, LAYOUTS[dir], extra));
+    let dir = "LR";
+    if (cy.width() > 0 && eles.nodes().length > 2) {
+      const before = {};
+      eles.nodes().forEach((n) => { before[n.id()] = Object.assign({}, n.position()); });
+      run("LR", { animate: false }).run(); // without animation dagre places synchronously
+      const wide = fitZoom(cy, eles);
+      if (wide < LEGIBLE_ZOOM) {
+        run("TB", { animate: false }).run();
+        if (fitZoom(cy, eles) > wide * 1.15) dir = "TB";
+      }
+      eles.nodes().forEach((n) => { n.position(before[n.id()]); }); // animate from where they were
+    }
+    const layout = run(dir, { animate: !!animate, animationDuration: 260 });
+    layout.one("layoutstop", () => done(dir));
+    layout.run();
+  }
+
+  /* Fit the graph in view: never blown up to poster size, never shrunk below legible;
+   * a machine too big for the canvas starts at its initial state (top left). */
+  function fit(cy) {
+    const eles = drawn(cy);
+    if (!eles.length || cy.width() === 0) return;
+    const zoom = Math.min(1.15, fitZoom(cy, eles));
+    if (zoom >= LEGIBLE_ZOOM) {
+      cy.fit(eles, FIT_PADDING);
+      if (cy.zoom() > 1.15) cy.zoom({ level: 1.15, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+      return;
+    }
+    const box = eles.boundingBox();
+    cy.zoom(LEGIBLE_ZOOM);
+    const wide = box.w * LEGIBLE_ZOOM > cy.width() - 2 * FIT_PADDING;
+    const tall = box.h * LEGIBLE_ZOOM > cy.height() - 2 * FIT_PADDING;
+    cy.pan({
+      x: wide ? FIT_PADDING - box.x1 * LEGIBLE_ZOOM : (cy.width() - box.w * LEGIBLE_ZOOM) / 2 - box.x1 * LEGIBLE_ZOOM,
+      y: tall ? FIT_PADDING - box.y1 * LEGIBLE_ZOOM : (cy.height() - box.h * LEGIBLE_ZOOM) / 2 - box.y1 * LEGIBLE_ZOOM,
+    });
   }
 
   /* The drag-to-connect gesture: a handle shows on the hovered state; pressing it and
@@ -215,5 +287,8 @@
     document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") finish(ev, true); });
   }
 
-  window.WIGraph = { create: create, elementsFor: elementsFor, edgeLabel: edgeLabel, KIND_STYLE: KIND_STYLE };
+  window.WIGraph = {
+    create: create, elementsFor: elementsFor, edgeLabel: edgeLabel, text: text,
+    autoLayout: autoLayout, fit: fit, KIND_STYLE: KIND_STYLE, STYLE: STYLE,
+  };
 })();

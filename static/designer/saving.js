@@ -40,6 +40,7 @@
       localStorage.removeItem(D.storeKey);
       D.setSaveState("Saved " + new Date().toLocaleTimeString(), "saved");
       if (body.problems) { D.problems = body.problems; D.showProblems(); }
+      if (D.switchedTo) window.location.assign(D.switchedTo.url); // the page of the draft we saved into
       return true;
     }
     if (status === 409 && body.code === "draft_changed" && body.theirs) {
@@ -58,11 +59,20 @@
     return false;
   };
 
-  /* The version was published under us: start the next draft from it and put our work there. */
+  /* The version was published under us: put our work into the next draft. A draft that
+   * someone already started is never saved over: the editor switches to it and offers
+   * the same merge as a save conflict (theirs = that draft, base = what we loaded). */
   async function saveAsNewDraft() {
     const made = await api(config.urls.new_draft, { method: "POST", json: {} });
     if (!made.ok) { D.showBanner(made.body.message || "Could not start a new draft", "bad"); return; }
     const draft = made.body.version;
+    if (!made.body.created) {
+      switchTo(made.body);
+      theirs = { document: made.body.document, checksum: draft.checksum };
+      D.setSaveState("Not saved: v" + draft.number + " is already a draft", "bad");
+      openConflict("Someone else already started draft v" + draft.number);
+      return;
+    }
     const saved = await api(draft.save_url, { method: "POST",
       json: { document: D.doc, expected_checksum: draft.checksum } });
     if (!saved.ok) { D.showBanner(saved.body.message || "Could not save into the new draft", "bad"); return; }
@@ -71,7 +81,21 @@
     window.location.assign(draft.url);
   }
 
-  function openConflict() {
+  /* From now on save, publish, validate and the panels go to ``made.version`` (a draft);
+   * the copy in this browser moves with them. */
+  function switchTo(made) {
+    localStorage.removeItem(D.storeKey);
+    Object.assign(config.urls, made.urls);
+    config.version = made.version;
+    D.storeKey = "wi-designer-" + made.version.id;
+    D.switchedTo = made.version;
+    const badge = $("[data-testid=version-status]");
+    if (badge) badge.textContent = "v" + made.version.number + " draft";
+    D.markDirty();
+  }
+
+  function openConflict(title) {
+    $("#conflict-title").textContent = title || "Someone else saved this draft";
     $("#conflict-clashes").replaceChildren();
     $("#conflict").hidden = false;
     $("#conflict-merge").focus();
@@ -87,9 +111,10 @@
     try { localStorage.setItem(D.storeKey + "-copy", JSON.stringify({ document: D.doc, at: new Date().toISOString() })); } catch (e) { /* ignore */ }
   }
 
-  async function mergeInto(other, base) {
+  /* Replay ``mine`` (base → mine) onto ``other``'s document and show the result. */
+  async function mergeInto(other, base, mine) {
     const { ok, body } = await api(config.urls.merge, { method: "POST",
-      json: { base: base, mine: D.doc, theirs: other.document } });
+      json: { base: base, mine: mine || D.doc, theirs: other.document } });
     if (!ok) { D.showBanner("Merge failed: " + (body.message || "unknown error"), "bad"); return; }
     D.undoStack.push(JSON.stringify(D.doc));
     D.doc = D.normalize(body.document);
@@ -104,12 +129,21 @@
     [h("button", { type: "button", class: "primary", onclick: async () => { if (await D.save()) D.hideBanner(); } }, "Save merged draft")]);
   }
 
+  /* Publish exactly what was checked: the checksum goes along, and a draft someone saved
+   * since is refused (409) with theirs, for the same merge as a save conflict. */
   D.publish = async function () {
     if (D.dirty && !(await D.save())) return;
     await D.validate();
     if (D.problems.length) { D.showTab("problems"); return; }
-    const { ok, body } = await api(config.urls.publish, { method: "POST", json: {} });
+    const { ok, status, body } = await api(config.urls.publish, { method: "POST",
+      json: { expected_checksum: D.checksum } });
     if (ok) { localStorage.removeItem(D.storeKey); window.location.assign(body.version.url + "?published=1"); return; }
+    if (status === 409 && body.code === "draft_changed" && body.theirs) {
+      theirs = body.theirs;
+      D.setSaveState("Not published: the draft changed since you checked it", "bad");
+      openConflict("Someone else saved this draft before you published");
+      return;
+    }
     if (body.details) { D.problems = body.details; D.showProblems(); D.showTab("problems"); }
     D.showBanner("Not published: " + (body.message || "error"), "bad");
   };
@@ -126,7 +160,7 @@
       h("button", { type: "button", class: "primary", onclick: async () => {
         D.hideBanner();
         if (sameBase) { D.change((doc) => Object.assign(doc, D.normalize(stored.document))); return; }
-        await mergeInto({ document: D.doc, checksum: D.checksum }, stored.base);
+        await mergeInto({ document: D.doc, checksum: D.checksum }, stored.base, stored.document);
       } }, sameBase ? "Restore them" : "Merge them in"),
       h("button", { type: "button", onclick: () => { localStorage.removeItem(D.storeKey); D.hideBanner(); } }, "Discard"),
     ]);

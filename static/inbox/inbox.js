@@ -1,6 +1,10 @@
 // Live inbox: a websocket that only hints "tasks changed"; htmx re-reads the rows, the
 // badge and the task panel from the server (the database is the truth). Reconnects with
 // backoff and re-syncs on every (re)connect. Also ticks the SLA countdowns.
+//
+// The re-read rows are not swapped in as a whole: only the rows whose task changed
+// (a new revision) are replaced, new ones inserted and gone ones removed, so a row
+// someone ticked for "Claim selected" stays ticked while others' tasks come and go.
 (function () {
   "use strict";
   const root = document.querySelector("[data-inbox-live]");
@@ -60,6 +64,46 @@
       }
     });
   }
+
+  /* Put the freshly rendered rows in place, keeping every unchanged row's element. */
+  function reconcile(tbody, html) {
+    const template = document.createElement("template");
+    template.innerHTML = html.trim();
+    const fresh = template.content.querySelector("#task-rows") || template.content;
+    const current = new Map();
+    Array.from(tbody.children).forEach(function (row) { if (row.id) current.set(row.id, row); });
+    const changed = [];
+    const rows = Array.from(fresh.children).map(function (row) {
+      const old = row.id ? current.get(row.id) : null;
+      if (old && old.dataset.revision === row.dataset.revision) return old;
+      if (old) keepTick(old, row);
+      changed.push(row);
+      return row;
+    });
+    const sameOrder = rows.length === tbody.children.length &&
+      rows.every(function (row, i) { return row === tbody.children[i] || (row.id && row.id === tbody.children[i].id); });
+    if (sameOrder) {
+      // Replace the changed rows where they are: the others (and the focus) stay put.
+      rows.forEach(function (row, i) { if (tbody.children[i] !== row) tbody.children[i].replaceWith(row); });
+    } else {
+      tbody.replaceChildren.apply(tbody, rows); // moved rows keep their ticks
+    }
+    changed.forEach(function (row) { htmx.process(row); });
+    tick();
+  }
+
+  function keepTick(old, row) {
+    const was = old.querySelector("input[name=task]");
+    const now = row.querySelector("input[name=task]");
+    if (was && now && was.checked) now.checked = true;
+  }
+
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    const target = event.detail.target;
+    if (!target || target.id !== "task-rows" || !event.detail.xhr || event.detail.xhr.status !== 200) return;
+    event.detail.shouldSwap = false;
+    reconcile(target, event.detail.serverResponse);
+  });
 
   connect();
   tick();

@@ -78,12 +78,30 @@ def route_task(task: HumanTask, spec: TaskSpec) -> None:
 
 
 def escalation_target(task: HumanTask) -> tuple[OperatorGroup | None, int | None]:
-    """The group and user a task's ``escalate_to`` names (either may be None)."""
+    """The group and user a task's ``escalate_to`` names (either may be None).
+
+    A user who is away (``Membership.away_until``) or inactive is skipped, as routing
+    skips them: the task then goes to the queue of its own group (unassigned), so that
+    an escalation never hands work to someone who is not there.
+    """
     target = task.escalate_to or {}
     group = None
     user_id = None
     if target.get("group"):
         group = OperatorGroup.objects.for_tenant(task.tenant).filter(name=target["group"]).first()
     if target.get("user"):
-        user_id = _member_id(task.tenant, str(target["user"]))
+        user_id = _present_member_id(task.tenant, str(target["user"]))
+        if user_id is None and group is None:
+            group = task.group
     return group, user_id
+
+
+def _present_member_id(tenant, username: str) -> int | None:
+    membership = (
+        Membership.objects.for_tenant(tenant)
+        .filter(user__username=username, user__is_active=True)
+        .first()
+    )
+    if membership is None or membership.is_away():
+        return None
+    return membership.user_id

@@ -27,8 +27,7 @@ def test_a_valid_state_keeps_its_position_and_gets_its_task(loan_document):
         "received",
         kind="human",
         task_title="Check",
-        assign_to="group",
-        assignee="credit",
+        assign_group="credit",
         task_form='{"type": "object"}',
         due="1d",
     )
@@ -41,6 +40,97 @@ def test_a_valid_state_keeps_its_position_and_gets_its_task(loan_document):
         "form": {"type": "object"},
         "due": "1d",
     }
+
+
+SKILLED = {
+    "name": "triage",
+    "kind": "human",
+    "position": {"x": 10, "y": 20},
+    "task": {
+        "title": "Triage {{ data.id }}",
+        "assign": {"group": "support", "strategy": "skill", "skill": "german"},
+        "escalate_to": {"user": "ada"},
+        "due": "4h",
+        "x-note": "kept by tools we do not know",
+    },
+}
+
+
+def apply_unchanged(state, document=None):
+    """Open the panel on ``state`` and press Apply without touching a field."""
+    document = document or {"initial": state["name"], "states": [state]}
+    initial = StateForm.initial_from(state, document)
+    data = {k: "" if v is None else v for k, v in initial.items()}
+    data["initial"] = "on" if initial["initial"] else ""
+    form = StateForm(data, document=document, original=state["name"])
+    assert form.is_valid(), form.errors
+    return form.to_state(state)
+
+
+def test_applying_an_untouched_human_state_changes_nothing():
+    assert apply_unchanged(SKILLED) == {**SKILLED, "label": ""}
+
+
+def test_a_text_rule_stays_a_rule_object_when_applied():
+    rule = {
+        "field": "ticket.body",
+        "rules": [{"keywords": ["refund"], "group": "billing"}],
+        "default": {"group": "support"},
+    }
+    state = {"name": "route", "kind": "human", "task": {"title": "T", "assign": {"rule": rule}}}
+    assert apply_unchanged(state)["task"]["assign"] == {"rule": rule}
+
+
+def test_the_strategy_short_form_is_kept_as_written():
+    state = {
+        "name": "route",
+        "kind": "human",
+        "task": {"title": "T", "assign": {"group": "ops", "rule": "least_loaded"}},
+    }
+    assert apply_unchanged(state)["task"]["assign"] == {"group": "ops", "rule": "least_loaded"}
+
+
+def test_changing_the_group_keeps_strategy_skill_and_escalation(loan_document):
+    initial = StateForm.initial_from(SKILLED, loan_document)
+    data = {**{k: "" if v is None else v for k, v in initial.items()}, "assign_group": "care"}
+    form = StateForm(data, document=loan_document, original="triage")
+    assert form.is_valid(), form.errors
+    task = form.to_state(SKILLED)["task"]
+    assert task["assign"] == {"group": "care", "strategy": "skill", "skill": "german"}
+    assert task["escalate_to"] == {"user": "ada"}
+    assert task["x-note"] == "kept by tools we do not know"
+
+
+def test_a_routing_rule_is_checked_against_the_format(loan_document):
+    form = state_form(
+        loan_document,
+        "received",
+        kind="human",
+        task_title="T",
+        routing_rule='{"field": "body", "rules": [{"sentiment": "furious", "group": "care"}]}',
+    )
+    assert not form.is_valid()
+    assert form.errors["routing_rule"][0].startswith("The text rule at rules[0].sentiment")
+
+
+def test_a_skill_strategy_needs_a_group_and_a_skill(loan_document):
+    form = state_form(loan_document, "received", kind="human", task_title="T", strategy="skill")
+    assert not form.is_valid()
+    assert "needs the group" in form.errors["strategy"][0]
+    assert "which skill" in form.errors["skill"][0]
+
+
+def test_escalation_goes_to_a_group_or_a_user_not_both(loan_document):
+    form = state_form(
+        loan_document,
+        "received",
+        kind="human",
+        task_title="T",
+        escalate_to_group="leads",
+        escalate_to_user="ada",
+    )
+    assert not form.is_valid()
+    assert "not both" in form.errors["escalate_to_user"][0]
 
 
 def test_a_bad_duration_is_explained(loan_document):

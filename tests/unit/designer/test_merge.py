@@ -51,3 +51,34 @@ def test_my_new_initial_state_wins_when_they_did_not_change_it():
     base = doc(["a", "b"])
     merged, _ = merge_documents(base, doc(["a", "b"], initial="b"), doc(["a", "b", "c"]))
     assert merged["initial"] == "b"
+
+
+def test_two_transitions_with_one_trigger_between_the_same_states_are_both_kept():
+    base = doc(["a", "b"])
+    small = {"from": "a", "to": "b", "on": "decide", "when": "data.amount <= 10"}
+    large = {"from": "a", "to": "b", "on": "decide", "when": "data.amount > 10"}
+    mine = doc(["a", "b"], [small, large])
+    merged, clashes = merge_documents(base, mine, doc(["a", "b", "c"]))
+    assert merged["transitions"] == [small, large]
+    assert clashes == []
+
+
+def test_their_change_to_the_second_of_two_alike_transitions_is_kept():
+    first = {"from": "a", "to": "b", "on": "decide", "when": "data.x"}
+    second = {"from": "a", "to": "b", "on": "decide", "when": "data.y"}
+    base = doc(["a", "b"], [first, second])
+    theirs = doc(["a", "b"], [first, {**second, "when": "data.z"}])
+    merged, clashes = merge_documents(base, doc(["a", "b"], [first, second]), theirs)
+    assert merged["transitions"] == [first, {**second, "when": "data.z"}]
+    assert clashes == []
+
+
+def test_both_changing_the_second_alike_transition_names_it_in_the_clash():
+    first = {"from": "a", "to": "b", "on": "go"}
+    second = {"from": "a", "to": "b", "on": "go", "when": "data.y"}
+    base = doc(["a", "b"], [first, second])
+    mine = doc(["a", "b"], [first, {**second, "when": "data.mine"}])
+    theirs = doc(["a", "b"], [first, {**second, "when": "data.theirs"}])
+    merged, clashes = merge_documents(base, mine, theirs)
+    assert merged["transitions"][1]["when"] == "data.theirs"
+    assert clashes == ["transition 'a→b:go (2nd)' was changed on both sides; kept theirs."]

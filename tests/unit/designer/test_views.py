@@ -225,3 +225,86 @@ def test_a_human_state_panel_lists_the_fields_of_its_task_form(designer_client, 
     )
     preview = response.context["form_preview"]
     assert preview == [{"name": "ok", "title": "Looks right", "type": "boolean", "required": True}]
+
+
+def test_applying_the_state_panel_keeps_the_routing_it_does_not_change(designer_client, draft):
+    document = {**draft.document}
+    routed = {
+        "name": "approved",
+        "kind": "human",
+        "task": {
+            "title": "Check",
+            "assign": {"group": "credit", "strategy": "skill", "skill": "german"},
+            "escalate_to": {"user": "ada"},
+        },
+    }
+    document["states"][1] = routed
+    url = reverse("designer:panel_state", args=[draft.pk])
+    opened = designer_client.post(url, {"document": json.dumps(document), "original": "approved"})
+    fields = {name: opened.context["form"][name].value() for name in opened.context["form"].fields}
+    assert (fields["strategy"], fields["skill"], fields["escalate_to_user"]) == (
+        "skill",
+        "german",
+        "ada",
+    )
+    posted = {k: v for k, v in fields.items() if v not in (None, False)}
+    posted |= {"document": json.dumps(document), "original": "approved", "apply": "1"}
+    applied = designer_client.post(url, posted)
+    assert applied.status_code == 200, applied.content
+    value = json.loads(applied["HX-Trigger"])["designer:apply"]["value"]["state"]
+    assert value["task"] == routed["task"]
+
+
+def test_publishing_a_draft_changed_since_it_was_checked_is_refused(
+    designer_client, tenant_a, draft
+):
+    checked = draft.checksum
+    save_draft(tenant=tenant_a, version_id=draft.pk, document={**draft.document, "name": "Theirs"})
+    response = post_json(
+        designer_client,
+        reverse("designer:publish", args=[draft.pk]),
+        {"expected_checksum": checked},
+    )
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "draft_changed"
+    assert body["theirs"]["document"]["name"] == "Theirs"
+    assert Version.objects.for_tenant(tenant_a).get(pk=draft.pk).status == "draft"
+
+
+def test_publishing_the_draft_as_checked_publishes_it(designer_client, tenant_a, draft):
+    response = post_json(
+        designer_client,
+        reverse("designer:publish", args=[draft.pk]),
+        {"expected_checksum": draft.checksum},
+    )
+    assert response.status_code == 200, response.content
+    assert Version.objects.for_tenant(tenant_a).get(pk=draft.pk).status == "published"
+
+
+def test_a_new_draft_says_it_was_created(designer_client, tenant_a, draft):
+    from workflow_platform.definitions.services import publish_version
+
+    publish_version(tenant=tenant_a, version_id=draft.pk)
+    response = post_json(designer_client, reverse("designer:new_draft", args=[draft.pk]), {})
+    body = response.json()
+    assert body["created"] is True
+    assert body["version"]["number"] == 2
+    assert body["urls"]["save"] == reverse("designer:save", args=[body["version"]["id"]])
+
+
+def test_a_draft_someone_else_started_is_answered_as_existing_with_its_document(
+    designer_client, tenant_a, draft
+):
+    from workflow_platform.definitions.services import new_draft, publish_version
+
+    publish_version(tenant=tenant_a, version_id=draft.pk)
+    theirs = new_draft(tenant=tenant_a, definition_id=draft.definition_id)
+    save_draft(tenant=tenant_a, version_id=theirs.pk, document={**draft.document, "name": "Olga's"})
+    response = post_json(designer_client, reverse("designer:new_draft", args=[draft.pk]), {})
+    body = response.json()
+    assert body["created"] is False
+    assert body["version"]["id"] == theirs.pk
+    assert body["document"]["name"] == "Olga's"
+    stored = Version.objects.for_tenant(tenant_a).get(pk=theirs.pk)
+    assert body["version"]["checksum"] == stored.checksum

@@ -39,6 +39,20 @@ def test_task_page_renders_the_form_decisions_and_states(client, tenant_a, ops, 
     assert 'aria-current="step"' in page  # the instance's current state is marked
 
 
+def test_task_page_carries_the_instance_graph_with_its_current_state(
+    client, tenant_a, ops, make_task
+):
+    group, otto, _ = ops
+    task = make_task(tenant_a, group=group)
+    client.force_login(otto)
+    page = client.get(reverse("inbox:task", args=[task.pk]))
+    graph = page.context["graph"]
+    assert graph["current"] == "review"
+    assert [s["name"] for s in graph["document"]["states"]] == ["review", "paid", "rejected"]
+    assert len(graph["document"]["transitions"]) == 2
+    assert 'id="instance-graph-data"' in page.content.decode()
+
+
 def test_claim_button_claims_and_the_row_says_yours(client, tenant_a, ops, make_task):
     group, otto, _ = ops
     task = make_task(tenant_a, group=group)

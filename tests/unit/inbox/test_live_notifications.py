@@ -108,3 +108,29 @@ def test_assignment_mails_the_new_assignee_after_commit(
         services.reassign_task(tenant=tenant_a, task_id=task.pk, user=ada, to_username="olga")
     assert [m.to for m in mail.outbox] == [["olga@example.com"]]
     assert mail.outbox[0].subject == "Assigned to you: Approve hotel"
+
+
+@pytest.mark.parametrize(
+    ("site", "link"),
+    [
+        (None, "http://localhost:8000/inbox/tasks/{}/"),
+        ("https://workflows.example.com/", "https://workflows.example.com/inbox/tasks/{}/"),
+    ],
+)
+def test_the_mail_links_to_the_task_on_the_configured_site(
+    settings, monkeypatch, site, link, tenant_a, ops, make_task, make_member,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    settings.WORKFLOW_INBOX_EMAILS = True
+    settings.CHANNEL_LAYER_URL = ""
+    settings.CHANNEL_LAYERS = IN_MEMORY
+    settings.WORKFLOW_SITE_URL = site or ""
+    monkeypatch.delenv("WORKFLOW_SITE_URL", raising=False)
+    group, _, olga = ops
+    olga.email = "olga@example.com"
+    olga.save()
+    ada = make_member(tenant_a, role="admin", username="ada")
+    task = make_task(tenant_a, group=group, title="Approve hotel")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reassign_task(tenant=tenant_a, task_id=task.pk, user=ada, to_username="olga")
+    assert f"Open it in the inbox: {link.format(task.pk)}\n" in mail.outbox[0].body

@@ -93,6 +93,34 @@ def test_admin_reassigns_to_another_group(tenant_a, ops, make_task, make_member)
     assert moved.group == finance and moved.assignee is None
 
 
+def test_reassigning_to_a_viewer_is_refused_and_changes_nothing(
+    tenant_a, ops, make_task, make_member
+):
+    group, otto, _ = ops
+    make_member(tenant_a, role="viewer", username="vic")
+    ada = make_member(tenant_a, role="admin", username="ada")
+    task = make_task(tenant_a, group=group, assignee=otto)
+    with pytest.raises(InvalidInput) as refused:
+        services.reassign_task(tenant=tenant_a, task_id=task.pk, user=ada, to_username="vic")
+    assert refused.value.code == "not_an_operator"
+    with tenant_scope(tenant_a):
+        task.refresh_from_db()
+    assert task.assignee == otto
+
+
+@pytest.mark.parametrize("verb", ["reassign", "delegate"])
+def test_handing_a_task_to_someone_who_is_away_is_refused(tenant_a, ops, make_task, verb):
+    group, otto, olga = ops
+    services.set_away(tenant=tenant_a, user=olga, until=timezone.now() + timedelta(days=2))
+    task = make_task(tenant_a, group=group)
+    services.claim_task(tenant=tenant_a, task_id=task.pk, user=otto)
+    hand_on = services.reassign_task if verb == "reassign" else services.delegate_task
+    with pytest.raises(InvalidInput) as refused:
+        hand_on(tenant=tenant_a, task_id=task.pk, user=otto, to_username="olga")
+    assert refused.value.code == "user_away"
+    assert "olga is away until" in refused.value.message
+
+
 def test_bulk_claim_reports_each_refusal(tenant_a, ops, make_task):
     group, otto, olga = ops
     free = make_task(tenant_a, group=group)
