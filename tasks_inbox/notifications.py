@@ -3,14 +3,13 @@
 Sent after the transaction commits (a rolled-back assignment mails nobody) with
 Django's ``send_mail``; a mail failure is logged, never raised into the engine. Members
 who are away are not mailed: the inbox shows them the task when they are back. A mail is
-read outside the site, so its link is absolute: ``WORKFLOW_SITE_URL`` (the setting, else
-the environment variable; default ``http://localhost:8000``, where ``./run`` serves).
+read outside the site, so its link is absolute: the ``WORKFLOW_SITE_URL`` setting (from
+the environment; default ``http://localhost:8000``, where ``./run`` serves).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,10 +30,7 @@ def enabled() -> bool:
 
 def site_url() -> str:
     """Where people reach the platform, e.g. ``https://workflows.example.com`` (no slash)."""
-    configured = getattr(settings, "WORKFLOW_SITE_URL", "") or os.environ.get(
-        "WORKFLOW_SITE_URL", ""
-    )
-    return (configured or DEFAULT_SITE_URL).rstrip("/")
+    return (getattr(settings, "WORKFLOW_SITE_URL", "") or DEFAULT_SITE_URL).rstrip("/")
 
 
 def recipients_for(task, change: str) -> list[str]:
