@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from workflow_platform.definitions import services
 from workflow_platform.definitions.models import Definition, VersionStatus
 
+from .numbers import MAX_ID
 from .permissions import EditsDefinitions, ReadOnly
 from .versions import EXAMPLE_DOCUMENT, VersionSerializer, etag
 from .viewsets import TenantViewSet
@@ -57,7 +58,7 @@ class DefinitionCreateSerializer(serializers.Serializer):
 
 class NewDraftSerializer(serializers.Serializer):
     from_version = serializers.IntegerField(
-        required=False, min_value=1, help_text="Default: the latest version."
+        required=False, min_value=1, max_value=MAX_ID, help_text="Default: the latest version."
     )
 
 

@@ -19,6 +19,7 @@ from tasks_inbox import selectors as inbox
 from tasks_inbox import services as inbox_services
 from workflow_platform.engine.models import HumanTask
 
+from .numbers import whole_number
 from .permissions import HandlesWork, ReadOnly
 from .viewsets import TenantViewSet
 
@@ -122,9 +123,10 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         raw = self.request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
         if not raw:
             return None
-        if not raw.isdigit():
+        revision = whole_number(raw)
+        if revision is None:
             raise serializers.ValidationError({"If-Match": ["A task's ETag is its revision."]})
-        return int(raw)
+        return revision
 
     def _answer(self, task) -> Response:
         fresh = inbox.task_detail(self.request.tenant, task.pk)

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from workflow_platform.engine import selectors, services
 from workflow_platform.engine.models import HistoryEvent, Instance, Status
 
+from .numbers import IdFilter
 from .operations import InstanceRepairsMixin
 from .pagination import PlatformCursorPagination
 from .permissions import HandlesWork, ReadOnly
@@ -34,7 +35,7 @@ class InstanceFilter(django_filters.FilterSet):
     definition = django_filters.CharFilter(
         field_name="definition__key", help_text="Definition key."
     )
-    version = django_filters.NumberFilter(field_name="version_id", help_text="Version id.")
+    version = IdFilter(field_name="version_id", help_text="Version id.")
     status = django_filters.ChoiceFilter(choices=Status.choices)
     state = django_filters.CharFilter()
     business_key = django_filters.CharFilter(

@@ -17,6 +17,8 @@ from rest_framework.views import APIView
 
 from workflow_platform.engine import migration, suspension, waiting
 
+from .numbers import MAX_ID
+
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
@@ -24,9 +26,11 @@ class ReasonSerializer(serializers.Serializer):
 
 class MigrateSerializer(serializers.Serializer):
     instances = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=1000
     )
-    to_version = serializers.IntegerField(min_value=1, help_text="A published version's id.")
+    to_version = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="A published version's id."
+    )
     state_mapping = serializers.DictField(
         child=serializers.CharField(max_length=100),
         required=False,

@@ -8,6 +8,7 @@ and a concurrent edit is refused with 412 instead of being overwritten. Thin she
 
 from __future__ import annotations
 
+import django_filters
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -27,6 +28,7 @@ from workflow_platform.definitions.models import Version, VersionStatus
 from workflow_platform.definitions.validation import validate_document
 from workflow_platform.errors import Conflict, InvalidInput, PlatformError
 
+from .numbers import IdFilter, whole_number
 from .permissions import EditsDefinitions, ReadOnly
 from .viewsets import TenantViewSet
 
@@ -57,6 +59,16 @@ EXAMPLE_DOCUMENT = {
 
 class PreconditionFailed(PlatformError):
     status = 412
+
+
+class VersionFilter(django_filters.FilterSet):
+    definition = IdFilter(field_name="definition_id", help_text="Definition id.")
+    status = django_filters.ChoiceFilter(choices=VersionStatus.choices)
+    number = IdFilter(help_text="Version number within its definition.")
+
+    class Meta:
+        model = Version
+        fields = []
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -137,7 +149,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     model = Version
     serializer_class = VersionSerializer
     extra_permissions = (ReadOnly | EditsDefinitions,)
-    filterset_fields = ["definition", "status", "number"]
+    filterset_class = VersionFilter
     ordering_fields = ["id", "number", "created_at"]
     ordering = ["-id"]
     problem_statuses = (409, 412, 422)
@@ -264,9 +276,10 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         siblings = self.scoped_queryset().filter(definition=version.definition_id)
         raw = request.query_params.get("against")
         if raw is not None:
-            if not raw.isdigit():
+            against = whole_number(raw, minimum=1)
+            if against is None:
                 raise InvalidInput("bad_against", "against must be a version id.")
-            return self.scoped_queryset().get(pk=int(raw))  # 404 when not the tenant's
+            return self.scoped_queryset().get(pk=against)  # 404 when not the tenant's
         candidate = (
             siblings.filter(status=VersionStatus.PUBLISHED).exclude(pk=version.pk).first()
             or siblings.filter(number__lt=version.number).order_by("-number").first()

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import django_filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from ..models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
+from ..numbers import IdFilter
 from ..permissions import ManagesTenant
 from ..viewsets import TenantViewSet
 from . import services
+
+
+class WebhookDeliveryFilter(django_filters.FilterSet):
+    subscription = IdFilter(field_name="subscription_id", help_text="Subscription id.")
+    status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
+    event = django_filters.ChoiceFilter(choices=WebhookEvent.choices)
+    event_id = django_filters.UUIDFilter(help_text="The event's id (Webhook-Id).")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = []
 
 
 class WebhookSubscriptionSerializer(serializers.ModelSerializer):
@@ -114,7 +127,7 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
     model = WebhookDelivery
     serializer_class = WebhookDeliverySerializer
     extra_permissions = (ManagesTenant,)
-    filterset_fields = ["subscription", "status", "event", "event_id"]
+    filterset_class = WebhookDeliveryFilter
     ordering_fields = ["id", "created_at", "next_attempt_at"]
     ordering = ["-id"]
 
