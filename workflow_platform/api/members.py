@@ -1,36 +1,28 @@
 """Tenant administration: members, operator groups and API tokens.
 
 Every member may read who is in the tenant and its groups (the inbox needs them); only
-admins change them and manage API tokens. A created token's secret is returned once, in
-the response to its creation, and never again (only its hash is stored).
+admins change them and manage API tokens. Adding a member who is one already is a 409
+(PATCH changes a member); the tenant's last admin can be neither demoted nor removed
+(409). A created token's secret is returned once, in the response to its creation, and
+never again (only its hash is stored). Users are named by username: for groups and
+tokens they must be members of the tenant; to be added as a member, a user must belong
+to no other tenant (``tenancy.membership_services``), so nobody learns who works where.
 """
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from workflow_platform.errors import InvalidInput
+from workflow_platform.errors import NotFound
+from workflow_platform.tenancy import membership_services
 from workflow_platform.tenancy.models import ApiToken, Membership, OperatorGroup, Role
-from workflow_platform.tenancy.services import (
-    add_member,
-    add_to_group,
-    issue_api_token,
-    revoke_api_token,
-)
+from workflow_platform.tenancy.services import add_to_group, issue_api_token, revoke_api_token
 
 from .permissions import ManagesTenant, ReadOnly
 from .viewsets import TenantViewSet
-
-
-def _user_named(username: str):
-    user = get_user_model().objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise InvalidInput("unknown_user", f"There is no active user '{username}'.")
-    return user
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -65,7 +57,7 @@ class MembershipUpdateSerializer(serializers.Serializer):
     list=extend_schema(summary="List the tenant's members", tags=["tenant"]),
     retrieve=extend_schema(summary="Read a member", tags=["tenant"]),
     create=extend_schema(
-        summary="Add a user to the tenant (admin)",
+        summary="Add a user to the tenant (admin); 409 if they are a member already",
         tags=["tenant"],
         request=MembershipCreateSerializer,
         responses={201: MembershipSerializer},
@@ -74,7 +66,7 @@ class MembershipUpdateSerializer(serializers.Serializer):
         ],
     ),
     partial_update=extend_schema(
-        summary="Change a member's role or skills (admin)",
+        summary="Change a member's role or skills (admin); the last admin stays an admin",
         tags=["tenant"],
         request=MembershipUpdateSerializer,
         responses={200: MembershipSerializer},
@@ -84,9 +76,21 @@ class MembershipUpdateSerializer(serializers.Serializer):
             )
         ],
     ),
+    destroy=extend_schema(
+        summary="Remove a member from the tenant (admin)",
+        description="Takes them out of the tenant's groups and revokes their API tokens "
+        "here. Refused with 409 for the tenant's last admin and for a member who still "
+        "holds open human tasks (reassign them first).",
+        tags=["tenant"],
+        responses={204: None},
+    ),
 )
 class MembershipViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
 ):
     model = Membership
     serializer_class = MembershipSerializer
@@ -94,7 +98,8 @@ class MembershipViewSet(
     filterset_fields = ["role"]
     ordering_fields = ["id", "created_at"]
     ordering = ["id"]
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    problem_statuses = (409,)
 
     def scoped_queryset(self):
         return Membership.objects.select_related("user").prefetch_related("user__operator_groups")
@@ -102,9 +107,11 @@ class MembershipViewSet(
     def create(self, request, *args, **kwargs):
         data = MembershipCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = add_member(
+        membership = membership_services.add_new_member(
             tenant=request.tenant,
-            user=_user_named(data.validated_data["username"]),
+            user=membership_services.joinable_user(
+                tenant=request.tenant, username=data.validated_data["username"]
+            ),
             role=data.validated_data["role"],
             skills=data.validated_data.get("skills"),
         )
@@ -114,13 +121,15 @@ class MembershipViewSet(
         membership = self.get_object()
         data = MembershipUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = add_member(
-            tenant=request.tenant,
-            user=membership.user,
-            role=data.validated_data.get("role", membership.role),
-            skills=data.validated_data.get("skills", membership.skills),
+        membership_services.change_member(
+            tenant=request.tenant, membership_id=membership.pk, **data.validated_data
         )
-        return Response(MembershipSerializer(membership).data)
+        return Response(MembershipSerializer(self.scoped_queryset().get(pk=membership.pk)).data)
+
+    def destroy(self, request, *args, **kwargs):
+        membership = self.get_object()
+        membership_services.remove_member(tenant=request.tenant, membership_id=membership.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OperatorGroupSerializer(serializers.ModelSerializer):
@@ -138,6 +147,9 @@ class GroupMemberSerializer(serializers.Serializer):
 
 class GroupCreateSerializer(serializers.Serializer):
     name = serializers.RegexField(r"^[A-Za-z0-9_.-]+$", max_length=100)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=300
+    )
     members = serializers.ListField(
         child=serializers.CharField(max_length=150), min_length=1, max_length=500
     )
@@ -148,14 +160,25 @@ class GroupCreateSerializer(serializers.Serializer):
     retrieve=extend_schema(summary="Read an operator group", tags=["tenant"]),
     create=extend_schema(
         summary="Create an operator group with its first members (admin)",
+        description="All or nothing: a name that is not a member of the tenant creates "
+        "nothing (400); a name already taken is a 409.",
         tags=["tenant"],
         request=GroupCreateSerializer,
         responses={201: OperatorGroupSerializer},
         examples=[OpenApiExample("reviewers", value={"name": "reviewers", "members": ["ada"]})],
     ),
+    destroy=extend_schema(
+        summary="Delete an operator group (admin); 409 while open tasks are assigned to it",
+        tags=["tenant"],
+        responses={204: None},
+    ),
 )
 class OperatorGroupViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
 ):
     model = OperatorGroup
     serializer_class = OperatorGroupSerializer
@@ -163,6 +186,7 @@ class OperatorGroupViewSet(
     filterset_fields = ["name"]
     ordering_fields = ["id", "name"]
     ordering = ["id"]
+    problem_statuses = (409,)
 
     def scoped_queryset(self):
         return OperatorGroup.objects.prefetch_related("members")
@@ -170,12 +194,20 @@ class OperatorGroupViewSet(
     def create(self, request, *args, **kwargs):
         data = GroupCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        users = [_user_named(name) for name in data.validated_data["members"]]
-        for user in users:
-            group = add_to_group(
-                tenant=request.tenant, group_name=data.validated_data["name"], user=user
-            )
+        group = membership_services.create_group(
+            tenant=request.tenant,
+            name=data.validated_data["name"],
+            description=data.validated_data["description"],
+            members=[
+                membership_services.member_named(tenant=request.tenant, username=name)
+                for name in data.validated_data["members"]
+            ],
+        )
         return Response(OperatorGroupSerializer(group).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        membership_services.delete_group(tenant=request.tenant, group_id=self.get_object().pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Add a member of the tenant to the group (admin)",
@@ -189,12 +221,30 @@ class OperatorGroupViewSet(
         group = self.get_object()
         data = GroupMemberSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        group = add_to_group(
+        add_to_group(
             tenant=request.tenant,
             group_name=group.name,
-            user=_user_named(data.validated_data["username"]),
+            user=membership_services.member_named(
+                tenant=request.tenant, username=data.validated_data["username"]
+            ),
         )
-        return Response(OperatorGroupSerializer(group).data)
+        return Response(OperatorGroupSerializer(self.scoped_queryset().get(pk=group.pk)).data)
+
+    @extend_schema(
+        summary="Take a member out of the group (admin)",
+        description="404 when the user is not in the group.",
+        tags=["tenant"],
+        request=None,
+        responses={200: OperatorGroupSerializer},
+    )
+    @action(detail=True, methods=["delete"], url_path=r"members/(?P<username>[^/]+)")
+    def remove_member(self, request, pk=None, username=None):
+        group = self.get_object()
+        user = group.members.filter(username=username).first()
+        if user is None:
+            raise NotFound("not_in_group", f"'{username}' is not in the group '{group.name}'.")
+        membership_services.remove_from_group(tenant=request.tenant, group_id=group.pk, user=user)
+        return Response(OperatorGroupSerializer(self.scoped_queryset().get(pk=group.pk)).data)
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
@@ -258,7 +308,9 @@ class ApiTokenViewSet(
         username = data.validated_data.get("username")
         token, raw = issue_api_token(
             tenant=request.tenant,
-            user=_user_named(username) if username else request.user,
+            user=membership_services.member_named(tenant=request.tenant, username=username)
+            if username
+            else request.user,
             name=data.validated_data["name"],
             expires_at=data.validated_data.get("expires_at"),
         )
