@@ -78,7 +78,8 @@ IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="The task's ETag (its revision); a task changed since is a 409.",
+    description="The task's ETag (its revision); a task changed since is a 409. Optional; "
+    "`*` matches any revision.",
 )
 
 
@@ -121,7 +122,7 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
 
     def _revision(self) -> int | None:
         raw = self.request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
-        if not raw:
+        if not raw or raw == "*":  # "*": whatever the task holds now
             return None
         revision = whole_number(raw)
         if revision is None:

@@ -1,9 +1,10 @@
 """Versions of a definition: read, save a draft (ETag/If-Match), validate, publish,
 retire, diff and export.
 
-A draft's ``ETag`` is its document checksum: send it back as ``If-Match`` when saving
-and a concurrent edit is refused with 412 instead of being overwritten. Thin shells over
-``definitions.services``.
+A draft's ``ETag`` is its document checksum. Saving needs it back as ``If-Match``
+(428 without one, RFC 6585): a concurrent edit is refused with 412 instead of being
+overwritten. ``If-Match: *`` matches whatever the draft holds now, for a client that
+means to overwrite. Thin shells over ``definitions.services``.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ EXAMPLE_DOCUMENT = {
 
 class PreconditionFailed(PlatformError):
     status = 412
+
+
+class PreconditionRequired(PlatformError):
+    status = 428
 
 
 class VersionFilter(django_filters.FilterSet):
@@ -130,8 +135,26 @@ IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="The ETag you read; a draft changed since is refused with 412.",
+    description="Required: the ETag you read (a draft changed since is refused with 412), "
+    "or `*` to overwrite whatever the draft holds now.",
+    required=True,
 )
+
+
+def expected_checksum(header: str | None, version: Version) -> str | None:
+    """The checksum ``If-Match`` asks the draft to have (None for ``*``); 428 without it."""
+    raw = (header or "").strip()
+    if not raw:
+        raise PreconditionRequired(
+            "if_match_required",
+            "Send the ETag you read as If-Match (or * to overwrite): saving a draft "
+            "without it could silently overwrite someone else's edit.",
+        )
+    if raw == "*":
+        return None
+    tags = [tag.strip().removeprefix("W/").strip('"') for tag in raw.split(",")]
+    # The service compares under a lock; pick the tag that matches now, if any does.
+    return version.checksum if version.checksum in tags else tags[0]
 
 
 @extend_schema_view(
@@ -152,7 +175,8 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     filterset_class = VersionFilter
     ordering_fields = ["id", "number", "created_at"]
     ordering = ["-id"]
-    problem_statuses = (409, 412, 422)
+    problem_statuses = (409, 422)
+    action_problem_statuses = {"update": (412, 428)}
 
     def scoped_queryset(self):
         return Version.objects.select_related("definition", "created_by", "published_by")
@@ -165,7 +189,10 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         return Response(VersionSerializer(version).data, headers={"ETag": etag(version)})
 
     @extend_schema(
-        summary="Save a draft's document (designer); send If-Match to refuse lost updates",
+        summary="Save a draft's document (designer); If-Match is required",
+        description="Send the ETag you read as `If-Match`: a draft saved meanwhile answers "
+        "412 and keeps its document; without `If-Match` the answer is 428. `If-Match: *` "
+        "overwrites whatever the draft holds. A published or retired version is a 409.",
         tags=["definitions"],
         parameters=[IF_MATCH],
         request=DocumentSerializer,
@@ -174,11 +201,9 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     )
     def update(self, request, pk=None):
         version = self.get_object()
+        expected = expected_checksum(request.headers.get("If-Match"), version)
         data = DocumentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        expected = request.headers.get("If-Match")
-        if expected is not None:
-            expected = expected.strip().removeprefix("W/").strip('"')
         try:
             version = services.save_draft(
                 tenant=request.tenant,

@@ -56,6 +56,47 @@ def test_saving_with_a_stale_if_match_is_412_and_changes_nothing(tenant_a, api_a
     assert stored["states"][0]["label"] == "Review it"
 
 
+def test_saving_without_if_match_is_428_and_changes_nothing(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    created = create(client).json()
+    changed = copy.deepcopy(created["document"])
+    changed["states"][0]["label"] = "Unconditional"
+    for headers in ({}, {"HTTP_IF_MATCH": "  "}):
+        response = client.put(
+            f"/api/versions/{created['id']}/", {"document": changed}, format="json", **headers
+        )
+        assert response.status_code == 428
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == "if_match_required"
+    stored = client.get(f"/api/versions/{created['id']}/")
+    assert stored.json()["document"] == created["document"]
+
+
+def test_if_match_star_saves_over_whatever_the_draft_holds(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    created = create(client).json()
+    changed = copy.deepcopy(created["document"])
+    changed["states"][0]["label"] = "Overwritten"
+    response = client.put(
+        f"/api/versions/{created['id']}/", {"document": changed}, format="json", HTTP_IF_MATCH="*"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["document"]["states"][0]["label"] == "Overwritten"
+    assert response["ETag"] == f'"{response.json()["checksum"]}"'
+
+
+def test_if_match_may_list_etags_and_one_current_is_enough(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    created = create(client)
+    changed = copy.deepcopy(created.json()["document"])
+    changed["states"][0]["label"] = "Listed"
+    response = client.put(
+        f"/api/versions/{created.json()['id']}/", {"document": changed}, format="json",
+        HTTP_IF_MATCH=f'"0000", {created["ETag"]}',
+    )  # fmt: skip
+    assert response.status_code == 200, response.json()
+
+
 def test_an_invalid_draft_is_422_with_its_problems_and_stays_a_draft(tenant_a, api_as):
     client = api_as(tenant_a, "designer")
     document = {"format": "workflow-island/v1", **copy.deepcopy(APPROVAL)}
@@ -76,7 +117,9 @@ def test_publish_new_draft_diff_and_retire(tenant_a, api_as):
     published = client.post(f"/api/versions/{v1['id']}/publish/")
     assert published.status_code == 200, published.json()
     assert published.json()["status"] == "published"
-    again = client.put(f"/api/versions/{v1['id']}/", {"document": v1["document"]}, format="json")
+    again = client.put(
+        f"/api/versions/{v1['id']}/", {"document": v1["document"]}, format="json", HTTP_IF_MATCH="*"
+    )
     assert again.status_code == 409
 
     v2 = client.post(f"/api/definitions/{v1['definition']}/drafts/", {}, format="json").json()
@@ -84,7 +127,10 @@ def test_publish_new_draft_diff_and_retire(tenant_a, api_as):
     document = copy.deepcopy(v2["document"])
     document["states"].append({"name": "escalated", "kind": "final"})
     document["transitions"].append({"from": "review", "to": "escalated", "on": "escalate"})
-    client.put(f"/api/versions/{v2['id']}/", {"document": document}, format="json")
+    saved = client.put(
+        f"/api/versions/{v2['id']}/", {"document": document}, format="json", HTTP_IF_MATCH="*"
+    )
+    assert saved.status_code == 200, saved.json()
     diff = client.get(f"/api/versions/{v2['id']}/diff/").json()
     assert diff["against"] == v1["id"]
     assert "escalated" in str(diff["states"]["added"])

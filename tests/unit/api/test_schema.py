@@ -52,7 +52,12 @@ def test_every_request_body_has_an_example(schema):
 
 def test_conflict_and_validation_statuses_are_documented_where_they_happen(schema):
     paths = schema["paths"]
-    assert "412" in paths["/api/versions/{id}/"]["put"]["responses"]
+    assert {"412", "428"} <= set(paths["/api/versions/{id}/"]["put"]["responses"])
+    assert "428" not in paths["/api/versions/{id}/"]["get"]["responses"]
+    (if_match,) = [
+        p for p in paths["/api/versions/{id}/"]["put"]["parameters"] if p["in"] == "header"
+    ]
+    assert (if_match["name"], if_match["required"]) == ("If-Match", True)
     assert "422" in paths["/api/versions/{id}/publish/"]["post"]["responses"]
     assert "409" in paths["/api/instances/"]["post"]["responses"]
     assert "409" in paths["/api/tasks/{id}/claim/"]["post"]["responses"]

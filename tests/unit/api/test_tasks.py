@@ -81,6 +81,15 @@ def test_a_stale_if_match_is_refused(tenant_a, api_as, published, run_worker):
     assert stale.status_code == 409
 
 
+def test_if_match_star_acts_on_whatever_revision_the_task_has(
+    tenant_a, api_as, published, run_worker
+):
+    _, task = open_task(tenant_a, api_as, published, run_worker)
+    operator = api_as(tenant_a, "operator")
+    claimed = operator.post(f"/api/tasks/{task['id']}/claim/", HTTP_IF_MATCH="*")
+    assert claimed.status_code == 200, claimed.json()
+
+
 def test_release_gives_the_task_back(tenant_a, api_as, published, run_worker):
     _, task = open_task(tenant_a, api_as, published, run_worker)
     operator = api_as(tenant_a, "operator")
