@@ -19,7 +19,7 @@ class WebhookDeliveryFilter(django_filters.FilterSet):
     subscription = IdFilter(field_name="subscription_id", help_text="Subscription id.")
     status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
     event = django_filters.ChoiceFilter(choices=WebhookEvent.choices)
-    event_id = django_filters.UUIDFilter(help_text="The event's id (Webhook-Id).")
+    event_id = django_filters.UUIDFilter(help_text="The event's id (webhook-id).")
 
     class Meta:
         model = WebhookDelivery
@@ -39,7 +39,9 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
 
 class CreatedWebhookSubscriptionSerializer(WebhookSubscriptionSerializer):
     secret = serializers.CharField(
-        read_only=True, help_text="HMAC-SHA256 signing secret; shown only in this response."
+        read_only=True,
+        help_text="The Standard Webhooks signing secret (`whsec_` + base64 of 32 bytes); "
+        "shown only in this response.",
     )
 
     class Meta(WebhookSubscriptionSerializer.Meta):
