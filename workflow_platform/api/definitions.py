@@ -1,5 +1,5 @@
-"""Workflow definitions: list, create (with a first draft), read, delete when unused,
-start a new draft from a version, import a JSON or YAML document.
+"""Workflow definitions: list, create (with a first draft), read, rename or describe,
+delete when unused, start a new draft from a version, import a JSON or YAML document.
 
 Thin shells over ``definitions.services``; versions live in versions.py.
 """
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from workflow_platform.definitions import services
 from workflow_platform.definitions.models import Definition, VersionStatus
 
+from .definition_services import change_definition
 from .numbers import MAX_ID
 from .permissions import EditsDefinitions, ReadOnly
 from .versions import EXAMPLE_DOCUMENT, VersionSerializer, etag
@@ -56,6 +57,11 @@ class DefinitionCreateSerializer(serializers.Serializer):
         return value
 
 
+class DefinitionUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
 class NewDraftSerializer(serializers.Serializer):
     from_version = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_ID, help_text="Default: the latest version."
@@ -87,6 +93,20 @@ class ImportSerializer(serializers.Serializer):
             )
         ],
     ),
+    partial_update=extend_schema(
+        summary="Rename a definition or change its description (designer)",
+        description="The key never changes: every version's document carries it.",
+        tags=["definitions"],
+        request=DefinitionUpdateSerializer,
+        responses={200: DefinitionSerializer},
+        examples=[
+            OpenApiExample(
+                "rename",
+                value={"name": "Expense approval (EU)", "description": "Above 100 EUR."},
+                request_only=True,
+            )
+        ],
+    ),
     destroy=extend_schema(
         summary="Delete a definition that no instance uses (designer)", tags=["definitions"]
     ),
@@ -105,9 +125,17 @@ class DefinitionViewSet(
     ordering_fields = ["id", "key", "created_at"]
     ordering = ["id"]
     problem_statuses = (409,)
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def scoped_queryset(self):
         return Definition.objects.prefetch_related("versions")
+
+    def partial_update(self, request, *args, **kwargs):
+        definition = self.get_object()
+        data = DefinitionUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        change_definition(tenant=request.tenant, definition_id=definition.pk, **data.validated_data)
+        return Response(DefinitionSerializer(self.scoped_queryset().get(pk=definition.pk)).data)
 
     def create(self, request, *args, **kwargs):
         data = DefinitionCreateSerializer(data=request.data)

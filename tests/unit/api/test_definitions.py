@@ -29,6 +29,35 @@ def test_an_operator_cannot_edit_definitions(tenant_a, api_as):
     assert create(api_as(tenant_a, "operator")).status_code == 403
 
 
+def test_a_designer_renames_a_definition_and_changes_its_description(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    definition = create(client).json()["definition"]
+    changed = client.patch(
+        f"/api/definitions/{definition}/",
+        {"name": "Approval (EU)", "description": "Above 100 EUR.", "key": "other"},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.json()
+    body = changed.json()
+    assert (body["key"], body["name"], body["description"]) == (
+        "approval", "Approval (EU)", "Above 100 EUR.",
+    )  # fmt: skip
+    only_name = client.patch(f"/api/definitions/{definition}/", {"name": "A"}, format="json")
+    assert only_name.json()["description"] == "Above 100 EUR."
+
+
+def test_renaming_needs_the_designer_role_a_name_and_your_own_definition(
+    tenant_a, tenant_b, api_as
+):
+    definition = create(api_as(tenant_a, "designer")).json()["definition"]
+    url = f"/api/definitions/{definition}/"
+    assert api_as(tenant_a, "operator").patch(url, {"name": "x"}, format="json").status_code == 403
+    blank = api_as(tenant_a, "designer").patch(url, {"name": ""}, format="json")
+    assert (blank.status_code, list(blank.json()["errors"])) == (400, ["name"])
+    assert api_as(tenant_b, "admin").patch(url, {"name": "x"}, format="json").status_code == 404
+    assert api_as(tenant_a, "viewer").get(url).json()["name"] == "Approval"
+
+
 def test_a_taken_key_is_a_conflict(tenant_a, api_as):
     client = api_as(tenant_a, "designer")
     create(client)
