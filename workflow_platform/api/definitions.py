@@ -74,10 +74,31 @@ class ImportSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List workflow definitions", tags=["definitions"]),
-    retrieve=extend_schema(summary="Read a definition", tags=["definitions"]),
+    list=extend_schema(
+        summary="List workflow definitions",
+        description=(
+            "The tenant's workflow definitions, each with the ids of its latest and of "
+            "its published version. Filter by `key`; order by `id`, `key` or "
+            "`created_at`."
+        ),
+        tags=["definitions"],
+    ),
+    retrieve=extend_schema(
+        summary="Read a definition",
+        description=(
+            "One definition of your tenant with the ids of its latest and of its "
+            "published version (null while nothing is published)."
+        ),
+        tags=["definitions"],
+    ),
     create=extend_schema(
         summary="Create a definition with its first draft version (designer)",
+        description=(
+            "Creates the definition and its version 1 as a draft, from `document` or, "
+            "without one, from a minimal starter machine. The answer is the draft with "
+            "its `ETag`, ready to save with `PUT /api/versions/{id}/`. A key the tenant "
+            "already uses is a 409."
+        ),
         tags=["definitions"],
         request=DefinitionCreateSerializer,
         responses={201: VersionSerializer},
@@ -108,7 +129,13 @@ class ImportSerializer(serializers.Serializer):
         ],
     ),
     destroy=extend_schema(
-        summary="Delete a definition that no instance uses (designer)", tags=["definitions"]
+        summary="Delete a definition that no instance uses (designer)",
+        description=(
+            "Deletes the definition with all its versions. Refused with 409 while a "
+            "version is published (retire it first) or once any instance was started from "
+            "it: history keeps its definition."
+        ),
+        tags=["definitions"],
     ),
 )
 class DefinitionViewSet(
@@ -156,6 +183,11 @@ class DefinitionViewSet(
 
     @extend_schema(
         summary="Start a new draft from a version (designer)",
+        description=(
+            "A definition has at most one draft: if it has one, that draft is the answer, "
+            "unchanged. Otherwise the new draft copies `from_version` (default: the "
+            "newest version), which must be of this definition (400 otherwise)."
+        ),
         tags=["definitions"],
         request=NewDraftSerializer,
         responses={201: VersionSerializer},
@@ -180,6 +212,11 @@ class DefinitionViewSet(
 
     @extend_schema(
         summary="Import a document (JSON or YAML text) as a draft (designer)",
+        description=(
+            "Parses the text in the interchange format: a new key creates the definition "
+            "with the document as its draft v1, a known key adds a draft version to it "
+            "(409 when it already has a draft). Text that does not parse is a 400."
+        ),
         tags=["definitions"],
         request=ImportSerializer,
         responses={201: VersionSerializer},

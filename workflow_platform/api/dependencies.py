@@ -99,9 +99,21 @@ class DependencyLimitsSerializer(serializers.Serializer):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List dependencies with their limits and live state", tags=["dependencies"]
+        summary="List dependencies with their limits and live state",
+        description=(
+            "Every external system the tenant's actions call, with its declared limits "
+            "and `live`: the state all workers share right now (rate-limit tokens left, "
+            "breaker state and failures, calls in flight, a Retry-After being honoured)."
+        ),
+        tags=["dependencies"],
     ),
-    retrieve=extend_schema(summary="Read a dependency with its live state", tags=["dependencies"]),
+    retrieve=extend_schema(
+        summary="Read a dependency with its live state",
+        description=(
+            "One dependency with its limits and the live state every worker shares, as in the list."
+        ),
+        tags=["dependencies"],
+    ),
     partial_update=extend_schema(
         summary="Change a dependency's rate limit, burst, breaker or bulkhead (designer)",
         description="Only the fields sent change; null or 0 turns a limit off. Every "

@@ -11,6 +11,9 @@ to no other tenant (``tenancy.membership_services``), so nobody learns who works
 
 from __future__ import annotations
 
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -54,10 +57,27 @@ class MembershipUpdateSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the tenant's members", tags=["tenant"]),
-    retrieve=extend_schema(summary="Read a member", tags=["tenant"]),
+    list=extend_schema(
+        summary="List the tenant's members",
+        description=(
+            "Everyone in the tenant with their role, routing skills, availability and "
+            "groups; any member may read it. Filter by `role`."
+        ),
+        tags=["tenant"],
+    ),
+    retrieve=extend_schema(
+        summary="Read a member",
+        description=("One member of your tenant with role, skills, availability and groups."),
+        tags=["tenant"],
+    ),
     create=extend_schema(
         summary="Add a user to the tenant (admin); 409 if they are a member already",
+        description=(
+            "Adds an existing user account, by username, with a role and optional routing "
+            "skills. The user must belong to no other tenant: a user of another tenant is "
+            "as unknown as a name that does not exist (400). A member already is a 409; "
+            "change them with PATCH."
+        ),
         tags=["tenant"],
         request=MembershipCreateSerializer,
         responses={201: MembershipSerializer},
@@ -67,6 +87,10 @@ class MembershipUpdateSerializer(serializers.Serializer):
     ),
     partial_update=extend_schema(
         summary="Change a member's role or skills (admin); the last admin stays an admin",
+        description=(
+            "Only the fields sent change. Demoting the tenant's last admin is a 409 "
+            "(`last_admin`): make someone else an admin first."
+        ),
         tags=["tenant"],
         request=MembershipUpdateSerializer,
         responses={200: MembershipSerializer},
@@ -156,8 +180,19 @@ class GroupCreateSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List operator groups", tags=["tenant"]),
-    retrieve=extend_schema(summary="Read an operator group", tags=["tenant"]),
+    list=extend_schema(
+        summary="List operator groups",
+        description=(
+            "The tenant's operator groups with their members; any member may read them "
+            "(human tasks are routed to groups by name). Filter by `name`."
+        ),
+        tags=["tenant"],
+    ),
+    retrieve=extend_schema(
+        summary="Read an operator group",
+        description=("One operator group of your tenant with its members."),
+        tags=["tenant"],
+    ),
     create=extend_schema(
         summary="Create an operator group with its first members (admin)",
         description="All or nothing: a name that is not a member of the tenant creates "
@@ -169,6 +204,11 @@ class GroupCreateSerializer(serializers.Serializer):
     ),
     destroy=extend_schema(
         summary="Delete an operator group (admin); 409 while open tasks are assigned to it",
+        description=(
+            "The group goes; its members stay in the tenant. Refused with 409 "
+            "(`group_has_open_tasks`) while open or claimed human tasks are assigned to "
+            "it: reassign them first."
+        ),
         tags=["tenant"],
         responses={204: None},
     ),
@@ -211,6 +251,10 @@ class OperatorGroupViewSet(
 
     @extend_schema(
         summary="Add a member of the tenant to the group (admin)",
+        description=(
+            "The user must be a member of the tenant (400 otherwise); adding someone who "
+            "is in the group already changes nothing."
+        ),
         tags=["tenant"],
         request=GroupMemberSerializer,
         responses={200: OperatorGroupSerializer},
@@ -232,7 +276,8 @@ class OperatorGroupViewSet(
 
     @extend_schema(
         summary="Take a member out of the group (admin)",
-        description="404 when the user is not in the group.",
+        description="The user stays a member of the tenant; tasks already assigned to "
+        "them stay theirs. 404 when the user is not in the group.",
         tags=["tenant"],
         request=None,
         responses={200: OperatorGroupSerializer},
@@ -245,6 +290,22 @@ class OperatorGroupViewSet(
             raise NotFound("not_in_group", f"'{username}' is not in the group '{group.name}'.")
         membership_services.remove_from_group(tenant=request.tenant, group_id=group.pk, user=user)
         return Response(OperatorGroupSerializer(self.scoped_queryset().get(pk=group.pk)).data)
+
+
+class ApiTokenFilter(django_filters.FilterSet):
+    username = django_filters.CharFilter(field_name="user__username", help_text="Acts for.")
+    name = django_filters.CharFilter(lookup_expr="istartswith", help_text="Name prefix.")
+    active = django_filters.BooleanFilter(
+        method="filter_active", help_text="Neither revoked nor expired."
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = []
+
+    def filter_active(self, queryset, name, value):
+        live = Q(revoked_at__isnull=True, expires_at__gt=timezone.now())
+        return queryset.filter(live) if value else queryset.exclude(live)
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
@@ -280,10 +341,26 @@ class IssuedApiTokenSerializer(ApiTokenSerializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the tenant's API tokens (admin)", tags=["tenant"]),
-    retrieve=extend_schema(summary="Read an API token (admin)", tags=["tenant"]),
+    list=extend_schema(
+        summary="List the tenant's API tokens (admin)",
+        description=(
+            "Every API token of the tenant, without secrets: who it acts for, its prefix, "
+            "expiry, revocation and last use. Filter by `username`, `name` or `active`."
+        ),
+        tags=["tenant"],
+    ),
+    retrieve=extend_schema(
+        summary="Read an API token (admin)",
+        description=("One token of your tenant, without its secret (only its hash is stored)."),
+        tags=["tenant"],
+    ),
     create=extend_schema(
         summary="Issue an API token; its secret is in this response only (admin)",
+        description=(
+            "Issues a bearer token for `username` (a member of the tenant; default: you), "
+            "expiring at `expires_at` (default: in 90 days). The secret (`token`) is in "
+            "this response and never again."
+        ),
         tags=["tenant"],
         request=ApiTokenCreateSerializer,
         responses={201: IssuedApiTokenSerializer},
@@ -296,7 +373,8 @@ class ApiTokenViewSet(
     model = ApiToken
     serializer_class = ApiTokenSerializer
     extra_permissions = (ManagesTenant,)
-    ordering_fields = ["id", "created_at", "expires_at"]
+    filterset_class = ApiTokenFilter
+    ordering_fields = ["id", "name", "created_at", "expires_at"]
     ordering = ["-id"]
 
     def scoped_queryset(self):
@@ -319,6 +397,10 @@ class ApiTokenViewSet(
 
     @extend_schema(
         summary="Revoke an API token (admin); revoking twice is harmless",
+        description=(
+            "The token stops working at once (401 from then on). Revoking a revoked token "
+            "changes nothing and answers the same."
+        ),
         tags=["tenant"],
         request=None,
         responses={200: ApiTokenSerializer},

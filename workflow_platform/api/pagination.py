@@ -1,10 +1,10 @@
 """Cursor pagination for every list: stable pages while rows are being added.
 
 The order comes from the view's ``ordering`` (or the ``ordering`` query parameter, see
-``ordering.py``); ``limit`` picks the page size (1 to 200, 50 by default). A ``limit``
-that is not such a number is a 400, not silently the default. A cursor whose position
-does not fit the ordering field (one made up rather than followed) is an invalid cursor
-(404, DRF's rule), not a server error.
+``ordering.py``), with ties broken by id so that pages are stable; ``limit`` picks the
+page size (1 to 200, 50 by default). A ``limit`` that is not such a number is a 400,
+not silently the default. A cursor whose position does not fit the ordering field (one
+made up rather than followed) is an invalid cursor (404, DRF's rule), not a 500.
 """
 
 from __future__ import annotations
@@ -32,6 +32,20 @@ class PlatformCursorPagination(CursorPagination):
                 {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
             )
         return size
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        properties = paginated["properties"]
+        properties["next"]["example"] = "https://workflow.example.com/api/tasks/?cursor=cD0zMTQ%3D"
+        properties["previous"]["example"] = None
+        return paginated
+
+    def get_ordering(self, request, queryset, view):
+        """The view's order, made total: ties are broken by id (the last term's way)."""
+        ordering = tuple(super().get_ordering(request, queryset, view))
+        if not any(term.removeprefix("-") in ("id", "pk") for term in ordering):
+            ordering = (*ordering, "-id" if ordering[-1].startswith("-") else "id")
+        return ordering
 
     def paginate_queryset(self, queryset, request, view=None):
         self._model = queryset.model

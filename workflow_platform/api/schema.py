@@ -69,6 +69,11 @@ def problem(status: int) -> OpenApiResponse:
 
 
 class PlatformAutoSchema(AutoSchema):
+    def get_description(self):
+        # Operations are described in their extend_schema; a class or method docstring
+        # is written for developers (and a mixin's would describe every operation).
+        return ""
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":

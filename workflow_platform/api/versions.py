@@ -29,6 +29,7 @@ from workflow_platform.definitions.models import Version, VersionStatus
 from workflow_platform.definitions.validation import validate_document
 from workflow_platform.errors import Conflict, InvalidInput, PlatformError
 
+from . import examples
 from .numbers import IdFilter, whole_number
 from .permissions import EditsDefinitions, ReadOnly
 from .viewsets import TenantViewSet
@@ -160,11 +161,20 @@ def expected_checksum(header: str | None, version: Version) -> str | None:
 @extend_schema_view(
     list=extend_schema(
         summary="List versions (without their documents)",
+        description=(
+            "The tenant's versions, newest first by default, without their documents "
+            "(read one for that). Filter by `definition` (id), `status` or `number`."
+        ),
         tags=["definitions"],
         responses={200: VersionSummarySerializer(many=True)},
     ),
     retrieve=extend_schema(
+        examples=[examples.READ_VERSION],
         summary="Read a version with its document; the ETag is its checksum",
+        description=(
+            "The version with its document in canonical form and its checksum, which is "
+            "also the `ETag` to send as `If-Match` when saving a draft."
+        ),
         tags=["definitions"],
     ),
 )
@@ -220,6 +230,12 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     @extend_schema(
         summary="Validate a version's document (or a document sent in the body)",
+        description=(
+            "Checks the document against the format and the tenant (groups, users, "
+            "dependencies, child workflows) without changing anything. Always 200: "
+            "`valid` says whether it would publish, `problems` lists what stops it, each "
+            "with `path`, `code` and `message`."
+        ),
         tags=["definitions"],
         request=DocumentSerializer,
         responses={200: ValidationResultSerializer},
@@ -254,6 +270,12 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     @extend_schema(
         summary="Publish a draft (designer); 422 lists the problems if it does not validate",
+        description=(
+            "The draft becomes a published version: immutable from then on, and new "
+            "instances start on the newest published version of the definition. A draft "
+            "that does not validate is a 422 whose `details` list the problems; a version "
+            "that is not a draft is a 409."
+        ),
         tags=["definitions"],
         request=None,
         responses={200: VersionSerializer},
@@ -267,6 +289,10 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     @extend_schema(
         summary="Retire a published version: no new instances start on it (designer)",
+        description=(
+            "Instances already running on the version carry on to their end. A version "
+            "that is not published is a 409."
+        ),
         tags=["definitions"],
         request=None,
         responses={200: VersionSerializer},
@@ -279,6 +305,10 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     @extend_schema(
         summary="What changed from another version to this one",
+        description=(
+            "States, transitions and actions added, removed and changed from `against` "
+            "(default: the published version, else the previous number) to this version."
+        ),
         tags=["definitions"],
         parameters=[
             OpenApiParameter(
@@ -315,6 +345,10 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     @extend_schema(
         summary="Export a version's document as JSON or YAML",
+        description=(
+            "The document in the interchange format, as a file download (`format=json` or "
+            "`yaml`); importing it elsewhere gives the same machine."
+        ),
         tags=["definitions"],
         parameters=[
             OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "yaml"], default="json")
