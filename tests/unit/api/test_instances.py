@@ -113,8 +113,9 @@ def test_an_event_the_state_does_not_take_is_a_conflict(tenant_a, api_as, publis
     response = client.post(
         f"/api/instances/{instance['id']}/events/", {"event": "refunded"}, format="json"
     )
-    assert response.status_code in (409, 400)
+    assert response.status_code == 409
     assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "event_not_accepted"
 
 
 def test_cancel_ends_the_instance_and_cancelling_again_is_a_conflict(tenant_a, api_as, published):

@@ -130,3 +130,32 @@ def test_the_500_handler_answers_api_paths_with_a_problem_and_others_with_html(r
     page = server_error(rf.get("/inbox/"))
     assert page.status_code == 500
     assert page["Content-Type"].startswith("text/html")
+
+
+def test_an_unknown_url_under_api_is_a_404_problem(tenant_a, api_as):
+    cases = [(APIClient(), "/api/nothing-here/")] + [
+        (api_as(tenant_a, "viewer"), path)
+        for path in ("/api/nothing-here/", "/api/instances/abc/", "/api/instances/1/explode/")
+    ]
+    for client, path in cases:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response["Content-Type"] == PROBLEM
+        assert (response.json()["code"], response.json()["instance"]) == ("not_found", path)
+
+
+def test_a_method_an_operation_does_not_have_is_a_405_problem(tenant_a, api_as):
+    response = api_as(tenant_a, "admin").delete("/api/instances/")
+    assert response.status_code == 405
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "method_not_allowed"
+    assert "GET" in response["Allow"]
+
+
+def test_a_body_that_is_not_json_is_a_415_problem(tenant_a, api_as):
+    response = api_as(tenant_a, "admin").post(
+        "/api/tokens/", "name=ci", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 415
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "unsupported_media_type"

@@ -50,8 +50,9 @@ def test_form_data_that_does_not_fit_the_form_is_refused_with_the_fields(
     response = api_as(tenant_a, "operator").post(
         f"/api/tasks/{task['id']}/complete/", {"decision": "approve", "data": {}}, format="json"
     )
-    assert response.status_code in (400, 422)
-    assert "note" in str(response.json())
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    assert "note" in str(response.json()["details"])
 
 
 def test_a_task_claimed_by_a_colleague_is_a_conflict(tenant_a, api_as, published, run_worker):
