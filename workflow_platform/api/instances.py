@@ -29,7 +29,7 @@ from workflow_platform.engine.models import HistoryEvent, Instance, Status
 from workflow_platform.tenancy.scoping import all_tenants
 
 from . import examples
-from .numbers import IdFilter
+from .filters import IdFilter, UtcDateTimeFilter
 from .operations import InstanceRepairsMixin
 from .ordering import PlatformOrderingFilter
 from .pagination import PlatformCursorPagination
@@ -49,10 +49,10 @@ class InstanceFilter(django_filters.FilterSet):
         lookup_expr="startswith", help_text="Business key prefix."
     )
     has_incident = django_filters.BooleanFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    ended_after = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="gte")
-    ended_before = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    ended_after = UtcDateTimeFilter(field_name="ended_at", lookup_expr="gte")
+    ended_before = UtcDateTimeFilter(field_name="ended_at", lookup_expr="lt")
 
     class Meta:
         model = Instance
@@ -114,8 +114,8 @@ class HistoryFilter(django_filters.FilterSet):
         field_name="seq", lookup_expr="gt", min_value=0,
         help_text="Only events after this seq (poll for what is new).",
     )  # fmt: skip
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = HistoryEvent

@@ -3,14 +3,11 @@
 ``str.isdigit()`` is true for ``'²'`` (which ``int()`` refuses: a 500) and for
 Arabic-Indic digits (which ``int()`` silently accepts), and an id beyond 64 bits makes
 SQLite raise ``OverflowError``. So every number the API reads from a query parameter or
-a header goes through :func:`whole_number`, and every filter on an id or a count is an
-:class:`IdFilter` bounded to what the database can hold: anything else is a 400.
+a header goes through :func:`whole_number`; filters use ``filters.IdFilter``, bounded by
+the same ``MAX_ID``. Anything else is a 400.
 """
 
 from __future__ import annotations
-
-import django_filters
-from django import forms
 
 # The widest integer column on PostgreSQL (bigint) and SQLite (INTEGER): 2**63 - 1.
 MAX_ID = 9_223_372_036_854_775_807
@@ -23,14 +20,3 @@ def whole_number(raw: str | None, *, minimum: int = 0, maximum: int = MAX_ID) ->
         return None
     value = int(raw)
     return value if minimum <= value <= maximum else None
-
-
-class IdFilter(django_filters.NumberFilter):
-    """An integer filter (an id, a number) refused with a 400 outside 1..MAX_ID."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)

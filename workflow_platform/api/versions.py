@@ -30,7 +30,8 @@ from workflow_platform.definitions.validation import validate_document
 from workflow_platform.errors import Conflict, InvalidInput, PlatformError
 
 from . import examples
-from .numbers import IdFilter, whole_number
+from .filters import IdFilter
+from .numbers import whole_number
 from .permissions import EditsDefinitions, ReadOnly
 from .viewsets import TenantViewSet
 
@@ -355,7 +356,8 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         ],
         responses={
             (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT),
-            (200, "application/yaml"): OpenApiResponse(OpenApiTypes.STR),
+            # The schema describes the data; YAML is only how it is written.
+            (200, "application/yaml"): OpenApiResponse(OpenApiTypes.OBJECT),
         },
     )
     @action(detail=True, methods=["get"])

@@ -73,3 +73,14 @@ def test_tokens_filter_by_username_name_and_activity(tenant_a, api_as, make_memb
     assert names(active="false") == ["old"]
     assert names(name="CI") == ["ci nightly"]
     assert names(ordering="name", username="ci-bot") == ["ci nightly", "old"]
+
+
+def test_times_with_any_offset_filter_in_utc_and_impossible_ones_are_a_400(tenant_a, api_as):
+    client = api_as(tenant_a, "viewer")
+    # PostgreSQL refuses offsets beyond 15:59 that Python accepts: the filter asks in UTC.
+    odd = client.get("/api/instances/", {"created_after": "2026-01-29T17:01:47-23:37"})
+    assert odd.status_code == 200, odd.content
+    for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:00-01:00", "yesterday"):
+        response = client.get("/api/instances/", {"created_before": moment})
+        assert response.status_code == 400, (moment, response.content)
+        assert "created_before" in response.json()["errors"]

@@ -8,8 +8,8 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from ..filters import IdFilter
 from ..models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
-from ..numbers import IdFilter
 from ..permissions import ManagesTenant
 from ..viewsets import TenantViewSet
 from . import services
