@@ -9,7 +9,8 @@ Body (``application/problem+json``)::
 ``errors`` carries field errors of a 400; ``details`` what a ``PlatformError`` attached
 (the problems of a definition that does not validate). A ``NotFound`` is the same for a
 missing object and for another tenant's, so nothing hints that it exists. A 429 carries
-``Retry-After``.
+``Retry-After``. What Django itself answers 400 (``SuspiciousOperation``, ``BadRequest``)
+stays a 400 problem, and a body above ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413.
 
 Anything else is a bug: a 500 problem that says so and nothing more (no exception text,
 no traceback), logged with its traceback on ``django.request`` like any Django 500 and
@@ -24,7 +25,12 @@ import logging
 from http import HTTPStatus
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import (
+    BadRequest,
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
@@ -110,6 +116,18 @@ def problem_exception_handler(exc, context):
             status=403, code="permission_denied", detail=str(exc) or "Not allowed.",
             request=request,
         )  # fmt: skip
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(
+            status=413, code="request_too_large",
+            detail="The request body is larger than the server accepts.", request=request,
+        )  # fmt: skip
+    if isinstance(exc, SuspiciousOperation | BadRequest):
+        # Django answers these 400 itself (and logs them as security events); so do we.
+        if isinstance(exc, SuspiciousOperation):
+            logging.getLogger(f"django.security.{type(exc).__name__}").error(str(exc))
+        return problem_response(
+            status=400, code="bad_request", detail="The request is malformed.", request=request
+        )
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {
             "non_field_errors": exc.messages

@@ -159,3 +159,13 @@ def test_a_body_that_is_not_json_is_a_415_problem(tenant_a, api_as):
     assert response.status_code == 415
     assert response["Content-Type"] == PROBLEM
     assert response.json()["code"] == "unsupported_media_type"
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_a_body_larger_than_the_server_accepts_is_a_413_problem(tenant_a, api_as):
+    response = api_as(tenant_a, "designer").post(
+        "/api/definitions/import/", {"format": "yaml", "text": "x" * 2000}, format="json"
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "request_too_large"
