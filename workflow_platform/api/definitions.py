@@ -1,5 +1,5 @@
-"""Workflow definitions: list, create (with a first draft), read, delete when unused,
-start a new draft from a version, import a JSON or YAML document.
+"""Workflow definitions: list, create (with a first draft), read, rename or describe,
+delete when unused, start a new draft from a version, import a JSON or YAML document.
 
 Thin shells over ``definitions.services``; versions live in versions.py.
 """
@@ -14,6 +14,8 @@ from rest_framework.response import Response
 from workflow_platform.definitions import services
 from workflow_platform.definitions.models import Definition, VersionStatus
 
+from .definition_services import change_definition
+from .numbers import MAX_ID
 from .permissions import EditsDefinitions, ReadOnly
 from .versions import EXAMPLE_DOCUMENT, VersionSerializer, etag
 from .viewsets import TenantViewSet
@@ -55,9 +57,14 @@ class DefinitionCreateSerializer(serializers.Serializer):
         return value
 
 
+class DefinitionUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
 class NewDraftSerializer(serializers.Serializer):
     from_version = serializers.IntegerField(
-        required=False, min_value=1, help_text="Default: the latest version."
+        required=False, min_value=1, max_value=MAX_ID, help_text="Default: the latest version."
     )
 
 
@@ -67,10 +74,31 @@ class ImportSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List workflow definitions", tags=["definitions"]),
-    retrieve=extend_schema(summary="Read a definition", tags=["definitions"]),
+    list=extend_schema(
+        summary="List workflow definitions",
+        description=(
+            "The tenant's workflow definitions, each with the ids of its latest and of "
+            "its published version. Filter by `key`; order by `id`, `key` or "
+            "`created_at`."
+        ),
+        tags=["definitions"],
+    ),
+    retrieve=extend_schema(
+        summary="Read a definition",
+        description=(
+            "One definition of your tenant with the ids of its latest and of its "
+            "published version (null while nothing is published)."
+        ),
+        tags=["definitions"],
+    ),
     create=extend_schema(
         summary="Create a definition with its first draft version (designer)",
+        description=(
+            "Creates the definition and its version 1 as a draft, from `document` or, "
+            "without one, from a minimal starter machine. The answer is the draft with "
+            "its `ETag`, ready to save with `PUT /api/versions/{id}/`. A key the tenant "
+            "already uses is a 409."
+        ),
         tags=["definitions"],
         request=DefinitionCreateSerializer,
         responses={201: VersionSerializer},
@@ -86,8 +114,28 @@ class ImportSerializer(serializers.Serializer):
             )
         ],
     ),
+    partial_update=extend_schema(
+        summary="Rename a definition or change its description (designer)",
+        description="The key never changes: every version's document carries it.",
+        tags=["definitions"],
+        request=DefinitionUpdateSerializer,
+        responses={200: DefinitionSerializer},
+        examples=[
+            OpenApiExample(
+                "rename",
+                value={"name": "Expense approval (EU)", "description": "Above 100 EUR."},
+                request_only=True,
+            )
+        ],
+    ),
     destroy=extend_schema(
-        summary="Delete a definition that no instance uses (designer)", tags=["definitions"]
+        summary="Delete a definition that no instance uses (designer)",
+        description=(
+            "Deletes the definition with all its versions. Refused with 409 while a "
+            "version is published (retire it first) or once any instance was started from "
+            "it: history keeps its definition."
+        ),
+        tags=["definitions"],
     ),
 )
 class DefinitionViewSet(
@@ -104,9 +152,17 @@ class DefinitionViewSet(
     ordering_fields = ["id", "key", "created_at"]
     ordering = ["id"]
     problem_statuses = (409,)
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def scoped_queryset(self):
         return Definition.objects.prefetch_related("versions")
+
+    def partial_update(self, request, *args, **kwargs):
+        definition = self.get_object()
+        data = DefinitionUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        change_definition(tenant=request.tenant, definition_id=definition.pk, **data.validated_data)
+        return Response(DefinitionSerializer(self.scoped_queryset().get(pk=definition.pk)).data)
 
     def create(self, request, *args, **kwargs):
         data = DefinitionCreateSerializer(data=request.data)
@@ -127,6 +183,11 @@ class DefinitionViewSet(
 
     @extend_schema(
         summary="Start a new draft from a version (designer)",
+        description=(
+            "A definition has at most one draft: if it has one, that draft is the answer, "
+            "unchanged. Otherwise the new draft copies `from_version` (default: the "
+            "newest version), which must be of this definition (400 otherwise)."
+        ),
         tags=["definitions"],
         request=NewDraftSerializer,
         responses={201: VersionSerializer},
@@ -151,6 +212,11 @@ class DefinitionViewSet(
 
     @extend_schema(
         summary="Import a document (JSON or YAML text) as a draft (designer)",
+        description=(
+            "Parses the text in the interchange format: a new key creates the definition "
+            "with the document as its draft v1, a known key adds a draft version to it "
+            "(409 when it already has a draft). Text that does not parse is a 400."
+        ),
         tags=["definitions"],
         request=ImportSerializer,
         responses={201: VersionSerializer},

@@ -9,24 +9,59 @@ Body (``application/problem+json``)::
 ``errors`` carries field errors of a 400; ``details`` what a ``PlatformError`` attached
 (the problems of a definition that does not validate). A ``NotFound`` is the same for a
 missing object and for another tenant's, so nothing hints that it exists. A 429 carries
-``Retry-After``. Anything else is a bug and stays a 500.
+``Retry-After``. What Django itself answers 400 (``SuspiciousOperation``, ``BadRequest``)
+stays a 400 problem, and a body above ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413.
+
+Anything else is a bug: a 500 problem that says so and nothing more (no exception text,
+no traceback), logged with its traceback on ``django.request`` like any Django 500 and
+signalled as ``got_request_exception`` so error reporters still see it. With ``DEBUG``
+on, Django's debug page stays. :func:`server_error` is the same answer for the root
+URLconf's ``handler500``, for errors raised outside an API view (middleware).
 """
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.core.signals import got_request_exception
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
+from rest_framework.views import set_rollback
 
 from workflow_platform.errors import PlatformError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:workflow-island:problem:"
+API_PATH_PREFIX = "/api/"  # where api/urls.py is mounted (workflow_platform/urls.py)
+SERVER_ERROR_DETAIL = (
+    "The server failed to answer this request. This is a bug; please report it with the "
+    "time of the request."
+)
+
+request_logger = logging.getLogger("django.request")
+
+
+def server_error_body(path: str) -> dict:
+    return {
+        "type": PROBLEM_TYPE_PREFIX + "server_error",
+        "title": HTTPStatus.INTERNAL_SERVER_ERROR.phrase,
+        "status": 500,
+        "detail": SERVER_ERROR_DETAIL,
+        "code": "server_error",
+        "instance": path,
+    }
 
 
 def problem_response(
@@ -81,6 +116,18 @@ def problem_exception_handler(exc, context):
             status=403, code="permission_denied", detail=str(exc) or "Not allowed.",
             request=request,
         )  # fmt: skip
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(
+            status=413, code="request_too_large",
+            detail="The request body is larger than the server accepts.", request=request,
+        )  # fmt: skip
+    if isinstance(exc, SuspiciousOperation | BadRequest):
+        # Django answers these 400 itself (and logs them as security events); so do we.
+        if isinstance(exc, SuspiciousOperation):
+            logging.getLogger(f"django.security.{type(exc).__name__}").error(str(exc))
+        return problem_response(
+            status=400, code="bad_request", detail="The request is malformed.", request=request
+        )
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {
             "non_field_errors": exc.messages
@@ -112,4 +159,31 @@ def problem_exception_handler(exc, context):
             status=status, code=str(exc.get_codes()) if isinstance(exc.get_codes(), str)
             else exc.default_code, detail=detail, request=request, headers=headers,
         )  # fmt: skip
-    return None
+    return _server_error(exc, request)
+
+
+def _server_error(exc: Exception, request) -> Response | None:
+    """A bug in a view: log it like Django does and answer a bare 500 problem."""
+    if settings.DEBUG or request is None:
+        return None  # Django's debug page (or its own 500 outside a request)
+    set_rollback()
+    django_request = getattr(request, "_request", request)
+    request_logger.error(
+        "Internal Server Error: %s", request.path, exc_info=exc,
+        extra={"status_code": 500, "request": django_request},
+    )  # fmt: skip
+    got_request_exception.send(sender=None, request=django_request)
+    response = Response(
+        server_error_body(request.path), status=500, content_type=PROBLEM_CONTENT_TYPE
+    )
+    response._has_been_logged = True  # Django's handler would log it again, without a trace
+    return response
+
+
+def server_error(request, *args, **kwargs):
+    """``handler500``: a problem for paths under /api/, Django's own page elsewhere."""
+    if request.path.startswith(API_PATH_PREFIX):
+        return JsonResponse(
+            server_error_body(request.path), status=500, content_type=PROBLEM_CONTENT_TYPE
+        )
+    return defaults.server_error(request, *args, **kwargs)

@@ -12,13 +12,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from tasks_inbox import selectors as inbox
 from tasks_inbox import services as inbox_services
 from workflow_platform.engine.models import HumanTask
 
+from . import examples
+from .numbers import whole_number
+from .ordering import PlatformOrderingFilter
 from .permissions import HandlesWork, ReadOnly
 from .viewsets import TenantViewSet
 
@@ -77,7 +79,8 @@ IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="The task's ETag (its revision); a task changed since is a 409.",
+    description="The task's ETag (its revision); a task changed since is a 409. Optional; "
+    "`*` matches any revision.",
 )
 
 
@@ -85,7 +88,7 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     model = HumanTask
     serializer_class = HumanTaskSerializer
     extra_permissions = (ReadOnly | HandlesWork,)
-    filter_backends = [OrderingFilter]
+    filter_backends = [PlatformOrderingFilter]  # the inbox's own query parameters filter
     ordering_fields = ["id", "created_at", "priority"]
     ordering = ["-priority", "id"]
     problem_statuses = (409, 422)
@@ -107,24 +110,40 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
 
     @extend_schema(
         summary="List the human tasks you may see: mine, my groups', unassigned or all",
+        description=(
+            "The inbox through the API. `view` picks mine (assigned to you), groups (your "
+            "groups' tasks), unassigned, or all you may see (admins see the whole "
+            "tenant). Open and claimed tasks only unless `include_closed`; snoozed ones "
+            "only with `include_snoozed`. Default order: highest priority first."
+        ),
         tags=["tasks"],
         parameters=[TaskQuerySerializer],
+        examples=[examples.TASK_LIST],
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(summary="Read a human task with its form; ETag is its revision", tags=["tasks"])
+    @extend_schema(
+        summary="Read a human task with its form; ETag is its revision",
+        description=(
+            "The task with its form (a JSON Schema), its decisions and its assignment. "
+            "The `ETag` is its revision: send it as `If-Match` with an action to act only "
+            "on what you saw."
+        ),
+        tags=["tasks"],
+    )
     def retrieve(self, request, *args, **kwargs):
         task = self.get_object()
         return Response(HumanTaskSerializer(task).data, headers={"ETag": f'"{task.revision}"'})
 
     def _revision(self) -> int | None:
         raw = self.request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
-        if not raw:
+        if not raw or raw == "*":  # "*": whatever the task holds now
             return None
-        if not raw.isdigit():
+        revision = whole_number(raw)
+        if revision is None:
             raise serializers.ValidationError({"If-Match": ["A task's ETag is its revision."]})
-        return int(raw)
+        return revision
 
     def _answer(self, task) -> Response:
         fresh = inbox.task_detail(self.request.tenant, task.pk)
@@ -132,6 +151,11 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
 
     @extend_schema(
         summary="Claim the task: it becomes yours (operator)",
+        description=(
+            "The task is assigned to you and leaves the others' unassigned and group "
+            "views. A task someone else claimed first is a 409 that names them; with "
+            "`If-Match`, a task that changed since you read it is a 409 too."
+        ),
         tags=["tasks"],
         parameters=[IF_MATCH],
         request=None,
@@ -147,6 +171,11 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
 
     @extend_schema(
         summary="Give the task back to its group (its assignee or an admin)",
+        description=(
+            "The task becomes open and unassigned again, back in its group's view. Only "
+            "its assignee or an admin may release it (403); a task completed, cancelled or "
+            "taken over meanwhile is a 409."
+        ),
         tags=["tasks"],
         parameters=[IF_MATCH],
         request=None,
@@ -170,11 +199,12 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         request=CompleteSerializer,
         responses={200: HumanTaskSerializer},
         examples=[
+            examples.COMPLETED,
             OpenApiExample(
                 "approve",
                 value={"decision": "approve", "data": {"note": "within budget"}},
                 request_only=True,
-            )
+            ),
         ],
     )
     @action(detail=True, methods=["post"])
@@ -191,6 +221,11 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
 
     @extend_schema(
         summary="Move the task to another group and/or person (its assignee or an admin)",
+        description=(
+            "Sends an open or claimed task to `group` and/or `username` (a member of the "
+            "tenant); it arrives unclaimed, to be accepted by claiming. Only its assignee "
+            "or an admin may reassign it; an unknown group or user is a 400."
+        ),
         tags=["tasks"],
         parameters=[IF_MATCH],
         request=ReassignSerializer,

@@ -2,13 +2,15 @@
 
 Thin shells over ``engine.services`` and ``engine.selectors``. Starting honours an
 ``Idempotency-Key`` header: the same key with the same request answers with the
-instance the first call started (200 instead of 201), with other data 409.
+instance the first call started (200 instead of 201), with other data 409. Which of
+the two happened is the engine's own answer (starts.py), so of two racing requests
+with one key exactly one gets the 201.
 """
 
 from __future__ import annotations
 
 import django_filters
-from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -19,14 +21,20 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from workflow_platform.engine import selectors, services
 from workflow_platform.engine.models import HistoryEvent, Instance, Status
+from workflow_platform.tenancy.scoping import all_tenants
 
+from . import examples
+from .filters import IdFilter, UtcDateTimeFilter
 from .operations import InstanceRepairsMixin
+from .ordering import PlatformOrderingFilter
 from .pagination import PlatformCursorPagination
 from .permissions import HandlesWork, ReadOnly
+from .starts import noting_starts
 from .viewsets import TenantViewSet
 
 
@@ -34,17 +42,17 @@ class InstanceFilter(django_filters.FilterSet):
     definition = django_filters.CharFilter(
         field_name="definition__key", help_text="Definition key."
     )
-    version = django_filters.NumberFilter(field_name="version_id", help_text="Version id.")
+    version = IdFilter(field_name="version_id", help_text="Version id.")
     status = django_filters.ChoiceFilter(choices=Status.choices)
     state = django_filters.CharFilter()
     business_key = django_filters.CharFilter(
         lookup_expr="startswith", help_text="Business key prefix."
     )
     has_incident = django_filters.BooleanFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    ended_after = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="gte")
-    ended_before = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    ended_after = UtcDateTimeFilter(field_name="ended_at", lookup_expr="gte")
+    ended_before = UtcDateTimeFilter(field_name="ended_at", lookup_expr="lt")
 
     class Meta:
         model = Instance
@@ -100,6 +108,20 @@ class HistoryEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class HistoryFilter(django_filters.FilterSet):
+    type = django_filters.ChoiceFilter(choices=HistoryEvent.Type.choices)
+    after_seq = IdFilter(
+        field_name="seq", lookup_expr="gt", min_value=0,
+        help_text="Only events after this seq (poll for what is new).",
+    )  # fmt: skip
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = HistoryEvent
+        fields = []
+
+
 class HistoryPagination(PlatformCursorPagination):
     page_size = 100
     page_size_query_param = "limit"
@@ -120,10 +142,22 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     list=extend_schema(
         summary="List instances, filtered by definition, version, status, state, business "
         "key and time",
+        description=(
+            "The tenant's instances, newest first by default. Filters combine: "
+            "`definition` (key), `version` (id), `status`, `state`, `business_key` "
+            "(prefix), `has_incident`, and time ranges on creation and end. Data is "
+            "included; history is not (see the history operation)."
+        ),
         tags=["instances"],
     ),
     retrieve=extend_schema(
-        summary="Read an instance with its data and current state", tags=["instances"]
+        examples=[examples.READ_INSTANCE],
+        summary="Read an instance with its data and current state",
+        description=(
+            "The instance with its data, current state, status, step count, open incident "
+            "flag and last error, and the version it is pinned to."
+        ),
+        tags=["instances"],
     ),
 )
 class InstanceViewSet(
@@ -137,11 +171,24 @@ class InstanceViewSet(
     ordering = ["-id"]
     problem_statuses = (409, 422)
 
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False) and self.action == "history":
+            with all_tenants():  # schema generation: the history's filters are on events
+                return HistoryEvent.objects.none()
+        return super().get_queryset()
+
     def scoped_queryset(self):
         return selectors.instances_for(self.request.tenant).select_related("started_by")
 
     @extend_schema(
         summary="Start an instance of a definition's published version (operator)",
+        description=(
+            "Starts the latest published version of `definition` with `data`; the "
+            "instance enters its initial state in this request and a worker takes it on "
+            "from there. With an `Idempotency-Key` a retry is safe: the same key and body "
+            "answer 200 with the instance the first request started, other data with the "
+            "same key is a 409. 404 when nothing of that key is published."
+        ),
         tags=["instances"],
         parameters=[IDEMPOTENCY_KEY],
         request=StartSerializer,
@@ -150,6 +197,8 @@ class InstanceViewSet(
             200: OpenApiResponse(InstanceSerializer, description="Replayed Idempotency-Key."),
         },
         examples=[
+            examples.STARTED,
+            examples.REPLAYED,
             OpenApiExample(
                 "expense",
                 value={
@@ -158,7 +207,7 @@ class InstanceViewSet(
                     "business_key": "expense-2026-0042",
                 },
                 request_only=True,
-            )
+            ),
         ],
     )
     def create(self, request, *args, **kwargs):
@@ -167,17 +216,18 @@ class InstanceViewSet(
         key = request.headers.get("Idempotency-Key", "").strip() or None
         if key is not None and len(key) > 200:
             raise serializers.ValidationError({"Idempotency-Key": ["At most 200 characters."]})
-        asked_at = timezone.now()
-        instance = services.start_instance(
-            tenant=request.tenant,
-            definition_key=data.validated_data["definition"],
-            data=data.validated_data["data"],
-            idempotency_key=key,
-            business_key=data.validated_data["business_key"],
-            priority=data.validated_data["priority"],
-            user=request.user,
-        )
-        replayed = key is not None and instance.created_at < asked_at
+        with noting_starts() as started:
+            instance = services.start_instance(
+                tenant=request.tenant,
+                definition_key=data.validated_data["definition"],
+                data=data.validated_data["data"],
+                idempotency_key=key,
+                business_key=data.validated_data["business_key"],
+                priority=data.validated_data["priority"],
+                user=request.user,
+            )
+        # Found, not created: a retry, or the loser of a race for the same key.
+        replayed = key is not None and instance.pk not in started
         instance = selectors.instance_detail(request.tenant, instance.pk)
         return Response(
             InstanceSerializer(instance).data,
@@ -187,18 +237,33 @@ class InstanceViewSet(
 
     @extend_schema(
         summary="The instance's history, oldest first",
+        description="Every fact the engine recorded about the instance, in `seq` order "
+        "(gapless from 1): start, each transition with its data delta, waits, retries, "
+        "incidents and operator actions. Filter by `type`, time, or `after_seq` to read "
+        "only what is new since the last event you saw.",
         tags=["instances"],
         responses={200: HistoryEventSerializer(many=True)},
     )
-    @action(detail=True, methods=["get"], pagination_class=HistoryPagination, filter_backends=[])
+    @action(
+        detail=True, methods=["get"], pagination_class=HistoryPagination,
+        filter_backends=[DjangoFilterBackend, PlatformOrderingFilter],
+        filterset_class=HistoryFilter, ordering_fields=["seq", "created_at"], ordering=["seq"],
+    )  # fmt: skip
     def history(self, request, pk=None):
-        instance = self.get_object()
+        # Looked up without the action's filters: they are the history's, not the instance's.
+        instance = get_object_or_404(self.get_queryset(), pk=pk)
         events = selectors.history_of(request.tenant, instance.pk).select_related("user")
-        page = self.paginate_queryset(events)
+        page = self.paginate_queryset(self.filter_queryset(events))
         return self.get_paginated_response(HistoryEventSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Send an event to the instance (operator)",
+        description=(
+            "The first transition out of the current state on `event` whose guard holds "
+            "is taken by a worker; `payload` is merged into the data. An event the "
+            "current state does not take is a 409 (`event_not_accepted`) and changes "
+            "nothing."
+        ),
         tags=["instances"],
         request=EventSerializer,
         responses={200: InstanceSerializer},
@@ -223,6 +288,11 @@ class InstanceViewSet(
 
     @extend_schema(
         summary="Cancel the instance: nothing more runs (operator)",
+        description=(
+            "The instance ends `cancelled`: its open human tasks and timers close, and a "
+            "worker in the middle of an action cannot commit it. An instance that already "
+            "ended is a 409."
+        ),
         tags=["instances"],
         request=CancelSerializer,
         responses={200: InstanceSerializer},
@@ -243,6 +313,11 @@ class InstanceViewSet(
 
     @extend_schema(
         summary="Retry the failed step of an instance with an open incident (operator)",
+        description=(
+            "Runs the step that failed for good again, from attempt 1 and with its same "
+            "idempotency key, and resolves the incident. An instance without an open "
+            "incident is a 409 (`no_open_incident`)."
+        ),
         tags=["instances"],
         request=None,
         responses={200: InstanceSerializer},

@@ -1,36 +1,31 @@
 """Tenant administration: members, operator groups and API tokens.
 
 Every member may read who is in the tenant and its groups (the inbox needs them); only
-admins change them and manage API tokens. A created token's secret is returned once, in
-the response to its creation, and never again (only its hash is stored).
+admins change them and manage API tokens. Adding a member who is one already is a 409
+(PATCH changes a member); the tenant's last admin can be neither demoted nor removed
+(409). A created token's secret is returned once, in the response to its creation, and
+never again (only its hash is stored). Users are named by username: for groups and
+tokens they must be members of the tenant; to be added as a member, a user must belong
+to no other tenant (``tenancy.membership_services``), so nobody learns who works where.
 """
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from workflow_platform.errors import InvalidInput
+from workflow_platform.errors import NotFound
+from workflow_platform.tenancy import membership_services
 from workflow_platform.tenancy.models import ApiToken, Membership, OperatorGroup, Role
-from workflow_platform.tenancy.services import (
-    add_member,
-    add_to_group,
-    issue_api_token,
-    revoke_api_token,
-)
+from workflow_platform.tenancy.services import add_to_group, issue_api_token, revoke_api_token
 
 from .permissions import ManagesTenant, ReadOnly
 from .viewsets import TenantViewSet
-
-
-def _user_named(username: str):
-    user = get_user_model().objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise InvalidInput("unknown_user", f"There is no active user '{username}'.")
-    return user
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -62,10 +57,27 @@ class MembershipUpdateSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the tenant's members", tags=["tenant"]),
-    retrieve=extend_schema(summary="Read a member", tags=["tenant"]),
+    list=extend_schema(
+        summary="List the tenant's members",
+        description=(
+            "Everyone in the tenant with their role, routing skills, availability and "
+            "groups; any member may read it. Filter by `role`."
+        ),
+        tags=["tenant"],
+    ),
+    retrieve=extend_schema(
+        summary="Read a member",
+        description=("One member of your tenant with role, skills, availability and groups."),
+        tags=["tenant"],
+    ),
     create=extend_schema(
-        summary="Add a user to the tenant (admin)",
+        summary="Add a user to the tenant (admin); 409 if they are a member already",
+        description=(
+            "Adds an existing user account, by username, with a role and optional routing "
+            "skills. The user must belong to no other tenant: a user of another tenant is "
+            "as unknown as a name that does not exist (400). A member already is a 409; "
+            "change them with PATCH."
+        ),
         tags=["tenant"],
         request=MembershipCreateSerializer,
         responses={201: MembershipSerializer},
@@ -74,7 +86,11 @@ class MembershipUpdateSerializer(serializers.Serializer):
         ],
     ),
     partial_update=extend_schema(
-        summary="Change a member's role or skills (admin)",
+        summary="Change a member's role or skills (admin); the last admin stays an admin",
+        description=(
+            "Only the fields sent change. Demoting the tenant's last admin is a 409 "
+            "(`last_admin`): make someone else an admin first."
+        ),
         tags=["tenant"],
         request=MembershipUpdateSerializer,
         responses={200: MembershipSerializer},
@@ -84,9 +100,21 @@ class MembershipUpdateSerializer(serializers.Serializer):
             )
         ],
     ),
+    destroy=extend_schema(
+        summary="Remove a member from the tenant (admin)",
+        description="Takes them out of the tenant's groups and revokes their API tokens "
+        "here. Refused with 409 for the tenant's last admin and for a member who still "
+        "holds open human tasks (reassign them first).",
+        tags=["tenant"],
+        responses={204: None},
+    ),
 )
 class MembershipViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
 ):
     model = Membership
     serializer_class = MembershipSerializer
@@ -94,7 +122,8 @@ class MembershipViewSet(
     filterset_fields = ["role"]
     ordering_fields = ["id", "created_at"]
     ordering = ["id"]
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    problem_statuses = (409,)
 
     def scoped_queryset(self):
         return Membership.objects.select_related("user").prefetch_related("user__operator_groups")
@@ -102,9 +131,11 @@ class MembershipViewSet(
     def create(self, request, *args, **kwargs):
         data = MembershipCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = add_member(
+        membership = membership_services.add_new_member(
             tenant=request.tenant,
-            user=_user_named(data.validated_data["username"]),
+            user=membership_services.joinable_user(
+                tenant=request.tenant, username=data.validated_data["username"]
+            ),
             role=data.validated_data["role"],
             skills=data.validated_data.get("skills"),
         )
@@ -114,13 +145,15 @@ class MembershipViewSet(
         membership = self.get_object()
         data = MembershipUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = add_member(
-            tenant=request.tenant,
-            user=membership.user,
-            role=data.validated_data.get("role", membership.role),
-            skills=data.validated_data.get("skills", membership.skills),
+        membership_services.change_member(
+            tenant=request.tenant, membership_id=membership.pk, **data.validated_data
         )
-        return Response(MembershipSerializer(membership).data)
+        return Response(MembershipSerializer(self.scoped_queryset().get(pk=membership.pk)).data)
+
+    def destroy(self, request, *args, **kwargs):
+        membership = self.get_object()
+        membership_services.remove_member(tenant=request.tenant, membership_id=membership.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OperatorGroupSerializer(serializers.ModelSerializer):
@@ -138,24 +171,54 @@ class GroupMemberSerializer(serializers.Serializer):
 
 class GroupCreateSerializer(serializers.Serializer):
     name = serializers.RegexField(r"^[A-Za-z0-9_.-]+$", max_length=100)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=300
+    )
     members = serializers.ListField(
         child=serializers.CharField(max_length=150), min_length=1, max_length=500
     )
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List operator groups", tags=["tenant"]),
-    retrieve=extend_schema(summary="Read an operator group", tags=["tenant"]),
+    list=extend_schema(
+        summary="List operator groups",
+        description=(
+            "The tenant's operator groups with their members; any member may read them "
+            "(human tasks are routed to groups by name). Filter by `name`."
+        ),
+        tags=["tenant"],
+    ),
+    retrieve=extend_schema(
+        summary="Read an operator group",
+        description=("One operator group of your tenant with its members."),
+        tags=["tenant"],
+    ),
     create=extend_schema(
         summary="Create an operator group with its first members (admin)",
+        description="All or nothing: a name that is not a member of the tenant creates "
+        "nothing (400); a name already taken is a 409.",
         tags=["tenant"],
         request=GroupCreateSerializer,
         responses={201: OperatorGroupSerializer},
         examples=[OpenApiExample("reviewers", value={"name": "reviewers", "members": ["ada"]})],
     ),
+    destroy=extend_schema(
+        summary="Delete an operator group (admin); 409 while open tasks are assigned to it",
+        description=(
+            "The group goes; its members stay in the tenant. Refused with 409 "
+            "(`group_has_open_tasks`) while open or claimed human tasks are assigned to "
+            "it: reassign them first."
+        ),
+        tags=["tenant"],
+        responses={204: None},
+    ),
 )
 class OperatorGroupViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
 ):
     model = OperatorGroup
     serializer_class = OperatorGroupSerializer
@@ -163,6 +226,7 @@ class OperatorGroupViewSet(
     filterset_fields = ["name"]
     ordering_fields = ["id", "name"]
     ordering = ["id"]
+    problem_statuses = (409,)
 
     def scoped_queryset(self):
         return OperatorGroup.objects.prefetch_related("members")
@@ -170,15 +234,27 @@ class OperatorGroupViewSet(
     def create(self, request, *args, **kwargs):
         data = GroupCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        users = [_user_named(name) for name in data.validated_data["members"]]
-        for user in users:
-            group = add_to_group(
-                tenant=request.tenant, group_name=data.validated_data["name"], user=user
-            )
+        group = membership_services.create_group(
+            tenant=request.tenant,
+            name=data.validated_data["name"],
+            description=data.validated_data["description"],
+            members=[
+                membership_services.member_named(tenant=request.tenant, username=name)
+                for name in data.validated_data["members"]
+            ],
+        )
         return Response(OperatorGroupSerializer(group).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        membership_services.delete_group(tenant=request.tenant, group_id=self.get_object().pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Add a member of the tenant to the group (admin)",
+        description=(
+            "The user must be a member of the tenant (400 otherwise); adding someone who "
+            "is in the group already changes nothing."
+        ),
         tags=["tenant"],
         request=GroupMemberSerializer,
         responses={200: OperatorGroupSerializer},
@@ -189,12 +265,47 @@ class OperatorGroupViewSet(
         group = self.get_object()
         data = GroupMemberSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        group = add_to_group(
+        add_to_group(
             tenant=request.tenant,
             group_name=group.name,
-            user=_user_named(data.validated_data["username"]),
+            user=membership_services.member_named(
+                tenant=request.tenant, username=data.validated_data["username"]
+            ),
         )
-        return Response(OperatorGroupSerializer(group).data)
+        return Response(OperatorGroupSerializer(self.scoped_queryset().get(pk=group.pk)).data)
+
+    @extend_schema(
+        summary="Take a member out of the group (admin)",
+        description="The user stays a member of the tenant; tasks already assigned to "
+        "them stay theirs. 404 when the user is not in the group.",
+        tags=["tenant"],
+        request=None,
+        responses={200: OperatorGroupSerializer},
+    )
+    @action(detail=True, methods=["delete"], url_path=r"members/(?P<username>[^/]+)")
+    def remove_member(self, request, pk=None, username=None):
+        group = self.get_object()
+        user = group.members.filter(username=username).first()
+        if user is None:
+            raise NotFound("not_in_group", f"'{username}' is not in the group '{group.name}'.")
+        membership_services.remove_from_group(tenant=request.tenant, group_id=group.pk, user=user)
+        return Response(OperatorGroupSerializer(self.scoped_queryset().get(pk=group.pk)).data)
+
+
+class ApiTokenFilter(django_filters.FilterSet):
+    username = django_filters.CharFilter(field_name="user__username", help_text="Acts for.")
+    name = django_filters.CharFilter(lookup_expr="istartswith", help_text="Name prefix.")
+    active = django_filters.BooleanFilter(
+        method="filter_active", help_text="Neither revoked nor expired."
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = []
+
+    def filter_active(self, queryset, name, value):
+        live = Q(revoked_at__isnull=True, expires_at__gt=timezone.now())
+        return queryset.filter(live) if value else queryset.exclude(live)
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
@@ -230,10 +341,26 @@ class IssuedApiTokenSerializer(ApiTokenSerializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the tenant's API tokens (admin)", tags=["tenant"]),
-    retrieve=extend_schema(summary="Read an API token (admin)", tags=["tenant"]),
+    list=extend_schema(
+        summary="List the tenant's API tokens (admin)",
+        description=(
+            "Every API token of the tenant, without secrets: who it acts for, its prefix, "
+            "expiry, revocation and last use. Filter by `username`, `name` or `active`."
+        ),
+        tags=["tenant"],
+    ),
+    retrieve=extend_schema(
+        summary="Read an API token (admin)",
+        description=("One token of your tenant, without its secret (only its hash is stored)."),
+        tags=["tenant"],
+    ),
     create=extend_schema(
         summary="Issue an API token; its secret is in this response only (admin)",
+        description=(
+            "Issues a bearer token for `username` (a member of the tenant; default: you), "
+            "expiring at `expires_at` (default: in 90 days). The secret (`token`) is in "
+            "this response and never again."
+        ),
         tags=["tenant"],
         request=ApiTokenCreateSerializer,
         responses={201: IssuedApiTokenSerializer},
@@ -246,7 +373,8 @@ class ApiTokenViewSet(
     model = ApiToken
     serializer_class = ApiTokenSerializer
     extra_permissions = (ManagesTenant,)
-    ordering_fields = ["id", "created_at", "expires_at"]
+    filterset_class = ApiTokenFilter
+    ordering_fields = ["id", "name", "created_at", "expires_at"]
     ordering = ["-id"]
 
     def scoped_queryset(self):
@@ -258,7 +386,9 @@ class ApiTokenViewSet(
         username = data.validated_data.get("username")
         token, raw = issue_api_token(
             tenant=request.tenant,
-            user=_user_named(username) if username else request.user,
+            user=membership_services.member_named(tenant=request.tenant, username=username)
+            if username
+            else request.user,
             name=data.validated_data["name"],
             expires_at=data.validated_data.get("expires_at"),
         )
@@ -267,6 +397,10 @@ class ApiTokenViewSet(
 
     @extend_schema(
         summary="Revoke an API token (admin); revoking twice is harmless",
+        description=(
+            "The token stops working at once (401 from then on). Revoking a revoked token "
+            "changes nothing and answers the same."
+        ),
         tags=["tenant"],
         request=None,
         responses={200: ApiTokenSerializer},

@@ -17,6 +17,8 @@ from rest_framework.views import APIView
 
 from workflow_platform.engine import migration, suspension, waiting
 
+from .numbers import MAX_ID
+
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
@@ -24,9 +26,11 @@ class ReasonSerializer(serializers.Serializer):
 
 class MigrateSerializer(serializers.Serializer):
     instances = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=1000
     )
-    to_version = serializers.IntegerField(min_value=1, help_text="A published version's id.")
+    to_version = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="A published version's id."
+    )
     state_mapping = serializers.DictField(
         child=serializers.CharField(max_length=100),
         required=False,
@@ -67,6 +71,11 @@ class InstanceRepairsMixin:
 
     @extend_schema(
         summary="Suspend the instance: nothing runs until it is resumed (operator)",
+        description=(
+            "A created, running or waiting instance stops taking steps; timers that fall "
+            "due wait for the resume. An instance already suspended, ended, failed or "
+            "compensating is a 409."
+        ),
         tags=["instances"],
         request=ReasonSerializer,
         examples=[
@@ -80,7 +89,14 @@ class InstanceRepairsMixin:
         return self._repair(suspension.suspend_instance, reason=data.validated_data["reason"])
 
     @extend_schema(
-        summary="Resume a suspended instance (operator)", tags=["instances"], request=None
+        summary="Resume a suspended instance (operator)",
+        description=(
+            "The instance goes back to the status and readiness it had when suspended; "
+            "timers that fell due meanwhile fire on the next sweep. An instance that is "
+            "not suspended is a 409."
+        ),
+        tags=["instances"],
+        request=None,
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
@@ -88,6 +104,12 @@ class InstanceRepairsMixin:
 
     @extend_schema(
         summary="Run a failed instance again from its failed step (operator)",
+        description=(
+            "The failed step re-runs with a fresh attempt budget and its same idempotency "
+            "key; committed steps are not run again, and open incidents are resolved by "
+            "you. An instance that did not fail, or failed by reaching a `failed` state, "
+            "is a 409."
+        ),
         tags=["instances"],
         request=None,
     )

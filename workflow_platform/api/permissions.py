@@ -42,6 +42,16 @@ class EditsDefinitions(BasePermission):
         return membership is not None and membership.allows(Role.DESIGNER)
 
 
+class TunesDependencies(BasePermission):
+    """Is the caller a designer (or admin), who sets a dependency's limits?"""
+
+    message = "Changing a dependency's limits needs the designer or admin role."
+
+    def has_permission(self, request, view) -> bool:
+        membership = _membership(request)
+        return membership is not None and membership.allows(Role.DESIGNER)
+
+
 class HandlesWork(BasePermission):
     """Is the caller an operator (or admin), who handles instances and human tasks?"""
 

@@ -2,7 +2,8 @@
 
 ``PlatformAutoSchema`` (DRF's DEFAULT_SCHEMA_CLASS) adds to each operation the problem
 details it can answer with (see exceptions.py): 400, 401, 403, 404 and 429 everywhere,
-409 / 412 / 422 where a view declares them in ``problem_statuses``, and a ``default``
+409 / 412 / 422 / 428 where a view declares them in ``problem_statuses`` (or per action
+in ``action_problem_statuses``), and a ``default``
 problem for the rest (405, 406, 415). Generated clients and Schemathesis therefore know
 every body the API can send.
 """
@@ -44,6 +45,7 @@ _DESCRIPTIONS = {
     404: "No such object in your tenant.",
     409: "Conflict with the current state (wrong state, already claimed, key reused).",
     412: "If-Match does not match the current ETag.",
+    428: "If-Match is required here: send the ETag you read (or `*`).",
     422: "A definition that does not validate; `details` lists its problems.",
     429: "Too many requests; retry after `Retry-After` seconds.",
 }
@@ -67,11 +69,18 @@ def problem(status: int) -> OpenApiResponse:
 
 
 class PlatformAutoSchema(AutoSchema):
+    def get_description(self):
+        # Operations are described in their extend_schema; a class or method docstring
+        # is written for developers (and a mixin's would describe every operation).
+        return ""
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
         statuses = [400, 401, 403, 404, 429, *getattr(self.view, "problem_statuses", ())]
+        by_action = getattr(self.view, "action_problem_statuses", {})
+        statuses += by_action.get(getattr(self.view, "action", None), ())
         for status in statuses:
             if str(status) not in responses:
                 responses[str(status)] = self._get_response_for_code(

@@ -1,13 +1,15 @@
 """Versions of a definition: read, save a draft (ETag/If-Match), validate, publish,
 retire, diff and export.
 
-A draft's ``ETag`` is its document checksum: send it back as ``If-Match`` when saving
-and a concurrent edit is refused with 412 instead of being overwritten. Thin shells over
-``definitions.services``.
+A draft's ``ETag`` is its document checksum. Saving needs it back as ``If-Match``
+(428 without one, RFC 6585): a concurrent edit is refused with 412 instead of being
+overwritten. ``If-Match: *`` matches whatever the draft holds now, for a client that
+means to overwrite. Thin shells over ``definitions.services``.
 """
 
 from __future__ import annotations
 
+import django_filters
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -27,6 +29,9 @@ from workflow_platform.definitions.models import Version, VersionStatus
 from workflow_platform.definitions.validation import validate_document
 from workflow_platform.errors import Conflict, InvalidInput, PlatformError
 
+from . import examples
+from .filters import IdFilter
+from .numbers import whole_number
 from .permissions import EditsDefinitions, ReadOnly
 from .viewsets import TenantViewSet
 
@@ -57,6 +62,20 @@ EXAMPLE_DOCUMENT = {
 
 class PreconditionFailed(PlatformError):
     status = 412
+
+
+class PreconditionRequired(PlatformError):
+    status = 428
+
+
+class VersionFilter(django_filters.FilterSet):
+    definition = IdFilter(field_name="definition_id", help_text="Definition id.")
+    status = django_filters.ChoiceFilter(choices=VersionStatus.choices)
+    number = IdFilter(help_text="Version number within its definition.")
+
+    class Meta:
+        model = Version
+        fields = []
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -118,18 +137,45 @@ IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="The ETag you read; a draft changed since is refused with 412.",
+    description="Required: the ETag you read (a draft changed since is refused with 412), "
+    "or `*` to overwrite whatever the draft holds now.",
+    required=True,
 )
+
+
+def expected_checksum(header: str | None, version: Version) -> str | None:
+    """The checksum ``If-Match`` asks the draft to have (None for ``*``); 428 without it."""
+    raw = (header or "").strip()
+    if not raw:
+        raise PreconditionRequired(
+            "if_match_required",
+            "Send the ETag you read as If-Match (or * to overwrite): saving a draft "
+            "without it could silently overwrite someone else's edit.",
+        )
+    if raw == "*":
+        return None
+    tags = [tag.strip().removeprefix("W/").strip('"') for tag in raw.split(",")]
+    # The service compares under a lock; pick the tag that matches now, if any does.
+    return version.checksum if version.checksum in tags else tags[0]
 
 
 @extend_schema_view(
     list=extend_schema(
         summary="List versions (without their documents)",
+        description=(
+            "The tenant's versions, newest first by default, without their documents "
+            "(read one for that). Filter by `definition` (id), `status` or `number`."
+        ),
         tags=["definitions"],
         responses={200: VersionSummarySerializer(many=True)},
     ),
     retrieve=extend_schema(
+        examples=[examples.READ_VERSION],
         summary="Read a version with its document; the ETag is its checksum",
+        description=(
+            "The version with its document in canonical form and its checksum, which is "
+            "also the `ETag` to send as `If-Match` when saving a draft."
+        ),
         tags=["definitions"],
     ),
 )
@@ -137,10 +183,11 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     model = Version
     serializer_class = VersionSerializer
     extra_permissions = (ReadOnly | EditsDefinitions,)
-    filterset_fields = ["definition", "status", "number"]
+    filterset_class = VersionFilter
     ordering_fields = ["id", "number", "created_at"]
     ordering = ["-id"]
-    problem_statuses = (409, 412, 422)
+    problem_statuses = (409, 422)
+    action_problem_statuses = {"update": (412, 428)}
 
     def scoped_queryset(self):
         return Version.objects.select_related("definition", "created_by", "published_by")
@@ -153,7 +200,10 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         return Response(VersionSerializer(version).data, headers={"ETag": etag(version)})
 
     @extend_schema(
-        summary="Save a draft's document (designer); send If-Match to refuse lost updates",
+        summary="Save a draft's document (designer); If-Match is required",
+        description="Send the ETag you read as `If-Match`: a draft saved meanwhile answers "
+        "412 and keeps its document; without `If-Match` the answer is 428. `If-Match: *` "
+        "overwrites whatever the draft holds. A published or retired version is a 409.",
         tags=["definitions"],
         parameters=[IF_MATCH],
         request=DocumentSerializer,
@@ -162,11 +212,9 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     )
     def update(self, request, pk=None):
         version = self.get_object()
+        expected = expected_checksum(request.headers.get("If-Match"), version)
         data = DocumentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        expected = request.headers.get("If-Match")
-        if expected is not None:
-            expected = expected.strip().removeprefix("W/").strip('"')
         try:
             version = services.save_draft(
                 tenant=request.tenant,
@@ -183,6 +231,12 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     @extend_schema(
         summary="Validate a version's document (or a document sent in the body)",
+        description=(
+            "Checks the document against the format and the tenant (groups, users, "
+            "dependencies, child workflows) without changing anything. Always 200: "
+            "`valid` says whether it would publish, `problems` lists what stops it, each "
+            "with `path`, `code` and `message`."
+        ),
         tags=["definitions"],
         request=DocumentSerializer,
         responses={200: ValidationResultSerializer},
@@ -217,6 +271,12 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     @extend_schema(
         summary="Publish a draft (designer); 422 lists the problems if it does not validate",
+        description=(
+            "The draft becomes a published version: immutable from then on, and new "
+            "instances start on the newest published version of the definition. A draft "
+            "that does not validate is a 422 whose `details` list the problems; a version "
+            "that is not a draft is a 409."
+        ),
         tags=["definitions"],
         request=None,
         responses={200: VersionSerializer},
@@ -230,6 +290,10 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     @extend_schema(
         summary="Retire a published version: no new instances start on it (designer)",
+        description=(
+            "Instances already running on the version carry on to their end. A version "
+            "that is not published is a 409."
+        ),
         tags=["definitions"],
         request=None,
         responses={200: VersionSerializer},
@@ -242,6 +306,10 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     @extend_schema(
         summary="What changed from another version to this one",
+        description=(
+            "States, transitions and actions added, removed and changed from `against` "
+            "(default: the published version, else the previous number) to this version."
+        ),
         tags=["definitions"],
         parameters=[
             OpenApiParameter(
@@ -264,9 +332,10 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         siblings = self.scoped_queryset().filter(definition=version.definition_id)
         raw = request.query_params.get("against")
         if raw is not None:
-            if not raw.isdigit():
+            against = whole_number(raw, minimum=1)
+            if against is None:
                 raise InvalidInput("bad_against", "against must be a version id.")
-            return self.scoped_queryset().get(pk=int(raw))  # 404 when not the tenant's
+            return self.scoped_queryset().get(pk=against)  # 404 when not the tenant's
         candidate = (
             siblings.filter(status=VersionStatus.PUBLISHED).exclude(pk=version.pk).first()
             or siblings.filter(number__lt=version.number).order_by("-number").first()
@@ -277,13 +346,18 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     @extend_schema(
         summary="Export a version's document as JSON or YAML",
+        description=(
+            "The document in the interchange format, as a file download (`format=json` or "
+            "`yaml`); importing it elsewhere gives the same machine."
+        ),
         tags=["definitions"],
         parameters=[
             OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "yaml"], default="json")
         ],
         responses={
             (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT),
-            (200, "application/yaml"): OpenApiResponse(OpenApiTypes.STR),
+            # The schema describes the data; YAML is only how it is written.
+            (200, "application/yaml"): OpenApiResponse(OpenApiTypes.OBJECT),
         },
     )
     @action(detail=True, methods=["get"])

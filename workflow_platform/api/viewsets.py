@@ -3,22 +3,26 @@
 ``TenantViewSet`` resolves the tenant and opens its scope (tenancy.py), requires a
 member of that tenant, and takes its rows from ``model``'s scoped manager, so a row of
 another tenant is simply not there: 404, never 403. Schema generation runs outside any
-request, so it gets an empty queryset instead.
+request, so it gets an empty queryset instead. Lists filter with django-filter and order
+with ``PlatformOrderingFilter`` (an unknown ``ordering`` is a 400).
 """
 
 from __future__ import annotations
 
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
 from rest_framework.permissions import IsAuthenticated
 
 from workflow_platform.tenancy.scoping import all_tenants
 
+from .ordering import PlatformOrderingFilter
 from .permissions import IsTenantMember
 from .tenancy import TenantScopedAPIMixin
 
 
 class TenantViewSet(TenantScopedAPIMixin, viewsets.GenericViewSet):
     model = None
+    filter_backends = [DjangoFilterBackend, PlatformOrderingFilter]
     base_permissions = (IsAuthenticated, IsTenantMember)
     extra_permissions: tuple = ()
     problem_statuses: tuple = ()

@@ -43,11 +43,15 @@ def generate_client(schema_url: str, where: Path):
 
 
 @pytest.fixture
-def operator_token(transactional_db, django_user_model):
+def tokens(transactional_db, django_user_model):
+    """A designer's token to publish the workflow, an operator's to run it."""
     tenant = create_tenant(slug="generated", name="Generated")
-    user = django_user_model.objects.create_user(username="gen", password="pw-for-tests")
-    add_member(tenant=tenant, user=user, role="admin")
-    return issue_api_token(tenant=tenant, user=user, name="generated client")[1]
+    issued = {}
+    for role in ("designer", "operator"):
+        user = django_user_model.objects.create_user(username=f"gen-{role}", password="pw-x-123")
+        add_member(tenant=tenant, user=user, role=role)
+        issued[role] = issue_api_token(tenant=tenant, user=user, name=f"generated {role}")[1]
+    return issued
 
 
 def until(fetch, holds, timeout: float = 30):
@@ -60,7 +64,7 @@ def until(fetch, holds, timeout: float = 30):
 
 
 def test_a_generated_client_starts_an_instance_and_completes_its_task(
-    live_server, start_worker, operator_token, tmp_path
+    live_server, start_worker, tokens, tmp_path
 ):
     wi = generate_client(f"{live_server.url}/api/schema/", tmp_path)
     from wi_generated_client.api.definitions import definitions_create, versions_publish_create
@@ -78,14 +82,17 @@ def test_a_generated_client_starts_an_instance_and_completes_its_task(
     )
 
     start_worker()
-    client = wi.AuthenticatedClient(base_url=live_server.url, token=operator_token)
+    designer = wi.AuthenticatedClient(base_url=live_server.url, token=tokens["designer"])
     document = {"format": "workflow-island/v1", **APPROVAL}
     draft = definitions_create.sync(
-        client=client,
+        client=designer,
         body=DefinitionCreateRequest(key="approval", name="Approval", document=document),
     )
     assert isinstance(draft, Version), draft
-    assert versions_publish_create.sync(client=client, id=draft.id).status.value == "published"
+    assert versions_publish_create.sync(client=designer, id=draft.id).status.value == "published"
+
+    # The rest is an operator's work: start, find the task, complete it, watch the end.
+    client = wi.AuthenticatedClient(base_url=live_server.url, token=tokens["operator"])
 
     instance = instances_create.sync(
         client=client,

@@ -57,7 +57,7 @@ def test_a_completed_instance_reaches_the_subscriber_through_the_worker_after_a_
             client.get("/api/webhook-deliveries/").json()["results"],
         )
     headers, body = receiver.received[1]
-    assert receiver.received[0][0]["Webhook-Id"] == headers["Webhook-Id"]
+    assert receiver.received[0][0]["webhook-id"] == headers["webhook-id"]
     assert verify(secret=subscription["secret"], headers=headers, body=body)
     event = json.loads(body)
     assert (event["type"], event["data"]["instance"]["id"]) == (

@@ -29,6 +29,35 @@ def test_an_operator_cannot_edit_definitions(tenant_a, api_as):
     assert create(api_as(tenant_a, "operator")).status_code == 403
 
 
+def test_a_designer_renames_a_definition_and_changes_its_description(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    definition = create(client).json()["definition"]
+    changed = client.patch(
+        f"/api/definitions/{definition}/",
+        {"name": "Approval (EU)", "description": "Above 100 EUR.", "key": "other"},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.json()
+    body = changed.json()
+    assert (body["key"], body["name"], body["description"]) == (
+        "approval", "Approval (EU)", "Above 100 EUR.",
+    )  # fmt: skip
+    only_name = client.patch(f"/api/definitions/{definition}/", {"name": "A"}, format="json")
+    assert only_name.json()["description"] == "Above 100 EUR."
+
+
+def test_renaming_needs_the_designer_role_a_name_and_your_own_definition(
+    tenant_a, tenant_b, api_as
+):
+    definition = create(api_as(tenant_a, "designer")).json()["definition"]
+    url = f"/api/definitions/{definition}/"
+    assert api_as(tenant_a, "operator").patch(url, {"name": "x"}, format="json").status_code == 403
+    blank = api_as(tenant_a, "designer").patch(url, {"name": ""}, format="json")
+    assert (blank.status_code, list(blank.json()["errors"])) == (400, ["name"])
+    assert api_as(tenant_b, "admin").patch(url, {"name": "x"}, format="json").status_code == 404
+    assert api_as(tenant_a, "viewer").get(url).json()["name"] == "Approval"
+
+
 def test_a_taken_key_is_a_conflict(tenant_a, api_as):
     client = api_as(tenant_a, "designer")
     create(client)
@@ -56,6 +85,47 @@ def test_saving_with_a_stale_if_match_is_412_and_changes_nothing(tenant_a, api_a
     assert stored["states"][0]["label"] == "Review it"
 
 
+def test_saving_without_if_match_is_428_and_changes_nothing(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    created = create(client).json()
+    changed = copy.deepcopy(created["document"])
+    changed["states"][0]["label"] = "Unconditional"
+    for headers in ({}, {"HTTP_IF_MATCH": "  "}):
+        response = client.put(
+            f"/api/versions/{created['id']}/", {"document": changed}, format="json", **headers
+        )
+        assert response.status_code == 428
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == "if_match_required"
+    stored = client.get(f"/api/versions/{created['id']}/")
+    assert stored.json()["document"] == created["document"]
+
+
+def test_if_match_star_saves_over_whatever_the_draft_holds(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    created = create(client).json()
+    changed = copy.deepcopy(created["document"])
+    changed["states"][0]["label"] = "Overwritten"
+    response = client.put(
+        f"/api/versions/{created['id']}/", {"document": changed}, format="json", HTTP_IF_MATCH="*"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["document"]["states"][0]["label"] == "Overwritten"
+    assert response["ETag"] == f'"{response.json()["checksum"]}"'
+
+
+def test_if_match_may_list_etags_and_one_current_is_enough(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    created = create(client)
+    changed = copy.deepcopy(created.json()["document"])
+    changed["states"][0]["label"] = "Listed"
+    response = client.put(
+        f"/api/versions/{created.json()['id']}/", {"document": changed}, format="json",
+        HTTP_IF_MATCH=f'"0000", {created["ETag"]}',
+    )  # fmt: skip
+    assert response.status_code == 200, response.json()
+
+
 def test_an_invalid_draft_is_422_with_its_problems_and_stays_a_draft(tenant_a, api_as):
     client = api_as(tenant_a, "designer")
     document = {"format": "workflow-island/v1", **copy.deepcopy(APPROVAL)}
@@ -76,7 +146,9 @@ def test_publish_new_draft_diff_and_retire(tenant_a, api_as):
     published = client.post(f"/api/versions/{v1['id']}/publish/")
     assert published.status_code == 200, published.json()
     assert published.json()["status"] == "published"
-    again = client.put(f"/api/versions/{v1['id']}/", {"document": v1["document"]}, format="json")
+    again = client.put(
+        f"/api/versions/{v1['id']}/", {"document": v1["document"]}, format="json", HTTP_IF_MATCH="*"
+    )
     assert again.status_code == 409
 
     v2 = client.post(f"/api/definitions/{v1['definition']}/drafts/", {}, format="json").json()
@@ -84,7 +156,10 @@ def test_publish_new_draft_diff_and_retire(tenant_a, api_as):
     document = copy.deepcopy(v2["document"])
     document["states"].append({"name": "escalated", "kind": "final"})
     document["transitions"].append({"from": "review", "to": "escalated", "on": "escalate"})
-    client.put(f"/api/versions/{v2['id']}/", {"document": document}, format="json")
+    saved = client.put(
+        f"/api/versions/{v2['id']}/", {"document": document}, format="json", HTTP_IF_MATCH="*"
+    )
+    assert saved.status_code == 200, saved.json()
     diff = client.get(f"/api/versions/{v2['id']}/diff/").json()
     assert diff["against"] == v1["id"]
     assert "escalated" in str(diff["states"]["added"])

@@ -113,8 +113,9 @@ def test_an_event_the_state_does_not_take_is_a_conflict(tenant_a, api_as, publis
     response = client.post(
         f"/api/instances/{instance['id']}/events/", {"event": "refunded"}, format="json"
     )
-    assert response.status_code in (409, 400)
+    assert response.status_code == 409
     assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "event_not_accepted"
 
 
 def test_cancel_ends_the_instance_and_cancelling_again_is_a_conflict(tenant_a, api_as, published):
@@ -145,3 +146,38 @@ def test_a_bad_page_size_is_a_400_not_silently_the_default(tenant_a, api_as):
         assert response.status_code == 400, limit
         assert "limit" in response.json()["errors"]
     assert client.get("/api/instances/", {"limit": "200"}).status_code == 200
+
+
+def test_the_loser_of_a_race_for_one_idempotency_key_answers_200(
+    tenant_a, api_as, published, monkeypatch
+):
+    import contextvars
+
+    from workflow_platform.engine import services, starting
+
+    published(tenant_a, APPROVAL)
+    client = api_as(tenant_a, "operator")
+    real_existing = starting._existing
+    rival = []
+
+    def a_rival_starts_between_our_check_and_our_insert(tenant, key, hash_):
+        if not rival:
+            rival.append(None)
+            # Another request (its own context) starts the same request with the same key.
+            rival[0] = contextvars.Context().run(
+                services.start_instance, tenant=tenant, definition_key="approval",
+                data={"item": "laptop"}, idempotency_key=key,
+            )  # fmt: skip
+            return None
+        return real_existing(tenant, key, hash_)
+
+    monkeypatch.setattr(starting, "_existing", a_rival_starts_between_our_check_and_our_insert)
+    lost = start(client, HTTP_IDEMPOTENCY_KEY="order-9")
+    assert lost.status_code == 200, lost.json()
+    assert lost.json()["id"] == rival[0].pk
+
+
+def test_a_start_without_a_key_is_always_created(tenant_a, api_as, published):
+    published(tenant_a, APPROVAL)
+    client = api_as(tenant_a, "operator")
+    assert [start(client).status_code for _ in range(2)] == [201, 201]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -81,3 +83,89 @@ def test_a_token_that_goes_too_fast_gets_429_with_retry_after(tenant_a, api_as):
     assert 1 <= int(response["Retry-After"]) <= 60
     # Another token has its own budget.
     assert api_as(tenant_a, "viewer").get("/api/members/").status_code == 200
+
+
+def _break_the_instance_list(monkeypatch):
+    from workflow_platform.api.instances import InstanceViewSet
+
+    def explode(self, request, *args, **kwargs):
+        raise RuntimeError("database password is hunter2")
+
+    monkeypatch.setattr(InstanceViewSet, "list", explode)
+
+
+def test_a_bug_in_a_view_is_a_500_problem_that_leaks_nothing(tenant_a, api_as, monkeypatch, caplog):
+    _break_the_instance_list(monkeypatch)
+    client = api_as(tenant_a, "viewer")
+    client.raise_request_exception = False  # answer like production instead of re-raising
+    response = client.get("/api/instances/")
+    assert response.status_code == 500
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    assert (body["status"], body["code"], body["instance"]) == (
+        500,
+        "server_error",
+        "/api/instances/",
+    )
+    assert "hunter2" not in response.content.decode()
+    assert "RuntimeError" not in response.content.decode()
+    (logged,) = [r for r in caplog.records if r.name == "django.request" and r.levelname == "ERROR"]
+    assert logged.exc_info and "hunter2" in str(logged.exc_info[1])
+
+
+def test_a_bug_in_a_view_still_reaches_error_reporters(tenant_a, api_as, monkeypatch):
+    import pytest
+
+    _break_the_instance_list(monkeypatch)
+    with pytest.raises(RuntimeError):  # the test client listens to got_request_exception
+        api_as(tenant_a, "viewer").get("/api/instances/")
+
+
+def test_the_500_handler_answers_api_paths_with_a_problem_and_others_with_html(rf):
+    from workflow_platform.api.exceptions import server_error
+
+    api = server_error(rf.get("/api/instances/"))
+    assert (api.status_code, api["Content-Type"]) == (500, PROBLEM)
+    assert json.loads(api.content)["code"] == "server_error"
+    page = server_error(rf.get("/inbox/"))
+    assert page.status_code == 500
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_an_unknown_url_under_api_is_a_404_problem(tenant_a, api_as):
+    cases = [(APIClient(), "/api/nothing-here/")] + [
+        (api_as(tenant_a, "viewer"), path)
+        for path in ("/api/nothing-here/", "/api/instances/abc/", "/api/instances/1/explode/")
+    ]
+    for client, path in cases:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response["Content-Type"] == PROBLEM
+        assert (response.json()["code"], response.json()["instance"]) == ("not_found", path)
+
+
+def test_a_method_an_operation_does_not_have_is_a_405_problem(tenant_a, api_as):
+    response = api_as(tenant_a, "admin").delete("/api/instances/")
+    assert response.status_code == 405
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "method_not_allowed"
+    assert "GET" in response["Allow"]
+
+
+def test_a_body_that_is_not_json_is_a_415_problem(tenant_a, api_as):
+    response = api_as(tenant_a, "admin").post(
+        "/api/tokens/", "name=ci", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 415
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "unsupported_media_type"
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_a_body_larger_than_the_server_accepts_is_a_413_problem(tenant_a, api_as):
+    response = api_as(tenant_a, "designer").post(
+        "/api/definitions/import/", {"format": "yaml", "text": "x" * 2000}, format="json"
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "request_too_large"

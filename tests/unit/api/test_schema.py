@@ -52,7 +52,68 @@ def test_every_request_body_has_an_example(schema):
 
 def test_conflict_and_validation_statuses_are_documented_where_they_happen(schema):
     paths = schema["paths"]
-    assert "412" in paths["/api/versions/{id}/"]["put"]["responses"]
+    assert {"412", "428"} <= set(paths["/api/versions/{id}/"]["put"]["responses"])
+    assert "428" not in paths["/api/versions/{id}/"]["get"]["responses"]
+    (if_match,) = [
+        p for p in paths["/api/versions/{id}/"]["put"]["parameters"] if p["in"] == "header"
+    ]
+    assert (if_match["name"], if_match["required"]) == ("If-Match", True)
     assert "422" in paths["/api/versions/{id}/publish/"]["post"]["responses"]
     assert "409" in paths["/api/instances/"]["post"]["responses"]
     assert "409" in paths["/api/tasks/{id}/claim/"]["post"]["responses"]
+
+
+def test_every_operation_has_its_own_description_not_a_class_docstring(schema):
+    import inspect
+
+    from workflow_platform.api import urls
+
+    docstrings = {
+        inspect.cleandoc(cls.__doc__)
+        for _, viewset, _ in urls.router.registry
+        for cls in viewset.__mro__
+        if cls.__doc__
+    }
+    seen = {}
+    for name, _, operation in operations(schema):
+        description = operation.get("description", "")
+        assert description, f"{name} has no description"
+        assert description not in docstrings, f"{name} is described by a class docstring"
+        assert description not in seen, f"{name} and {seen.get(description)} share a description"
+        seen[description] = name
+
+
+MAIN_ANSWERS = [
+    ("/api/instances/", "post", "201", "Instance"),
+    ("/api/instances/{id}/", "get", "200", "Instance"),
+    ("/api/tasks/", "get", "200", "HumanTask"),
+    ("/api/tasks/{id}/complete/", "post", "200", "HumanTask"),
+    ("/api/versions/{id}/", "get", "200", "Version"),
+]
+
+
+@pytest.mark.parametrize(("path", "method", "status", "component"), MAIN_ANSWERS)
+def test_the_main_operations_show_a_success_example_with_every_field(
+    schema, path, method, status, component
+):
+    media = schema["paths"][path][method]["responses"][status]["content"]["application/json"]
+    (example,) = media["examples"].values()
+    value = example["value"]
+    if "results" in value:  # a list: drf-spectacular wraps the item in a page
+        assert set(value) == {"next", "previous", "results"}
+        (value,) = value["results"]
+    fields = schema["components"]["schemas"][component]["properties"]
+    assert set(value) == set(fields), path
+
+
+def test_orderings_are_enums_of_the_listed_fields(schema):
+    (ordering,) = [
+        p
+        for p in schema["paths"]["/api/instances/"]["get"]["parameters"]
+        if p["name"] == "ordering"
+    ]
+    assert {"id", "-id", "priority", "-priority"} <= set(ordering["schema"]["enum"])
+    history = schema["paths"]["/api/instances/{id}/history/"]["get"]["parameters"]
+    assert {"type", "after_seq", "created_after", "ordering"} <= {p["name"] for p in history}
+    tokens = schema["paths"]["/api/tokens/"]["get"]["parameters"]
+    assert {"username", "active", "ordering"} <= {p["name"] for p in tokens}

@@ -50,8 +50,9 @@ def test_form_data_that_does_not_fit_the_form_is_refused_with_the_fields(
     response = api_as(tenant_a, "operator").post(
         f"/api/tasks/{task['id']}/complete/", {"decision": "approve", "data": {}}, format="json"
     )
-    assert response.status_code in (400, 422)
-    assert "note" in str(response.json())
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    assert "note" in str(response.json()["details"])
 
 
 def test_a_task_claimed_by_a_colleague_is_a_conflict(tenant_a, api_as, published, run_worker):
@@ -79,6 +80,15 @@ def test_a_stale_if_match_is_refused(tenant_a, api_as, published, run_worker):
     operator.post(f"/api/tasks/{task['id']}/claim/", HTTP_IF_MATCH=etag)
     stale = operator.post(f"/api/tasks/{task['id']}/release/", HTTP_IF_MATCH=etag)
     assert stale.status_code == 409
+
+
+def test_if_match_star_acts_on_whatever_revision_the_task_has(
+    tenant_a, api_as, published, run_worker
+):
+    _, task = open_task(tenant_a, api_as, published, run_worker)
+    operator = api_as(tenant_a, "operator")
+    claimed = operator.post(f"/api/tasks/{task['id']}/claim/", HTTP_IF_MATCH="*")
+    assert claimed.status_code == 200, claimed.json()
 
 
 def test_release_gives_the_task_back(tenant_a, api_as, published, run_worker):

@@ -90,7 +90,7 @@ def test_a_completed_instance_is_delivered_signed_with_the_subscription_secret(
     event = json.loads(body)
     assert event["type"] == "instance.completed"
     assert event["data"]["instance"]["business_key"] == "order-7"
-    assert headers["Webhook-Id"] == event["id"]
+    assert headers["webhook-id"] == event["id"]
     with tenant_scope(private_tenant):
         row = WebhookDelivery.objects.get()
     assert (row.status, row.attempts, row.last_status_code) == ("delivered", 1, 204)
@@ -147,7 +147,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_given_up_and_replayable
     assert client.get(f"/api/webhook-deliveries/{replay.json()['id']}/").json()["status"] == (
         "delivered"
     )
-    assert receiver.received[-1][0]["Webhook-Id"] == str(row.event_id)
+    assert receiver.received[-1][0]["webhook-id"] == str(row.event_id)
 
 
 def test_a_paused_subscription_receives_nothing(private_tenant, api_as, receiver):

@@ -17,7 +17,9 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.received.append((dict(self.headers.items()), body))
+                # Header names are case-insensitive: keep them lower-case, as sent.
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                receiver.received.append((headers, body))
                 status = (
                     receiver.first_answers.pop(0)
                     if receiver.first_answers

@@ -87,7 +87,7 @@ def attempt(delivery: WebhookDelivery) -> None:
         except ActionError as failure:
             error = str(failure)[:2000]
             code = getattr(failure, "code", "")
-            if code.startswith("http_") and code[5:].isdigit():
+            if code.startswith("http_") and code[5:].isascii() and code[5:].isdigit():
                 status_code = int(code[5:])
             if isinstance(failure, ThrottledError):
                 retry_after = failure.retry_after

@@ -8,7 +8,6 @@ outbox) and asks for a sweep once that transaction commits.
 from __future__ import annotations
 
 import logging
-import secrets as secrets_module
 import uuid
 from urllib.parse import urlsplit
 
@@ -23,6 +22,7 @@ from workflow_platform.tenancy.models import Tenant
 from workflow_platform.tenancy.scoping import tenant_scope
 
 from ..models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
+from .signing import new_secret
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def subscribe(
 ) -> tuple[WebhookSubscription, str]:
     """Create a subscription; returns it with its signing secret (shown this once)."""
     check_url(tenant=tenant, url=url)
-    secret = "whsec_" + secrets_module.token_urlsafe(32)
+    secret = new_secret()
     subscription = WebhookSubscription(
         tenant=tenant,
         url=url,

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import django_filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from ..filters import IdFilter
+from ..models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 from ..permissions import ManagesTenant
 from ..viewsets import TenantViewSet
 from . import services
+
+
+class WebhookDeliveryFilter(django_filters.FilterSet):
+    subscription = IdFilter(field_name="subscription_id", help_text="Subscription id.")
+    status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
+    event = django_filters.ChoiceFilter(choices=WebhookEvent.choices)
+    event_id = django_filters.UUIDFilter(help_text="The event's id (webhook-id).")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = []
 
 
 class WebhookSubscriptionSerializer(serializers.ModelSerializer):
@@ -26,7 +39,9 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
 
 class CreatedWebhookSubscriptionSerializer(WebhookSubscriptionSerializer):
     secret = serializers.CharField(
-        read_only=True, help_text="HMAC-SHA256 signing secret; shown only in this response."
+        read_only=True,
+        help_text="The Standard Webhooks signing secret (`whsec_` + base64 of 32 bytes); "
+        "shown only in this response.",
     )
 
     class Meta(WebhookSubscriptionSerializer.Meta):
@@ -56,10 +71,26 @@ _SUBSCRIBE_EXAMPLE = OpenApiExample(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List webhook subscriptions (admin)", tags=["webhooks"]),
-    retrieve=extend_schema(summary="Read a webhook subscription (admin)", tags=["webhooks"]),
+    list=extend_schema(
+        summary="List webhook subscriptions (admin)",
+        description=(
+            "The tenant's webhook subscriptions, without their secrets. Filter by `active`."
+        ),
+        tags=["webhooks"],
+    ),
+    retrieve=extend_schema(
+        summary="Read a webhook subscription (admin)",
+        description=("One subscription of your tenant, without its secret."),
+        tags=["webhooks"],
+    ),
     create=extend_schema(
         summary="Subscribe a URL to events; the signing secret is in this response only",
+        description=(
+            "Every matching event is POSTed to `url`, signed the Standard Webhooks way "
+            "with the `secret` in this response (never shown again). A URL that resolves "
+            "to a private, loopback or link-local address is a 400 unless the tenant "
+            "allows the private network."
+        ),
         tags=["webhooks"],
         request=WebhookSubscriptionSerializer,
         responses={201: CreatedWebhookSubscriptionSerializer},
@@ -67,10 +98,19 @@ _SUBSCRIBE_EXAMPLE = OpenApiExample(
     ),
     partial_update=extend_schema(
         summary="Change a subscription's URL, events or description, or pause it",
+        description=(
+            "Only the fields sent change; `active: false` pauses deliveries (pending ones "
+            "give up), `true` resumes. A new URL passes the same address check as at "
+            "subscription."
+        ),
         tags=["webhooks"],
         examples=[OpenApiExample("pause", value={"active": False}, request_only=True)],
     ),
-    destroy=extend_schema(summary="Delete a subscription and its log", tags=["webhooks"]),
+    destroy=extend_schema(
+        summary="Delete a subscription and its log",
+        description=("The subscription and its delivery log go; pending deliveries are not sent."),
+        tags=["webhooks"],
+    ),
 )
 class WebhookSubscriptionViewSet(
     mixins.ListModelMixin,
@@ -107,19 +147,36 @@ class WebhookSubscriptionViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="The webhook delivery log (admin)", tags=["webhooks"]),
-    retrieve=extend_schema(summary="Read one delivery (admin)", tags=["webhooks"]),
+    list=extend_schema(
+        summary="The webhook delivery log (admin)",
+        description=(
+            "Every delivery attempt record, newest first by default: its event, status, "
+            "attempts, next attempt time and last error. Filter by `subscription`, "
+            "`status`, `event` or `event_id`."
+        ),
+        tags=["webhooks"],
+    ),
+    retrieve=extend_schema(
+        summary="Read one delivery (admin)",
+        description=("One delivery with its payload as sent and its last outcome."),
+        tags=["webhooks"],
+    ),
 )
 class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     model = WebhookDelivery
     serializer_class = WebhookDeliverySerializer
     extra_permissions = (ManagesTenant,)
-    filterset_fields = ["subscription", "status", "event", "event_id"]
+    filterset_class = WebhookDeliveryFilter
     ordering_fields = ["id", "created_at", "next_attempt_at"]
     ordering = ["-id"]
 
     @extend_schema(
         summary="Deliver this delivery's event again (same event id)",
+        description=(
+            "Queues a new delivery of the same event (same `webhook-id`, so receivers can "
+            "deduplicate) with a fresh attempt budget; the answer is that new delivery, "
+            "pending."
+        ),
         tags=["webhooks"],
         request=None,
         responses={202: WebhookDeliverySerializer},
