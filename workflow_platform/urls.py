@@ -16,3 +16,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("workflow_platform.tenancy.urls")),
 ]
+
+# A crash anywhere (middleware included) under /api/ answers an RFC 9457 problem.
+handler500 = "workflow_platform.api.exceptions.server_error"

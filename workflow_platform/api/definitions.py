@@ -13,8 +13,8 @@ from rest_framework.response import Response
 
 from workflow_platform.definitions import services
 from workflow_platform.definitions.models import Definition, VersionStatus
+from workflow_platform.definitions.services import change_definition
 
-from .definition_services import change_definition
 from .numbers import MAX_ID
 from .permissions import EditsDefinitions, ReadOnly
 from .versions import EXAMPLE_DOCUMENT, VersionSerializer, etag

@@ -18,10 +18,10 @@ from rest_framework import mixins, serializers
 from rest_framework.response import Response
 
 from workflow_platform.definitions.models import Dependency
+from workflow_platform.definitions.services import tune_dependency
 from workflow_platform.engine.limits import DependencyLimits, snapshot
 from workflow_platform.engine.limits.selectors import describe_usage
 
-from .definition_services import tune_dependency
 from .permissions import ReadOnly, TunesDependencies
 from .viewsets import TenantViewSet
 

@@ -132,6 +132,15 @@ def test_the_500_handler_answers_api_paths_with_a_problem_and_others_with_html(r
     assert page["Content-Type"].startswith("text/html")
 
 
+def test_the_project_urlconf_uses_that_500_handler():
+    # So a crash outside the views (in a middleware) is a problem under /api/ too.
+    from django.urls import get_resolver
+
+    from workflow_platform.api.exceptions import server_error
+
+    assert get_resolver().resolve_error_handler(500) is server_error
+
+
 def test_an_unknown_url_under_api_is_a_404_problem(tenant_a, api_as):
     cases = [(APIClient(), "/api/nothing-here/")] + [
         (api_as(tenant_a, "viewer"), path)
