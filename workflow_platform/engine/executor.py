@@ -118,12 +118,17 @@ def run_batch(batch: list[Instance], *, owner: str) -> int:
             leases.renew(active, owner=owner)
             renew_at = time.monotonic() + settings.WORKFLOW_LEASE_SECONDS / 3
         moves = [_advance_safely(inst) for inst in active]
+        snapshots = [move.snapshot() for move in moves]
         try:
             written = write_moves(moves)
         except Exception:
             # One bad move (data that is not JSON, a broken row) must not stall the
             # batch: write them one by one; the ones that still fail become incidents.
+            # Each starts again from what it was before the failed commit, not from what
+            # that commit wrote into it in memory (children that were rolled back).
             log.exception("a round's commit failed; committing its moves one by one")
+            for move, snapshot in zip(moves, snapshots, strict=True):
+                move.restore(snapshot)
             written = [m for move in moves for m in _write_alone(move)]
         made += sum(1 for m in written for e in m.history if e.type == "transitioned")
         active = [

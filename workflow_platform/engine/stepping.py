@@ -13,6 +13,7 @@ transition is taken, the first (in ``Machine.outgoing`` order) whose guard is tr
 
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -57,6 +58,35 @@ class Move:
         )
         self.history.append(event)
         return event
+
+    def snapshot(self) -> list[tuple[Any, dict]]:
+        """What this move is now, for :meth:`restore` if its commit fails.
+
+        The journal writes into a move as it commits it (row ids, timer keys, a
+        fan-out's first children in the instance's ``pending``, the join of an empty
+        fan-out); a transaction that rolls back keeps none of that in the database, so
+        a second try must not start from it either. Cheap: shallow copies of each
+        object's attributes and a deep copy of ``pending`` only.
+        """
+        objects = [self, self.instance, *self.history, *self.timers, *self.incidents]
+        objects.extend(task for task, _ in self.tasks)
+        saved = [(obj, obj.__dict__.copy()) for obj in objects]
+        saved[0][1].update(
+            history=list(self.history),
+            timers=list(self.timers),
+            incidents=list(self.incidents),
+            tasks=list(self.tasks),
+            changes=list(self.changes),
+        )
+        saved[1][1]["pending"] = copy.deepcopy(self.instance.pending)
+        return saved
+
+    def restore(self, snapshot: list[tuple[Any, dict]]) -> None:
+        """Put this move (and its instance and rows) back as :meth:`snapshot` saw them."""
+        for obj, attributes in snapshot:
+            obj.__dict__.clear()
+            obj.__dict__.update(attributes)
+        self.instance.pending = copy.deepcopy(self.instance.pending)  # the snapshot's stays clean
 
 
 class GuardError(Exception):
