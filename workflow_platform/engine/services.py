@@ -147,6 +147,27 @@ def _locked(tenant, instance_id) -> Instance:
     return instance
 
 
+def _lock_parent_of(tenant, instance_id) -> None:
+    """Lock the parent of a child about to end here (its fan-out counts the branch).
+
+    Parents are locked before their children by every writer (journal._lock_parents),
+    so a cancel of a child and a commit ending its sibling never wait for each other.
+    """
+    parent_id = (
+        Instance.objects.for_tenant(tenant)
+        .filter(pk=instance_id)
+        .values_list("parent_id", flat=True)
+        .first()
+    )
+    if parent_id:
+        list(
+            Instance.objects.for_tenant(tenant)
+            .select_for_update()
+            .filter(pk=parent_id)
+            .values_list("pk", flat=True)
+        )
+
+
 def _save(move: Move, *, now) -> None:
     inst = move.instance
     inst.fence += 1  # whoever held a lease on it can no longer commit
@@ -241,6 +262,7 @@ def cancel_instance(
             tenant=tenant, instance_id=instance_id, user=user, reason=reason
         )
     with transaction.atomic():
+        _lock_parent_of(tenant, instance_id)
         instance = _locked(tenant, instance_id)
         if instance.status not in (*OPEN, Status.FAILED):
             raise Conflict(
