@@ -160,6 +160,20 @@ def test_a_state_timeout_without_a_timeout_transition_opens_an_incident(tenant_a
     assert (failed.status, failed.has_incident) == ("failed", True)
 
 
+def test_a_state_timeout_loses_to_an_event_accepted_before_it_fell_due(tenant_a, publish, work):
+    doc = {**PARKED, "states": [{"name": "waiting", "timeout": "5m"}, *PARKED["states"][1:]],
+           "transitions": [*PARKED["transitions"],
+                           {"from": "waiting", "to": "expired", "on": "timeout"}]}  # fmt: skip
+    instance = start(tenant_a, publish(doc))
+    work()
+    services.send_event(tenant=tenant_a, instance_id=instance.pk, event="payment_received")
+    # The timeout falls due before a worker took the accepted transition.
+    scheduler.sweep_due_timers(now=timezone.now() + timezone.timedelta(minutes=10))
+    work()
+    assert reload(tenant_a, instance).state == "paid"
+    call_command("replay_history")
+
+
 def test_a_human_state_opens_a_routed_task_with_due_time_and_escalation(
     tenant_a, publish, make_member, work
 ):
