@@ -109,15 +109,22 @@ def run_ready(
 
 
 def run_batch(batch: list[Instance], *, owner: str) -> int:
-    """Round after round, one step per instance per round, each round one commit."""
+    """Round after round, one step per instance per round, each round one commit.
+
+    The batch's leases are renewed by a heartbeat thread while it works (actions may
+    run far longer than a lease), not only between rounds.
+    """
+    with leases.Heartbeat(owner=owner) as heartbeat:
+        return _run_rounds(batch, owner=owner, heartbeat=heartbeat)
+
+
+def _run_rounds(batch: list[Instance], *, owner: str, heartbeat: leases.Heartbeat) -> int:
     active = batch
     made = 0
-    renew_at = time.monotonic() + settings.WORKFLOW_LEASE_SECONDS / 3
     for _ in range(MAX_ROUNDS):
-        if time.monotonic() > renew_at:
-            leases.renew(active, owner=owner)
-            renew_at = time.monotonic() + settings.WORKFLOW_LEASE_SECONDS / 3
+        heartbeat.hold(active)
         moves = [_advance_safely(inst) for inst in active]
+        heartbeat.stamp([move.instance for move in moves])
         snapshots = [move.snapshot() for move in moves]
         try:
             written = write_moves(moves)

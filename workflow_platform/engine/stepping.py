@@ -84,7 +84,9 @@ class Move:
     def restore(self, snapshot: list[tuple[Any, dict]]) -> None:
         """Put this move (and its instance and rows) back as :meth:`snapshot` saw them."""
         for obj, attributes in snapshot:
-            obj.__dict__.clear()
+            # Never empty: the lease heartbeat may read the instance meanwhile.
+            for name in obj.__dict__.keys() - attributes.keys():
+                del obj.__dict__[name]
             obj.__dict__.update(attributes)
         self.instance.pending = copy.deepcopy(self.instance.pending)  # the snapshot's stays clean
 

@@ -172,6 +172,18 @@ def test_a_claimed_instance_is_not_claimed_again_until_its_lease_expires(tenant_
     assert len(leases.claim(limit=5, owner="b")) == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the heartbeat writes from a thread of its own
+def test_a_lease_is_renewed_while_an_action_runs_longer_than_it(tenant_a, publish, settings):
+    settings.WORKFLOW_LEASE_SECONDS = 0.3  # the action takes more than three leases
+    callables.TAKEOVERS.clear()
+    slow = {"type": "python", "params": {"callable": "engine_tests.slow_while_others_claim"}}
+    instance = start(tenant_a, publish(linear(1, action=slow)))
+    assert executor.run_ready() == 1
+    assert callables.TAKEOVERS == [[]]  # no other worker could take it over meanwhile
+    done = reload(tenant_a, instance)
+    assert (done.status, len(callables.CALLS)) == ("completed", 1)
+
+
 def test_a_duplicate_nudge_with_nothing_ready_makes_no_transition(tenant_a, publish, work):
     instance = start(tenant_a, publish(linear(2)))
     work()
