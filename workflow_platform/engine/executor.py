@@ -34,7 +34,7 @@ from workflow_platform.definitions.models import Version
 from workflow_platform.errors import PlatformError
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import dispatch, leases, sagas, waiting
+from . import dispatch, leases, recovery, sagas, waiting
 from .journal import write_moves
 from .models import HistoryEvent, Instance, Status
 from .starting import published_version_of
@@ -123,20 +123,26 @@ def _run_rounds(batch: list[Instance], *, owner: str, heartbeat: leases.Heartbea
     made = 0
     for _ in range(MAX_ROUNDS):
         heartbeat.hold(active)
-        moves = [_advance_safely(inst) for inst in active]
+        held_back: list[Instance] = []  # hit a database error: tried again later
+        moves = [m for m in (_advance_safely(inst, held_back) for inst in active) if m]
         heartbeat.stamp([move.instance for move in moves])
         snapshots = [move.snapshot() for move in moves]
         try:
             written = write_moves(moves)
         except Exception:
             # One bad move (data that is not JSON, a broken row) must not stall the
-            # batch: write them one by one; the ones that still fail become incidents.
-            # Each starts again from what it was before the failed commit, not from what
-            # that commit wrote into it in memory (children that were rolled back).
+            # batch: write them one by one; the ones that still fail become incidents
+            # (or, for a database error, are tried again later). Each starts again from
+            # what it was before the failed commit, not from what that commit wrote
+            # into it in memory (children that were rolled back).
             log.exception("a round's commit failed; committing its moves one by one")
+            recovery.reconnect_if_broken()
             for move, snapshot in zip(moves, snapshots, strict=True):
                 move.restore(snapshot)
-            written = [m for move in moves for m in _write_alone(move)]
+            written = [m for move in moves for m in _write_alone(move, held_back)]
+        recovery.forget([move.instance for move in written])
+        if held_back:
+            recovery.back_off(held_back)
         made += sum(1 for m in written for e in m.history if e.type == "transitioned")
         active = [
             m.instance
@@ -150,12 +156,24 @@ def _run_rounds(batch: list[Instance], *, owner: str, heartbeat: leases.Heartbea
     return made
 
 
-def _advance_safely(inst: Instance) -> Move:
+def _advance_safely(inst: Instance, held_back: list[Instance]) -> Move | None:
+    """One step of ``inst``; None when a database error holds it back for later."""
     try:
         return advance(inst)
+    except recovery.DATABASE_ERRORS as error:
+        if not recovery.persists(inst, error):
+            held_back.append(inst)
+            return None
+        log.exception("step of instance %s kept failing in the database", inst.pk)
+        failure = error
     except Exception as error:  # a bug or bad data in one instance: an incident, not a crash
         log.exception("step of instance %s failed in the engine", inst.pk)
-        return _incident_from_committed(inst, error)
+        failure = error
+    try:
+        return _incident_from_committed(inst, failure)
+    except recovery.DATABASE_ERRORS:
+        held_back.append(inst)
+        return None
 
 
 def _incident_from_committed(inst: Instance, error: Exception) -> Move:
@@ -167,25 +185,41 @@ def _incident_from_committed(inst: Instance, error: Exception) -> Move:
     if fresh.status == Status.CREATED:
         fresh.run()
     if fresh.status in (Status.RUNNING, Status.WAITING, Status.COMPENSATING):
+        if isinstance(error, recovery.DATABASE_ERRORS):
+            code = "database_error"
+            why = f"The database failed this step {recovery.DATABASE_TRIES} times in a row"
+        else:
+            code, why = "engine_error", "The engine could not take this step"
         open_incident(
             move,
-            code="engine_error",
+            code=code,
             now=timezone.now(),
-            message=f"The engine could not take this step: {type(error).__name__}: {error}"[:2000],
+            message=f"{why}: {type(error).__name__}: {error}"[:2000],
         )
     return move
 
 
-def _write_alone(move: Move) -> list[Move]:
+def _write_alone(move: Move, held_back: list[Instance]) -> list[Move]:
     try:
         return write_moves([move])
+    except recovery.DATABASE_ERRORS as error:
+        recovery.reconnect_if_broken()
+        if not recovery.persists(move.instance, error):
+            held_back.append(move.instance)
+            return []
+        log.exception("commit of instance %s kept failing in the database", move.instance.pk)
+        failure = error
     except Exception as error:
         log.exception("commit of instance %s failed", move.instance.pk)
-        try:
-            return write_moves([_incident_from_committed(move.instance, error)])
-        except Exception:
-            log.exception("could not record the incident of instance %s", move.instance.pk)
-            return []
+        failure = error
+    try:
+        return write_moves([_incident_from_committed(move.instance, failure)])
+    except recovery.DATABASE_ERRORS:
+        held_back.append(move.instance)
+        return []
+    except Exception:
+        log.exception("could not record the incident of instance %s", move.instance.pk)
+        return []
 
 
 def advance(inst: Instance) -> Move:

@@ -169,10 +169,15 @@ class Heartbeat:
             connections.close_all()  # this thread's connections only
 
 
-def release(instances: list[Instance]) -> None:
-    """Give back leases (the instances stay ready for the next claim)."""
+def release(instances: list[Instance], *, retry_in: timedelta | None = None) -> None:
+    """Give back leases (the instances stay ready for the next claim).
+
+    ``retry_in``: claimable again only after that long (the expiry stays ahead; the lease
+    sweep nudges workers once it has passed).
+    """
+    expires = timezone.now() + retry_in if retry_in else None
     with all_tenants():
         for inst in instances:
             Instance.objects.filter(pk=inst.pk, fence=inst.held_fence).update(
-                lease_owner="", lease_expires_at=None
+                lease_owner="", lease_expires_at=expires
             )

@@ -1,11 +1,11 @@
 """The executor carries instances through their steps durably, one commit per step."""
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from workflow_platform.engine import executor, leases, services
+from workflow_platform.engine import executor, leases, recovery, services
 from workflow_platform.engine.journal import write_moves
 from workflow_platform.engine.models import HistoryEvent, Incident, Instance, Timer
 from workflow_platform.errors import Conflict
@@ -182,6 +182,57 @@ def test_a_lease_is_renewed_while_an_action_runs_longer_than_it(tenant_a, publis
     assert callables.TAKEOVERS == [[]]  # no other worker could take it over meanwhile
     done = reload(tenant_a, instance)
     assert (done.status, len(callables.CALLS)) == ("completed", 1)
+
+
+@pytest.fixture
+def database_failures():
+    recovery._failures.clear()
+    yield
+    recovery._failures.clear()
+
+
+def test_a_database_error_in_a_rounds_commit_is_tried_again_later_not_an_incident(
+    tenant_a, publish, work, monkeypatch, database_failures
+):
+    instance = start(tenant_a, publish(linear(1, action=RECORD)))
+    write, failures = executor.write_moves, ["the round's commit", "its commit alone"]
+
+    def flaky(moves):
+        if failures:
+            raise OperationalError(f"server closed the connection during {failures.pop()}")
+        return write(moves)
+
+    monkeypatch.setattr(executor, "write_moves", flaky)
+    assert executor.run_ready() == 0
+    held = reload(tenant_a, instance)
+    assert (held.has_incident, held.ready, held.lease_owner) == (False, True, "")
+    assert held.lease_expires_at > timezone.now()  # claimable again after a short delay
+    assert not Incident.objects.for_tenant(tenant_a).exists()
+    Instance.objects.for_tenant(tenant_a).update(lease_expires_at=None)  # the delay passed
+    work()
+    assert reload(tenant_a, instance).status == "completed"
+    key, calls = f"wi-{instance.pk}-1", callables.CALLS
+    assert calls == [(key, 1), (key, 1)]  # run again with its key, on the same attempt
+
+
+def test_a_database_error_that_persists_through_every_try_becomes_an_incident(
+    tenant_a, publish, monkeypatch, database_failures
+):
+    instance = start(tenant_a, publish(linear(1, action=RECORD)))
+
+    def broken(inst):
+        raise OperationalError("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(executor, "advance", broken)
+    for _ in range(recovery.DATABASE_TRIES - 1):
+        executor.run_ready()
+        assert not reload(tenant_a, instance).has_incident
+        Instance.objects.for_tenant(tenant_a).update(lease_expires_at=None)
+    executor.run_ready()
+    failed = reload(tenant_a, instance)
+    assert (failed.status, failed.has_incident) == ("failed", True)
+    incident = Incident.objects.for_tenant(tenant_a).get(instance=instance)
+    assert incident.code == "database_error" and "statement timeout" in incident.message
 
 
 def test_a_duplicate_nudge_with_nothing_ready_makes_no_transition(tenant_a, publish, work):
