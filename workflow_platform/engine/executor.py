@@ -312,8 +312,7 @@ def _run(move: Move, machine: Machine, transition, event, pending, *, now):
         _report(inst, limits, ok=False, error=error)
         if isinstance(error, ThrottledError):
             # A 429 is the dependency pacing us, not a failed attempt.
-            schedule_retry(move, machine, transition, error, now=now)
-            inst.attempt -= 1
+            schedule_retry(move, machine, transition, error, now=now, spend_attempt=False)
         elif (
             not error.retryable
             or error.code in action.retry.non_retryable
@@ -333,8 +332,9 @@ def _run(move: Move, machine: Machine, transition, event, pending, *, now):
     if result.pending and machine.states[transition.target].kind != "wait":
         # The operation is not finished: poll again later with the same key (the wait
         # queue proper, with its slower queue and deadline, is issue 6's).
-        schedule_retry(move, machine, transition, _StillPending(action.name), now=now)
-        inst.attempt -= 1  # polling is not a failed attempt
+        # Polling is not a failed attempt.
+        still = _StillPending(action.name)
+        schedule_retry(move, machine, transition, still, now=now, spend_attempt=False)
         return None
     return result
 
@@ -409,8 +409,8 @@ def _defer(move: Move, transition, admission, *, now) -> None:
         transition,
         _Held(f"Held by the dependency's limits ({admission.reason})."),
         now=now,
+        spend_attempt=False,
     )
-    inst.attempt -= 1
 
 
 def _await_child(move: Move, transition, event, pending, result, *, now) -> None:

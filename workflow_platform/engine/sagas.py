@@ -180,7 +180,12 @@ def _failed(move: Move, machine: Machine, entry, action, error: ActionError, *, 
             from_state=inst.state,
             action=action.name,
             attempt=failed_attempt,
-            detail={"code": error.code, "message": str(error)[:2000], "retry_at": due.isoformat()},
+            detail={
+                "code": error.code,
+                "message": str(error)[:2000],
+                "retry_at": due.isoformat(),
+                "next_attempt": inst.attempt,
+            },
         )
         return
     open_incident(
@@ -228,6 +233,7 @@ def cancel_and_compensate(*, tenant, instance_id: int, user=None, reason: str = 
         instance.start_compensating()
         instance.pending = {PLAN: plan, "cancelled": True}
         instance.attempt = 1
+        instance.ended_at = None  # not over yet, even if it had reached a failed state
         instance.ready = True
         instance.lease_owner = ""
         instance.lease_expires_at = None

@@ -105,7 +105,11 @@ def prepare(
         now=now,
         delta=delta_of({}, data),
         user=user,
-        detail={"version": version.number, "business_key": business_key} if business_key else None,
+        # The version it starts on: replay derives the version (and machine) from here.
+        detail={
+            "version": version.number,
+            **({"business_key": business_key} if business_key else {}),
+        },
     )
     move.changes.insert(0, "started")
     return move

@@ -343,13 +343,24 @@ def _timer_due(transition: Transition, data: dict, now: datetime) -> datetime | 
 
 
 def schedule_retry(
-    move: Move, machine: Machine, transition: Transition, error: Exception, *, now: datetime
+    move: Move,
+    machine: Machine,
+    transition: Transition,
+    error: Exception,
+    *,
+    now: datetime,
+    spend_attempt: bool = True,
 ) -> None:
-    """The attempt failed but may be retried: park with a durable retry timer."""
+    """The attempt failed but may be retried: park with a durable retry timer.
+
+    ``spend_attempt`` False: the call was paced, not failed (a 429, a dependency's
+    limits, an operation still pending), so the same attempt runs again.
+    """
     inst = move.instance
     failed_attempt = inst.attempt
-    inst.attempt += 1
-    due = now + retry_delay(machine, transition.action, inst.attempt)
+    if spend_attempt:
+        inst.attempt += 1
+    due = now + retry_delay(machine, transition.action, failed_attempt + 1)
     retry_after = getattr(error, "retry_after", None)
     if retry_after:
         due = max(due, now + timedelta(seconds=float(retry_after)))
@@ -378,6 +389,7 @@ def schedule_retry(
             "code": getattr(error, "code", "error"),
             "message": str(error)[:2000],
             "retry_at": due.isoformat(),
+            "next_attempt": inst.attempt,  # replay derives the attempt from it
         },
     )
     move.changes.append("waiting")
