@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from datetime import timedelta
 from functools import lru_cache
 
 from django.conf import settings
@@ -34,7 +33,7 @@ from workflow_platform.definitions.models import Version
 from workflow_platform.errors import PlatformError
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import dispatch, leases, recovery, sagas, waiting
+from . import admission, dispatch, leases, recovery, sagas, waiting
 from .journal import write_moves
 from .models import HistoryEvent, Instance, Status
 from .starting import published_version_of
@@ -288,14 +287,10 @@ def _run(move: Move, machine: Machine, transition, event, pending, *, now):
     action = machine.actions[transition.action]
     step = inst.step + 1
     inst.pending = {**pending, "transition": transition.index, "event": event}
-    limits = _limits_of(machine, action.dependency, inst.tenant_id)
-    if limits is not None:
-        from workflow_platform.engine.limits import admit
-
-        admission = admit(tenant_id=inst.tenant_id, dependency=limits)
-        if not admission.admitted:
-            _defer(move, transition, admission, now=now)
-            return None
+    gate = admission.ask(machine, action.dependency, inst.tenant_id)
+    if not gate.admitted:
+        _defer(move, machine, transition, gate, now=now)
+        return None
     call = ActionCall(
         tenant_id=inst.tenant_id,
         instance_id=inst.pk,
@@ -309,7 +304,7 @@ def _run(move: Move, machine: Machine, transition, event, pending, *, now):
     try:
         result = run_action(call)
     except ActionError as error:
-        _report(inst, limits, ok=False, error=error)
+        admission.done(gate, error=error)  # gives back the slot this call took
         if isinstance(error, ThrottledError):
             # A 429 is the dependency pacing us, not a failed attempt.
             schedule_retry(move, machine, transition, error, now=now, spend_attempt=False)
@@ -328,7 +323,7 @@ def _run(move: Move, machine: Machine, transition, event, pending, *, now):
         else:
             schedule_retry(move, machine, transition, error, now=now)
         return None
-    _report(inst, limits, ok=True)
+    admission.done(gate)
     if result.pending and machine.states[transition.target].kind != "wait":
         # The operation is not finished: poll again later with the same key (the wait
         # queue proper, with its slower queue and deadline, is issue 6's).
@@ -346,71 +341,15 @@ class _StillPending(Exception):
         super().__init__(f"Action '{name}' reported its operation still pending; polling.")
 
 
-def _limits_of(machine: Machine, dependency: str | None, tenant_id: int):
-    """The tenant's Dependency row wins (admins tune it); else the document's declaration."""
-    if not dependency:
-        return None
-    from workflow_platform.engine.limits import DependencyLimits
-
-    row = _tenant_dependency(tenant_id, dependency)
-    if row is not None:
-        limits = DependencyLimits.from_model(row)
-    elif dependency in machine.dependencies:
-        limits = DependencyLimits.from_machine(machine.dependencies[dependency])
-    else:
-        return None
-    return limits if limits.enforces_anything else None
-
-
-_DEPENDENCY_ROWS: dict[tuple[int, str], tuple[float, object]] = {}
-DEPENDENCY_ROWS_TTL = 5.0  # seconds an admin's change to a limit takes to reach workers
-
-
-def _tenant_dependency(tenant_id: int, name: str):
-    from workflow_platform.definitions.models import Dependency
-
-    key = (tenant_id, name)
-    cached = _DEPENDENCY_ROWS.get(key)
-    if cached is not None and time.monotonic() - cached[0] < DEPENDENCY_ROWS_TTL:
-        return cached[1]
-    with all_tenants():
-        row = Dependency.objects.filter(tenant_id=tenant_id, name=name).first()
-    _DEPENDENCY_ROWS[key] = (time.monotonic(), row)
-    return row
-
-
-def _report(inst: Instance, limits, *, ok: bool, error: Exception | None = None) -> None:
-    if limits is None:
-        return
-    from workflow_platform.engine import limits as shared
-
-    shared.release(tenant_id=inst.tenant_id, dependency=limits)
-    if getattr(error, "retry_after", None):
-        shared.defer(
-            tenant_id=inst.tenant_id,
-            dependency=limits,
-            until=timezone.now() + timedelta(seconds=error.retry_after),
-        )
-    elif error is None or error.retryable:
-        shared.record_result(tenant_id=inst.tenant_id, dependency=limits, ok=ok)
-
-
-def _defer(move: Move, transition, admission, *, now) -> None:
+def _defer(move: Move, machine: Machine, transition, gate: admission.Gate, *, now) -> None:
     """A limit said "not now": park until ``retry_at`` without spending an attempt."""
-    inst = move.instance
 
     class _Held(Exception):
-        code = admission.reason or "throttled"
-        retry_after = max(0.0, ((admission.retry_at or now) - now).total_seconds())
+        code = gate.admission.reason or "throttled"
+        retry_after = admission.seconds_until(gate, now)
 
-    schedule_retry(
-        move,
-        machine_of_version(inst.version_id, getattr(inst, "version_created_at", None)),
-        transition,
-        _Held(f"Held by the dependency's limits ({admission.reason})."),
-        now=now,
-        spend_attempt=False,
-    )
+    held = _Held(f"Held by the dependency's limits ({gate.admission.reason}).")
+    schedule_retry(move, machine, transition, held, now=now, spend_attempt=False)
 
 
 def _await_child(move: Move, transition, event, pending, result, *, now) -> None:

@@ -208,25 +208,21 @@ def _fire(timer_id: int) -> int:
         attempt=n,
         allow_private_network=inst.tenant.allow_private_network,
     )
-    from .executor import _limits_of, _report
+    from . import admission
 
-    limits = _limits_of(machine, action.dependency, inst.tenant_id)
-    if limits is not None:
-        from .limits import admit
-
-        admission = admit(tenant_id=inst.tenant_id, dependency=limits)
-        if not admission.admitted:  # the dependency's limits: poll again when they allow
-            with all_tenants():
-                Timer.objects.filter(pk=timer_id, fired_at__isnull=True).update(
-                    due_at=admission.retry_at or timezone.now() + timedelta(seconds=1)
-                )
-            return 0
+    gate = admission.ask(machine, action.dependency, inst.tenant_id)
+    if not gate.admitted:  # the dependency's limits: poll again when they allow
+        with all_tenants():
+            Timer.objects.filter(pk=timer_id, fired_at__isnull=True).update(
+                due_at=gate.admission.retry_at or timezone.now() + timedelta(seconds=1)
+            )
+        return 0
     try:
         result = run_action(call)
         error = None
     except ActionError as failure:
         result, error = None, failure
-    _report(inst, limits, ok=error is None, error=error)
+    admission.done(gate, error=error)
     with all_tenants(), transaction.atomic():
         timer = Timer.objects.select_for_update().filter(pk=timer_id, fired_at__isnull=True).first()
         if timer is None:
