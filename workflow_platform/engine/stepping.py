@@ -360,10 +360,15 @@ def schedule_retry(
     failed_attempt = inst.attempt
     if spend_attempt:
         inst.attempt += 1
-    due = now + retry_delay(machine, transition.action, failed_attempt + 1)
     retry_after = getattr(error, "retry_after", None)
-    if retry_after:
-        due = max(due, now + timedelta(seconds=float(retry_after)))
+    if retry_after is not None and not spend_attempt:
+        # Paced (a limit's retry_at, a 429's Retry-After): as long as asked, not the
+        # backoff of an attempt that was never spent.
+        due = now + timedelta(seconds=float(retry_after))
+    else:
+        due = now + retry_delay(machine, transition.action, failed_attempt + 1)
+        if retry_after:
+            due = max(due, now + timedelta(seconds=float(retry_after)))
     inst.last_error = str(error)[:2000]
     if inst.status != Status.WAITING:
         inst.wait()

@@ -68,3 +68,18 @@ def test_a_step_gives_back_its_own_bulkhead_slot_not_another_calls(tenant_a, pub
     assert limits.snapshot(tenant_id=tenant_a.pk, dependency=bank)["in_flight"] == 1
     limits.release(tenant_id=tenant_a.pk, dependency=bank, slot=other.slot)  # that call ends
     assert limits.snapshot(tenant_id=tenant_a.pk, dependency=bank)["in_flight"] == 0
+
+
+def test_a_throttled_step_comes_back_when_the_limit_allows_not_after_the_retry_backoff(
+    tenant_a, publish, work
+):
+    with tenant_scope(tenant_a):  # one call every two seconds; the retry backoff is 1 minute
+        Dependency.objects.create(tenant=tenant_a, name="bank", rate_limit_tps=0.5)
+    version = publish(charging())
+    for _ in range(2):
+        services.start_instance(tenant=tenant_a, definition_key=version.definition.key, data={})
+    work()
+    held = HistoryEvent.objects.for_tenant(tenant_a).get(type="action_failed")
+    assert held.detail["code"] == "throttled"
+    retry = Timer.objects.for_tenant(tenant_a).get(kind="retry")
+    assert 0 < (retry.due_at - held.created_at).total_seconds() <= 2.5
