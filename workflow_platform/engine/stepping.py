@@ -214,6 +214,12 @@ def take_transition(
     new = map_result(machine, transition.action, old, result)
     if payload:
         new = {**new, **payload}
+    problem = timer_problem(machine, machine.states[transition.target], new, now)
+    if problem:
+        # The step fails before it is taken: a retry takes it again (same key).
+        code, action = "timer_not_scheduled", transition.action or ""
+        open_incident(move, code=code, message=problem, action=action, now=now)
+        return
     left = machine.states.get(inst.state)
     inst.data = new
     inst.state = transition.target
@@ -301,7 +307,12 @@ def _new_task(inst: Instance, machine: Machine, state: State, *, now: datetime) 
 def _schedule_state_timers(move: Move, machine: Machine, state: State, *, now: datetime) -> None:
     inst = move.instance
     for transition in machine.outgoing(state.name, "timer"):
-        due = _timer_due(transition, inst.data, now)
+        try:
+            due = _timer_due(transition, inst.data, now)
+        except TimerError:
+            # Callers check timer_problem first (and open an incident when there is one).
+            move.timer_problem = timer_problem(machine, state, inst.data, now)
+            continue
         if due is None:
             continue
         move.timers.append(
@@ -327,6 +338,10 @@ def _schedule_state_timers(move: Move, machine: Machine, state: State, *, now: d
         )
 
 
+class TimerError(Exception):
+    """A timer transition's ``at`` gives no date and time for this instance's data."""
+
+
 def _timer_due(transition: Transition, data: dict, now: datetime) -> datetime | None:
     if transition.after is not None:
         return now + transition.after
@@ -335,10 +350,33 @@ def _timer_due(transition: Transition, data: dict, now: datetime) -> datetime | 
 
         try:
             value = evaluate_condition(transition.at, {"data": data})
+        except Exception as error:
+            raise TimerError(f"its 'at' expression '{transition.at}' failed: {error}") from error
+        try:
             due = datetime.fromisoformat(str(value))
-        except Exception:  # validation checks the expression; bad data means no timer
-            return None
+        except ValueError:
+            raise TimerError(
+                f"its 'at' expression '{transition.at}' gave {value!r}, not an ISO 8601 "
+                "date and time"
+            ) from None
         return due if timezone.is_aware(due) else due.replace(tzinfo=UTC)
+    return None
+
+
+def timer_problem(machine: Machine, state: State, data: dict, now: datetime) -> str | None:
+    """Why a timer transition of ``state`` cannot be scheduled for ``data``; None if all can.
+
+    Validation checks the expression; the data decides its value. A timer that cannot be
+    scheduled would leave the instance waiting for nothing, so it is an incident instead.
+    """
+    for transition in machine.outgoing(state.name, "timer"):
+        try:
+            _timer_due(transition, data, now)
+        except TimerError as error:
+            return (
+                f"The timer transition {transition.source} → {transition.target} cannot be "
+                f"scheduled: {error}."
+            )
     return None
 
 

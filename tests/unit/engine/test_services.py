@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from workflow_platform.engine import executor, leases, scheduler, services
 from workflow_platform.engine.journal import write_moves
-from workflow_platform.engine.models import HistoryEvent, HumanTask, Instance, Timer
+from workflow_platform.engine.models import HistoryEvent, HumanTask, Incident, Instance, Timer
 from workflow_platform.engine.signals import human_task_changed
 from workflow_platform.errors import Conflict, InvalidInput, NotFound
 from workflow_platform.tenancy.services import add_to_group
@@ -171,6 +171,37 @@ def test_a_state_timeout_loses_to_an_event_accepted_before_it_fell_due(tenant_a,
     scheduler.sweep_due_timers(now=timezone.now() + timezone.timedelta(minutes=10))
     work()
     assert reload(tenant_a, instance).state == "paid"
+    call_command("replay_history")
+
+
+AT_A_TIME = {
+    "initial": "new",
+    "states": [{"name": "new"}, {"name": "hold"}, {"name": "late", "kind": "final"}],
+    "transitions": [{"from": "new", "to": "hold"},
+                    {"from": "hold", "to": "late", "on": "timer", "at": "data.when"}],
+}  # fmt: skip
+
+
+def test_a_timer_whose_at_gives_no_date_is_an_incident_saying_why(tenant_a, publish, work):
+    instance = start(tenant_a, publish(AT_A_TIME), {"when": "next tuesday"})
+    work()
+    failed = reload(tenant_a, instance)
+    # The transition into the state failed: a retry would take it (and ask again).
+    assert (failed.status, failed.state, failed.has_incident) == ("failed", "new", True)
+    incident = Incident.objects.for_tenant(tenant_a).get(instance=instance)
+    assert incident.code == "timer_not_scheduled"
+    assert "hold → late" in incident.message and "'next tuesday'" in incident.message
+    assert not Timer.objects.for_tenant(tenant_a).filter(instance=instance).exists()
+    call_command("replay_history")
+
+
+def test_a_start_whose_timer_gives_no_date_is_an_incident_saying_why(tenant_a, publish):
+    version = publish({**AT_A_TIME, "initial": "hold"})
+    instance = start(tenant_a, version, {"when": None})
+    failed = reload(tenant_a, instance)
+    assert (failed.status, failed.state, failed.has_incident) == ("failed", "hold", True)
+    incident = Incident.objects.for_tenant(tenant_a).get(instance=instance)
+    assert incident.code == "timer_not_scheduled" and "data.when" in incident.message
     call_command("replay_history")
 
 
