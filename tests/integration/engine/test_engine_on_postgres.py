@@ -42,6 +42,34 @@ def test_concurrent_starts_with_one_idempotency_key_make_one_instance(transactio
     assert Instance.objects.for_tenant(tenant).count() == 1
 
 
+def test_concurrent_bulk_starts_with_the_same_keys_start_each_once(transactional_db):
+    tenant = loopback_tenant()
+    publish(tenant, {"key": "many", "initial": "hold", "states": [{"name": "hold"}],
+                     "transitions": []})  # fmt: skip
+    items = [{"data": {"n": n}, "idempotency_key": f"order-{n}"} for n in range(20)]
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def start():
+        try:
+            barrier.wait()
+            started = services.start_instances(tenant=tenant, definition_key="many", items=items)
+            results.append([inst.pk for inst in started])
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len({tuple(r) for r in results}) == 1  # every call answered with the same ones
+    assert Instance.objects.for_tenant(tenant).count() == 20
+
+
 def test_a_decided_human_task_resumes_the_instance_on_a_worker(start_worker, make_member):
     tenant = loopback_tenant()
     publish(tenant, {

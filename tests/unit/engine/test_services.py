@@ -205,6 +205,34 @@ def test_a_start_whose_timer_gives_no_date_is_an_incident_saying_why(tenant_a, p
     call_command("replay_history")
 
 
+@pytest.mark.parametrize("rival_data", [{"a": 1}, {"a": "other"}])
+def test_a_bulk_start_that_loses_a_race_for_a_key_answers_as_if_it_came_second(
+    tenant_a, publish, monkeypatch, rival_data
+):
+    version = publish(linear(1))
+    look_up, rivals = services._new_or_existing, []
+
+    def racing(*args):
+        found = look_up(*args)
+        if not rivals:  # another start with the key commits after our look-up
+            rivals.append(start(tenant_a, version, rival_data, idempotency_key="k-1"))
+        return found
+
+    monkeypatch.setattr(services, "_new_or_existing", racing)
+    items = [{"data": {"a": 1}, "idempotency_key": "k-1"}, {"data": {"b": 2}}]
+    if rival_data != {"a": 1}:
+        with pytest.raises(Conflict) as refused:
+            services.start_instances(tenant=tenant_a, definition_key=version.definition.key,
+                                     items=items)  # fmt: skip
+        assert refused.value.code == "idempotency_key_reused"
+        return
+    first, second = services.start_instances(
+        tenant=tenant_a, definition_key=version.definition.key, items=items
+    )
+    assert first.pk == rivals[0].pk and second.pk != first.pk
+    assert Instance.objects.for_tenant(tenant_a).count() == 2
+
+
 def test_a_human_state_opens_a_routed_task_with_due_time_and_escalation(
     tenant_a, publish, make_member, work
 ):
