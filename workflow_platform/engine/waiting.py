@@ -383,7 +383,8 @@ def complete_wait(*, token: str, payload: dict | None = None) -> Instance:
     if payload is not None and not isinstance(payload, dict):
         raise InvalidInput("bad_payload", "A completion's payload must be a JSON object.")
     parts = str(token or "").split(".", 2)
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    # ASCII digits only: "²".isdigit() is true, but int("²") raises.
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts[:2]):
         raise NotFound("wait_not_found", "No wait has this completion token.")
     instance_id, step = int(parts[0]), int(parts[1])
     with all_tenants(), transaction.atomic():

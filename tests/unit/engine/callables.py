@@ -54,3 +54,8 @@ def slow_while_another_worker_claims(call):
     taken = leases.claim(limit=1, owner="another-worker", ids=[call.instance_id])
     TAKEOVERS.append([inst.pk for inst in taken])
     return {"ok": True}
+
+
+@register_callable("engine_tests.listing", in_thread=False)
+def listing(call):
+    return {"items": ["first", "second"]}

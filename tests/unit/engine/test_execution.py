@@ -302,3 +302,12 @@ def test_a_step_held_by_its_dependencys_rate_limit_waits_on_a_timer_without_spen
     timer = Timer.objects.for_tenant(tenant_a).get(instance=second, kind="retry")
     assert (timer.due_at - timezone.now()).total_seconds() > 30
     assert [key for key, _ in callables.CALLS] == [f"wi-{first.pk}-1"]
+
+
+def test_a_result_map_path_with_a_digit_that_is_not_ascii_maps_nothing(tenant_a, publish, work):
+    action = {"type": "python", "params": {"callable": "engine_tests.listing"},
+              "result_map": {"first": "items.0", "odd": "items.²"}}  # fmt: skip
+    instance = start(tenant_a, publish(linear(1, action=action)))
+    work()
+    done = reload(tenant_a, instance)
+    assert (done.status, done.data["first"], done.data["odd"]) == ("completed", "first", None)

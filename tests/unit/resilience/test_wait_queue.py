@@ -161,3 +161,10 @@ def test_a_claimed_poll_is_held_for_as_long_as_its_action_may_run(
     assert fired == [poll.pk]
     waiting.run_due(now=poll.due_at + timedelta(minutes=5))  # the poller is gone: it returns
     assert fired == [poll.pk, poll.pk]
+
+
+@pytest.mark.parametrize("token", ["².1.secret", "1.³.secret", "١.1.secret"])
+def test_a_token_with_digits_that_are_not_ascii_is_not_found(token):
+    with pytest.raises(NotFound) as error:
+        waiting.complete_wait(token=token, payload={})
+    assert error.value.code == "wait_not_found"
