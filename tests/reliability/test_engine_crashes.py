@@ -84,3 +84,23 @@ def test_two_workers_racing_for_one_instance_make_one_transition_per_step(
     assert set(effect_server.calls.values()) == {1}
     assert_one_transition_per_step(tenant, 4)
     assert_replay_finds_no_difference()
+
+
+def test_an_action_longer_than_the_lease_runs_once_while_other_workers_look_for_work(
+    start_worker, start_beat, effect_server, monkeypatch
+):
+    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "2")
+    tenant = loopback_tenant()
+    publish(tenant, http_chain("long", effect_server.url, steps=2))
+    effect_server.delay = 5.0  # each action outlives two leases and a half
+    services.start_instance(tenant=tenant, definition_key="long", data={"i": 1})
+    start_worker(queues="steps,starts", concurrency=1)
+    wait_for(lambda: effect_server.in_flight > 0, timeout=30, message="no action started")
+    # Another worker, and the beat whose sweeps free expired leases and re-nudge.
+    start_worker(queues="steps,starts,timers", concurrency=1)
+    start_beat()
+    wait_for(lambda: all_completed(tenant, 1), timeout=90, message="instance not completed")
+    assert set(effect_server.calls) == expected_keys(tenant, 2)
+    assert set(effect_server.calls.values()) == {1}  # never taken over mid-action
+    assert_one_transition_per_step(tenant, 2)
+    assert_replay_finds_no_difference()

@@ -113,13 +113,22 @@ class ActionTimeout(RetryableActionError):
     default_code = "timeout"
 
 
-def timeout_seconds(call: ActionCall) -> float:
-    """The action's timeout, capped by ``WORKFLOW_MAX_ACTION_TIMEOUT`` (the broker
+def max_action_timeout() -> float:
+    """``WORKFLOW_MAX_ACTION_TIMEOUT`` in seconds: no action runs longer (the broker
     redelivers a message whose action outlives 4x that cap)."""
     from django.conf import settings
 
-    cap = float(getattr(settings, "WORKFLOW_MAX_ACTION_TIMEOUT", 300))
-    return max(min(call.action.timeout.total_seconds(), cap), 0.001)
+    return float(getattr(settings, "WORKFLOW_MAX_ACTION_TIMEOUT", 300))
+
+
+def timeout_of(action: Action) -> float:
+    """How long ``action`` may run, in seconds: its timeout, capped by the maximum."""
+    return max(min(action.timeout.total_seconds(), max_action_timeout()), 0.001)
+
+
+def timeout_seconds(call: ActionCall) -> float:
+    """The timeout of the call's action (:func:`timeout_of`)."""
+    return timeout_of(call.action)
 
 
 def run_action(call: ActionCall) -> ActionResult:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from datetime import timedelta
 from functools import lru_cache
 
 from django.conf import settings
@@ -34,7 +33,7 @@ from workflow_platform.definitions.models import Version
 from workflow_platform.errors import PlatformError
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import dispatch, leases, sagas, waiting
+from . import admission, dispatch, leases, recovery, sagas, waiting
 from .journal import write_moves
 from .models import HistoryEvent, Instance, Status
 from .starting import published_version_of
@@ -109,22 +108,40 @@ def run_ready(
 
 
 def run_batch(batch: list[Instance], *, owner: str) -> int:
-    """Round after round, one step per instance per round, each round one commit."""
+    """Round after round, one step per instance per round, each round one commit.
+
+    The batch's leases are renewed by a heartbeat thread while it works (actions may
+    run far longer than a lease), not only between rounds.
+    """
+    with leases.Heartbeat(owner=owner) as heartbeat:
+        return _run_rounds(batch, owner=owner, heartbeat=heartbeat)
+
+
+def _run_rounds(batch: list[Instance], *, owner: str, heartbeat: leases.Heartbeat) -> int:
     active = batch
     made = 0
-    renew_at = time.monotonic() + settings.WORKFLOW_LEASE_SECONDS / 3
     for _ in range(MAX_ROUNDS):
-        if time.monotonic() > renew_at:
-            leases.renew(active, owner=owner)
-            renew_at = time.monotonic() + settings.WORKFLOW_LEASE_SECONDS / 3
-        moves = [_advance_safely(inst) for inst in active]
+        heartbeat.hold(active)
+        held_back: list[Instance] = []  # hit a database error: tried again later
+        moves = [m for m in (_advance_safely(inst, held_back) for inst in active) if m]
+        heartbeat.stamp([move.instance for move in moves])
+        snapshots = [move.snapshot() for move in moves]
         try:
             written = write_moves(moves)
         except Exception:
             # One bad move (data that is not JSON, a broken row) must not stall the
-            # batch: write them one by one; the ones that still fail become incidents.
+            # batch: write them one by one; the ones that still fail become incidents
+            # (or, for a database error, are tried again later). Each starts again from
+            # what it was before the failed commit, not from what that commit wrote
+            # into it in memory (children that were rolled back).
             log.exception("a round's commit failed; committing its moves one by one")
-            written = [m for move in moves for m in _write_alone(move)]
+            recovery.reconnect_if_broken()
+            for move, snapshot in zip(moves, snapshots, strict=True):
+                move.restore(snapshot)
+            written = [m for move in moves for m in _write_alone(move, held_back)]
+        recovery.forget([move.instance for move in written])
+        if held_back:
+            recovery.back_off(held_back)
         made += sum(1 for m in written for e in m.history if e.type == "transitioned")
         active = [
             m.instance
@@ -138,12 +155,24 @@ def run_batch(batch: list[Instance], *, owner: str) -> int:
     return made
 
 
-def _advance_safely(inst: Instance) -> Move:
+def _advance_safely(inst: Instance, held_back: list[Instance]) -> Move | None:
+    """One step of ``inst``; None when a database error holds it back for later."""
     try:
         return advance(inst)
+    except recovery.DATABASE_ERRORS as error:
+        if not recovery.persists(inst, error):
+            held_back.append(inst)
+            return None
+        log.exception("step of instance %s kept failing in the database", inst.pk)
+        failure = error
     except Exception as error:  # a bug or bad data in one instance: an incident, not a crash
         log.exception("step of instance %s failed in the engine", inst.pk)
-        return _incident_from_committed(inst, error)
+        failure = error
+    try:
+        return _incident_from_committed(inst, failure)
+    except recovery.DATABASE_ERRORS:
+        held_back.append(inst)
+        return None
 
 
 def _incident_from_committed(inst: Instance, error: Exception) -> Move:
@@ -155,25 +184,41 @@ def _incident_from_committed(inst: Instance, error: Exception) -> Move:
     if fresh.status == Status.CREATED:
         fresh.run()
     if fresh.status in (Status.RUNNING, Status.WAITING, Status.COMPENSATING):
+        if isinstance(error, recovery.DATABASE_ERRORS):
+            code = "database_error"
+            why = f"The database failed this step {recovery.DATABASE_TRIES} times in a row"
+        else:
+            code, why = "engine_error", "The engine could not take this step"
         open_incident(
             move,
-            code="engine_error",
+            code=code,
             now=timezone.now(),
-            message=f"The engine could not take this step: {type(error).__name__}: {error}"[:2000],
+            message=f"{why}: {type(error).__name__}: {error}"[:2000],
         )
     return move
 
 
-def _write_alone(move: Move) -> list[Move]:
+def _write_alone(move: Move, held_back: list[Instance]) -> list[Move]:
     try:
         return write_moves([move])
+    except recovery.DATABASE_ERRORS as error:
+        recovery.reconnect_if_broken()
+        if not recovery.persists(move.instance, error):
+            held_back.append(move.instance)
+            return []
+        log.exception("commit of instance %s kept failing in the database", move.instance.pk)
+        failure = error
     except Exception as error:
         log.exception("commit of instance %s failed", move.instance.pk)
-        try:
-            return write_moves([_incident_from_committed(move.instance, error)])
-        except Exception:
-            log.exception("could not record the incident of instance %s", move.instance.pk)
-            return []
+        failure = error
+    try:
+        return write_moves([_incident_from_committed(move.instance, failure)])
+    except recovery.DATABASE_ERRORS:
+        held_back.append(move.instance)
+        return []
+    except Exception:
+        log.exception("could not record the incident of instance %s", move.instance.pk)
+        return []
 
 
 def advance(inst: Instance) -> Move:
@@ -242,14 +287,10 @@ def _run(move: Move, machine: Machine, transition, event, pending, *, now):
     action = machine.actions[transition.action]
     step = inst.step + 1
     inst.pending = {**pending, "transition": transition.index, "event": event}
-    limits = _limits_of(machine, action.dependency, inst.tenant_id)
-    if limits is not None:
-        from workflow_platform.engine.limits import admit
-
-        admission = admit(tenant_id=inst.tenant_id, dependency=limits)
-        if not admission.admitted:
-            _defer(move, transition, admission, now=now)
-            return None
+    gate = admission.ask(machine, action.dependency, inst.tenant_id)
+    if not gate.admitted:
+        _defer(move, machine, transition, gate, now=now)
+        return None
     call = ActionCall(
         tenant_id=inst.tenant_id,
         instance_id=inst.pk,
@@ -263,11 +304,10 @@ def _run(move: Move, machine: Machine, transition, event, pending, *, now):
     try:
         result = run_action(call)
     except ActionError as error:
-        _report(inst, limits, ok=False, error=error)
+        admission.done(gate, error=error)  # gives back the slot this call took
         if isinstance(error, ThrottledError):
             # A 429 is the dependency pacing us, not a failed attempt.
-            schedule_retry(move, machine, transition, error, now=now)
-            inst.attempt -= 1
+            schedule_retry(move, machine, transition, error, now=now, spend_attempt=False)
         elif (
             not error.retryable
             or error.code in action.retry.non_retryable
@@ -283,12 +323,13 @@ def _run(move: Move, machine: Machine, transition, event, pending, *, now):
         else:
             schedule_retry(move, machine, transition, error, now=now)
         return None
-    _report(inst, limits, ok=True)
+    admission.done(gate)
     if result.pending and machine.states[transition.target].kind != "wait":
         # The operation is not finished: poll again later with the same key (the wait
         # queue proper, with its slower queue and deadline, is issue 6's).
-        schedule_retry(move, machine, transition, _StillPending(action.name), now=now)
-        inst.attempt -= 1  # polling is not a failed attempt
+        # Polling is not a failed attempt.
+        still = _StillPending(action.name)
+        schedule_retry(move, machine, transition, still, now=now, spend_attempt=False)
         return None
     return result
 
@@ -300,71 +341,15 @@ class _StillPending(Exception):
         super().__init__(f"Action '{name}' reported its operation still pending; polling.")
 
 
-def _limits_of(machine: Machine, dependency: str | None, tenant_id: int):
-    """The tenant's Dependency row wins (admins tune it); else the document's declaration."""
-    if not dependency:
-        return None
-    from workflow_platform.engine.limits import DependencyLimits
-
-    row = _tenant_dependency(tenant_id, dependency)
-    if row is not None:
-        limits = DependencyLimits.from_model(row)
-    elif dependency in machine.dependencies:
-        limits = DependencyLimits.from_machine(machine.dependencies[dependency])
-    else:
-        return None
-    return limits if limits.enforces_anything else None
-
-
-_DEPENDENCY_ROWS: dict[tuple[int, str], tuple[float, object]] = {}
-DEPENDENCY_ROWS_TTL = 5.0  # seconds an admin's change to a limit takes to reach workers
-
-
-def _tenant_dependency(tenant_id: int, name: str):
-    from workflow_platform.definitions.models import Dependency
-
-    key = (tenant_id, name)
-    cached = _DEPENDENCY_ROWS.get(key)
-    if cached is not None and time.monotonic() - cached[0] < DEPENDENCY_ROWS_TTL:
-        return cached[1]
-    with all_tenants():
-        row = Dependency.objects.filter(tenant_id=tenant_id, name=name).first()
-    _DEPENDENCY_ROWS[key] = (time.monotonic(), row)
-    return row
-
-
-def _report(inst: Instance, limits, *, ok: bool, error: Exception | None = None) -> None:
-    if limits is None:
-        return
-    from workflow_platform.engine import limits as shared
-
-    shared.release(tenant_id=inst.tenant_id, dependency=limits)
-    if getattr(error, "retry_after", None):
-        shared.defer(
-            tenant_id=inst.tenant_id,
-            dependency=limits,
-            until=timezone.now() + timedelta(seconds=error.retry_after),
-        )
-    elif error is None or error.retryable:
-        shared.record_result(tenant_id=inst.tenant_id, dependency=limits, ok=ok)
-
-
-def _defer(move: Move, transition, admission, *, now) -> None:
+def _defer(move: Move, machine: Machine, transition, gate: admission.Gate, *, now) -> None:
     """A limit said "not now": park until ``retry_at`` without spending an attempt."""
-    inst = move.instance
 
     class _Held(Exception):
-        code = admission.reason or "throttled"
-        retry_after = max(0.0, ((admission.retry_at or now) - now).total_seconds())
+        code = gate.admission.reason or "throttled"
+        retry_after = admission.seconds_until(gate, now)
 
-    schedule_retry(
-        move,
-        machine_of_version(inst.version_id, getattr(inst, "version_created_at", None)),
-        transition,
-        _Held(f"Held by the dependency's limits ({admission.reason})."),
-        now=now,
-    )
-    inst.attempt -= 1
+    held = _Held(f"Held by the dependency's limits ({gate.admission.reason}).")
+    schedule_retry(move, machine, transition, held, now=now, spend_attempt=False)
 
 
 def _await_child(move: Move, transition, event, pending, result, *, now) -> None:

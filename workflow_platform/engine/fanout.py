@@ -216,7 +216,7 @@ def child_moved(move: Move, *, now) -> bool:
     if not {"completed", "failed", "incident", "compensated", "cancelled"} & set(move.changes):
         return False
     parent = (
-        Instance.objects.select_for_update()
+        Instance.objects.select_for_update()  # already locked, first (journal._lock_parents)
         .select_related("tenant")
         .filter(pk=child.parent_id)
         .first()

@@ -72,6 +72,7 @@ def write_moves(moves: list[Move]) -> list[Move]:
             elif not inst.ready:
                 inst.ready_since = None
         moves = sorted(moves, key=lambda m: m.instance.pk)  # one lock order for everyone
+        _lock_parents(moves)
         if connection.vendor == "postgresql":
             written = fastpath.update_fenced(moves)
         else:
@@ -83,6 +84,39 @@ def write_moves(moves: list[Move]) -> list[Move]:
         write_side_rows(kept, now=now)
         _wake_parents([m for m in kept if m.instance.parent_id], now=now)
     return kept
+
+
+# A child's move that ends it changes its parent in the same commit (fanout.py, and
+# _wake_parents for a subworkflow).
+ENDING_CHANGES = frozenset({"completed", "failed", "incident", "compensated", "cancelled"})
+ENDED_CHILD = (Status.COMPLETED, Status.FAILED, Status.COMPENSATED, Status.CANCELLED)
+
+
+def _lock_parents(moves: list[Move]) -> None:
+    """Lock the parents this commit will change, all at once, in id order, first.
+
+    Locking each parent when its child's turn comes would take them in the order of
+    the children's ids: two commits ending children of the same two parents could
+    each hold one and wait for the other. Every writer locks a parent before its
+    children (a cancel before the children it cancels, a decided join before the
+    siblings it stops), so the parents are locked before this commit's own rows too.
+    """
+    ids = sorted(
+        {
+            m.instance.parent_id
+            for m in moves
+            if m.instance.parent_id
+            and m.instance.status in ENDED_CHILD
+            and ENDING_CHANGES.intersection(m.changes)
+        }
+    )
+    if ids:
+        list(
+            Instance.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
 
 
 def _update_fenced(moves: list[Move]) -> set[int]:
@@ -131,6 +165,7 @@ def _wake_parents(moves: list[Move], *, now) -> None:
             {"completed", "failed", "incident"} & set(move.changes)
         ):
             continue
+        # Locked already, before this commit's rows (_lock_parents).
         parent = Instance.objects.select_for_update().filter(pk=child.parent_id).first()
         if parent is None or parent.status != Status.WAITING:
             continue

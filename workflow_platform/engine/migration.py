@@ -12,7 +12,9 @@ instance what would break before anything moves:
   accepting the same decisions;
 - ``transition_in_flight``: an accepted event or a retry is under way (its transition
   belongs to the old version);
-- ``not_migratable``: ended, on another workflow, or already on that version.
+- ``not_migratable``: ended, on another workflow, or already on that version;
+- ``timer_not_scheduled``: a timer transition of the new state has an ``at`` that gives no
+  date and time for the instance's data.
 
 Replaying history adds *warnings* (not blockers): past transitions the new version has
 no edge for. The real run refuses the whole batch when any instance has a problem
@@ -45,7 +47,7 @@ from .models import (
     TimerKind,
 )
 from .services import _save
-from .stepping import Move, _schedule_state_timers
+from .stepping import Move, _schedule_state_timers, timer_problem
 
 MAX_INSTANCES = 1000
 
@@ -173,6 +175,10 @@ def plan_instance(
                         f"state '{to_state}' of version {target.number} does not accept.",
                     )
                 )
+    if instance.status in (Status.WAITING, Status.RUNNING, Status.CREATED):
+        problem = timer_problem(machine, new_state, instance.data, timezone.now())
+        if problem:  # the new state's timer could not be scheduled after the move
+            plan.problems.append(_problem("timer_not_scheduled", problem))
     plan.warnings.extend(_replay_warnings(instance, machine, mapping))
     return plan
 

@@ -16,15 +16,17 @@ the same plan (:func:`cancel_and_compensate`).
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from workflow_platform.actions.base import ActionCall, ActionError, run_action
+from workflow_platform.actions.base import ActionCall, ActionError, ThrottledError, run_action
 from workflow_platform.definitions.machine import Machine
 from workflow_platform.errors import Conflict
 from workflow_platform.tenancy.scoping import all_tenants
 
+from . import admission
 from .models import HistoryEvent, HumanTask, Incident, Instance, Status, TaskStatus, Timer
 from .signals import human_task_changed
 from .stepping import Move, delta_of, map_result, open_incident, retry_delay
@@ -105,6 +107,22 @@ def compensate_next(move: Move, machine: Machine, *, now) -> None:
         return
     entry = plan[0]
     action = machine.actions[entry["compensation"]]
+    # The dependency's limits hold for undoing as for doing: a throttled, short-circuited
+    # or full dependency parks the compensation as a durable timer; no attempt is spent.
+    gate = admission.ask(machine, action.dependency, inst.tenant_id)
+    if not gate.admitted:
+        reason = gate.admission.reason or "throttled"
+        _retry_later(
+            move,
+            entry,
+            action,
+            code=reason,
+            spend_attempt=False,
+            now=now,
+            message=f"Held by the dependency's limits ({reason}).",
+            due=gate.admission.retry_at or now,
+        )
+        return
     call = ActionCall(
         tenant_id=inst.tenant_id,
         instance_id=inst.pk,
@@ -118,8 +136,10 @@ def compensate_next(move: Move, machine: Machine, *, now) -> None:
     try:
         result = run_action(call)
     except ActionError as error:
+        admission.done(gate, error=error)
         _failed(move, machine, entry, action, error, now=now)
         return
+    admission.done(gate)
     old = inst.data
     inst.data = map_result(machine, action.name, old, result)
     inst.pending = {**inst.pending, PLAN: plan[1:]}
@@ -152,35 +172,37 @@ def _finish(move: Move, *, now) -> None:
 def _failed(move: Move, machine: Machine, entry, action, error: ActionError, *, now) -> None:
     inst = move.instance
     retry = action.retry
+    if isinstance(error, ThrottledError):
+        # A 429 is the dependency pacing us: its Retry-After, and no attempt spent.
+        wait = timedelta(seconds=float(error.retry_after or 0)) or retry_delay(
+            machine, action.name, inst.attempt + 1
+        )
+        _retry_later(
+            move,
+            entry,
+            action,
+            code=error.code,
+            message=str(error),
+            now=now,
+            due=now + wait,
+            spend_attempt=False,
+        )
+        return
     if (
         error.retryable
         and error.code not in retry.non_retryable
         and inst.attempt < retry.max_attempts
     ):
-        failed_attempt = inst.attempt
-        inst.attempt += 1
-        due = now + retry_delay(machine, action.name, inst.attempt)
-        inst.last_error = str(error)[:2000]
-        inst.ready = False
-        inst.lease_owner = ""
-        inst.lease_expires_at = None
-        move.timers.append(
-            Timer(
-                tenant_id=inst.tenant_id,
-                instance=inst,
-                kind="retry",
-                key=f"undo:{entry['step']}:{inst.seq + 1}",
-                due_at=due,
-                payload={"step": inst.step, "seq": inst.seq + 1},
-            )
-        )
-        move.record(
-            HistoryEvent.Type.COMPENSATION_FAILED,
+        due = now + retry_delay(machine, action.name, inst.attempt + 1)
+        _retry_later(
+            move,
+            entry,
+            action,
+            code=error.code,
+            message=str(error),
             now=now,
-            from_state=inst.state,
-            action=action.name,
-            attempt=failed_attempt,
-            detail={"code": error.code, "message": str(error)[:2000], "retry_at": due.isoformat()},
+            due=due,
+            spend_attempt=True,
         )
         return
     open_incident(
@@ -189,6 +211,41 @@ def _failed(move: Move, machine: Machine, entry, action, error: ActionError, *, 
         message=f"Compensation '{action.name}' of step {entry['step']} failed: {error}",
         action=action.name,
         now=now,
+    )
+
+
+def _retry_later(move: Move, entry, action, *, code, message, due, spend_attempt, now) -> None:
+    """Park the saga (still ``compensating``) until a durable retry timer at ``due``."""
+    inst = move.instance
+    failed_attempt = inst.attempt
+    if spend_attempt:
+        inst.attempt += 1
+    inst.last_error = message[:2000]
+    inst.ready = False
+    inst.lease_owner = ""
+    inst.lease_expires_at = None
+    move.timers.append(
+        Timer(
+            tenant_id=inst.tenant_id,
+            instance=inst,
+            kind="retry",
+            key=f"undo:{entry['step']}:{inst.seq + 1}",
+            due_at=due,
+            payload={"step": inst.step, "seq": inst.seq + 1},
+        )
+    )
+    move.record(
+        HistoryEvent.Type.COMPENSATION_FAILED,
+        now=now,
+        from_state=inst.state,
+        action=action.name,
+        attempt=failed_attempt,
+        detail={
+            "code": code,
+            "message": message[:2000],
+            "retry_at": due.isoformat(),
+            "next_attempt": inst.attempt,
+        },
     )
 
 
@@ -228,6 +285,7 @@ def cancel_and_compensate(*, tenant, instance_id: int, user=None, reason: str = 
         instance.start_compensating()
         instance.pending = {PLAN: plan, "cancelled": True}
         instance.attempt = 1
+        instance.ended_at = None  # not over yet, even if it had reached a failed state
         instance.ready = True
         instance.lease_owner = ""
         instance.lease_expires_at = None

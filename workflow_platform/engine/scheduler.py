@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from workflow_platform.definitions.machine import AUTO
 from workflow_platform.tenancy.scoping import all_tenants
 
 from . import dispatch, waiting
@@ -102,7 +103,14 @@ def _applies(timer: Timer, instance: Instance) -> bool:
         return False
     if timer.kind == TimerKind.TRANSITION:
         return instance.status == Status.WAITING and not instance.pending
-    return instance.status in (Status.RUNNING, Status.WAITING)  # state timeout
+    # A state timeout bounds the time spent in the state, automatic steps and their
+    # retries included, but loses to a transition already accepted out of it (an
+    # event, a decision, a timer transition, a wait's end, a join): that one is under
+    # way, and an instance takes exactly one transition from a state.
+    pending = instance.pending or {}
+    if pending.get("transition") is not None and pending.get("event", AUTO) != AUTO:
+        return False
+    return instance.status in (Status.RUNNING, Status.WAITING)
 
 
 def _wake(move: Move, timer: Timer, *, now) -> bool:

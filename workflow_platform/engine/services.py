@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import jsonschema
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from workflow_platform.errors import Conflict, InvalidInput, NotFound
@@ -74,7 +74,8 @@ def start_instances(*, tenant, definition_key: str, items: list[dict]) -> list[I
     Each item: ``{"data": {...}, "business_key": "", "priority": 0, "idempotency_key":
     None}``. All or nothing: one bad item (InvalidInput, naming its index) or a reused
     idempotency key with other data (Conflict) starts none. Items whose key was already
-    used for the same request return the existing instance.
+    used for the same request return the existing instance, also when that start raced
+    this one and committed first.
     """
     if not isinstance(items, list) or not items:
         raise InvalidInput("bad_items", "Give a non-empty list of items to start.")
@@ -99,6 +100,31 @@ def start_instances(*, tenant, definition_key: str, items: list[dict]) -> list[I
     keys = [p[3] for p in parsed if p[3]]
     if len(keys) != len(set(keys)):
         raise InvalidInput("duplicate_idempotency_key", "Two items share an idempotency key.")
+    for tries in range(3):
+        result, moves = _new_or_existing(tenant, version, parsed, keys)
+        try:
+            with transaction.atomic():  # a savepoint: a lost race must not break the rest
+                starting.write_new(moves)
+            break
+        except IntegrityError as error:
+            # A concurrent start with one of these keys committed first (after the lookup
+            # above): look again, and answer for that key as if we had come second.
+            if not keys:
+                raise
+            if tries == 2:
+                raise Conflict(
+                    "idempotency_key_in_use",
+                    "Other starts with these idempotency keys keep committing first; "
+                    "send the request again.",
+                ) from error
+    ready = sum(1 for m in moves if m.instance.ready)
+    if ready:
+        dispatch.nudge_starts(ready)
+    return [r.instance if isinstance(r, Move) else r for r in result]
+
+
+def _new_or_existing(tenant, version, parsed, keys) -> tuple[list[Instance | Move], list[Move]]:
+    """Per item, the instance its idempotency key already started, or a new start's move."""
     existing = {
         inst.idempotency_key: inst
         for inst in Instance.objects.for_tenant(tenant).filter(idempotency_key__in=keys)
@@ -127,11 +153,7 @@ def start_instances(*, tenant, definition_key: str, items: list[dict]) -> list[I
         )
         moves.append(move)
         result.append(move)
-    starting.write_new(moves)
-    ready = sum(1 for m in moves if m.instance.ready)
-    if ready:
-        dispatch.nudge_starts(ready)
-    return [r.instance if isinstance(r, Move) else r for r in result]
+    return result, moves
 
 
 def _locked(tenant, instance_id) -> Instance:
@@ -145,6 +167,27 @@ def _locked(tenant, instance_id) -> Instance:
     if instance is None:
         raise NotFound("instance_not_found", f"Instance {instance_id} does not exist.")
     return instance
+
+
+def _lock_parent_of(tenant, instance_id) -> None:
+    """Lock the parent of a child about to end here (its fan-out counts the branch).
+
+    Parents are locked before their children by every writer (journal._lock_parents),
+    so a cancel of a child and a commit ending its sibling never wait for each other.
+    """
+    parent_id = (
+        Instance.objects.for_tenant(tenant)
+        .filter(pk=instance_id)
+        .values_list("parent_id", flat=True)
+        .first()
+    )
+    if parent_id:
+        list(
+            Instance.objects.for_tenant(tenant)
+            .select_for_update()
+            .filter(pk=parent_id)
+            .values_list("pk", flat=True)
+        )
 
 
 def _save(move: Move, *, now) -> None:
@@ -241,6 +284,7 @@ def cancel_instance(
             tenant=tenant, instance_id=instance_id, user=user, reason=reason
         )
     with transaction.atomic():
+        _lock_parent_of(tenant, instance_id)
         instance = _locked(tenant, instance_id)
         if instance.status not in (*OPEN, Status.FAILED):
             raise Conflict(

@@ -21,7 +21,7 @@ from workflow_platform.errors import Conflict, InvalidInput, NotFound
 
 from .journal import write_side_rows
 from .models import HistoryEvent, Instance
-from .stepping import Move, delta_of, enter_state
+from .stepping import Move, delta_of, enter_state, open_incident
 
 
 def request_hash(*, definition_key: str, data: dict, business_key: str, priority: int) -> str:
@@ -105,9 +105,16 @@ def prepare(
         now=now,
         delta=delta_of({}, data),
         user=user,
-        detail={"version": version.number, "business_key": business_key} if business_key else None,
+        # The version it starts on: replay derives the version (and machine) from here.
+        detail={
+            "version": version.number,
+            **({"business_key": business_key} if business_key else {}),
+        },
     )
     move.changes.insert(0, "started")
+    problem = getattr(move, "timer_problem", None)
+    if problem:  # the initial state's timer cannot be scheduled for this data
+        open_incident(move, code="timer_not_scheduled", message=problem, now=now)
     return move
 
 

@@ -13,6 +13,7 @@ transition is taken, the first (in ``Machine.outgoing`` order) whose guard is tr
 
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -57,6 +58,37 @@ class Move:
         )
         self.history.append(event)
         return event
+
+    def snapshot(self) -> list[tuple[Any, dict]]:
+        """What this move is now, for :meth:`restore` if its commit fails.
+
+        The journal writes into a move as it commits it (row ids, timer keys, a
+        fan-out's first children in the instance's ``pending``, the join of an empty
+        fan-out); a transaction that rolls back keeps none of that in the database, so
+        a second try must not start from it either. Cheap: shallow copies of each
+        object's attributes and a deep copy of ``pending`` only.
+        """
+        objects = [self, self.instance, *self.history, *self.timers, *self.incidents]
+        objects.extend(task for task, _ in self.tasks)
+        saved = [(obj, obj.__dict__.copy()) for obj in objects]
+        saved[0][1].update(
+            history=list(self.history),
+            timers=list(self.timers),
+            incidents=list(self.incidents),
+            tasks=list(self.tasks),
+            changes=list(self.changes),
+        )
+        saved[1][1]["pending"] = copy.deepcopy(self.instance.pending)
+        return saved
+
+    def restore(self, snapshot: list[tuple[Any, dict]]) -> None:
+        """Put this move (and its instance and rows) back as :meth:`snapshot` saw them."""
+        for obj, attributes in snapshot:
+            # Never empty: the lease heartbeat may read the instance meanwhile.
+            for name in obj.__dict__.keys() - attributes.keys():
+                del obj.__dict__[name]
+            obj.__dict__.update(attributes)
+        self.instance.pending = copy.deepcopy(self.instance.pending)  # the snapshot's stays clean
 
 
 class GuardError(Exception):
@@ -115,7 +147,9 @@ def _lookup(value: Any, path: str) -> Any:
     for part in path.split(".") if path else ():
         if isinstance(value, dict):
             value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+        elif (
+            isinstance(value, list) and part.isascii() and part.isdigit() and int(part) < len(value)
+        ):
             value = value[int(part)]
         else:
             return None
@@ -182,6 +216,12 @@ def take_transition(
     new = map_result(machine, transition.action, old, result)
     if payload:
         new = {**new, **payload}
+    problem = timer_problem(machine, machine.states[transition.target], new, now)
+    if problem:
+        # The step fails before it is taken: a retry takes it again (same key).
+        code, action = "timer_not_scheduled", transition.action or ""
+        open_incident(move, code=code, message=problem, action=action, now=now)
+        return
     left = machine.states.get(inst.state)
     inst.data = new
     inst.state = transition.target
@@ -269,7 +309,12 @@ def _new_task(inst: Instance, machine: Machine, state: State, *, now: datetime) 
 def _schedule_state_timers(move: Move, machine: Machine, state: State, *, now: datetime) -> None:
     inst = move.instance
     for transition in machine.outgoing(state.name, "timer"):
-        due = _timer_due(transition, inst.data, now)
+        try:
+            due = _timer_due(transition, inst.data, now)
+        except TimerError:
+            # Callers check timer_problem first (and open an incident when there is one).
+            move.timer_problem = timer_problem(machine, state, inst.data, now)
+            continue
         if due is None:
             continue
         move.timers.append(
@@ -295,6 +340,10 @@ def _schedule_state_timers(move: Move, machine: Machine, state: State, *, now: d
         )
 
 
+class TimerError(Exception):
+    """A timer transition's ``at`` gives no date and time for this instance's data."""
+
+
 def _timer_due(transition: Transition, data: dict, now: datetime) -> datetime | None:
     if transition.after is not None:
         return now + transition.after
@@ -303,24 +352,63 @@ def _timer_due(transition: Transition, data: dict, now: datetime) -> datetime | 
 
         try:
             value = evaluate_condition(transition.at, {"data": data})
+        except Exception as error:
+            raise TimerError(f"its 'at' expression '{transition.at}' failed: {error}") from error
+        try:
             due = datetime.fromisoformat(str(value))
-        except Exception:  # validation checks the expression; bad data means no timer
-            return None
+        except ValueError:
+            raise TimerError(
+                f"its 'at' expression '{transition.at}' gave {value!r}, not an ISO 8601 "
+                "date and time"
+            ) from None
         return due if timezone.is_aware(due) else due.replace(tzinfo=UTC)
     return None
 
 
+def timer_problem(machine: Machine, state: State, data: dict, now: datetime) -> str | None:
+    """Why a timer transition of ``state`` cannot be scheduled for ``data``; None if all can.
+
+    Validation checks the expression; the data decides its value. A timer that cannot be
+    scheduled would leave the instance waiting for nothing, so it is an incident instead.
+    """
+    for transition in machine.outgoing(state.name, "timer"):
+        try:
+            _timer_due(transition, data, now)
+        except TimerError as error:
+            return (
+                f"The timer transition {transition.source} → {transition.target} cannot be "
+                f"scheduled: {error}."
+            )
+    return None
+
+
 def schedule_retry(
-    move: Move, machine: Machine, transition: Transition, error: Exception, *, now: datetime
+    move: Move,
+    machine: Machine,
+    transition: Transition,
+    error: Exception,
+    *,
+    now: datetime,
+    spend_attempt: bool = True,
 ) -> None:
-    """The attempt failed but may be retried: park with a durable retry timer."""
+    """The attempt failed but may be retried: park with a durable retry timer.
+
+    ``spend_attempt`` False: the call was paced, not failed (a 429, a dependency's
+    limits, an operation still pending), so the same attempt runs again.
+    """
     inst = move.instance
     failed_attempt = inst.attempt
-    inst.attempt += 1
-    due = now + retry_delay(machine, transition.action, inst.attempt)
+    if spend_attempt:
+        inst.attempt += 1
     retry_after = getattr(error, "retry_after", None)
-    if retry_after:
-        due = max(due, now + timedelta(seconds=float(retry_after)))
+    if retry_after is not None and not spend_attempt:
+        # Paced (a limit's retry_at, a 429's Retry-After): as long as asked, not the
+        # backoff of an attempt that was never spent.
+        due = now + timedelta(seconds=float(retry_after))
+    else:
+        due = now + retry_delay(machine, transition.action, failed_attempt + 1)
+        if retry_after:
+            due = max(due, now + timedelta(seconds=float(retry_after)))
     inst.last_error = str(error)[:2000]
     if inst.status != Status.WAITING:
         inst.wait()
@@ -346,6 +434,7 @@ def schedule_retry(
             "code": getattr(error, "code", "error"),
             "message": str(error)[:2000],
             "retry_at": due.isoformat(),
+            "next_attempt": inst.attempt,  # replay derives the attempt from it
         },
     )
     move.changes.append("waiting")

@@ -35,7 +35,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from workflow_platform.actions.base import ActionCall, ActionError, run_action
+from workflow_platform.actions.base import (
+    ActionCall,
+    ActionError,
+    max_action_timeout,
+    run_action,
+    timeout_of,
+)
 from workflow_platform.definitions.machine import Machine, State
 from workflow_platform.errors import Conflict, InvalidInput, NotFound
 from workflow_platform.tenancy.scoping import all_tenants
@@ -47,8 +53,10 @@ log = logging.getLogger(__name__)
 
 WAIT_KINDS = (TimerKind.POLL, TimerKind.WAIT)
 RUN_DUE = "engine.waits.run_due"
-# A claimed poll comes back after this if its poller died before firing it.
-POLL_LEASE = timedelta(seconds=60)
+# A claimed poll stays out of other pollers' sight for as long as its poll action may run
+# (its timeout, capped by WORKFLOW_MAX_ACTION_TIMEOUT) and this margin; if its poller dies
+# before firing it, it falls due again then.
+POLL_LEASE_MARGIN = timedelta(seconds=30)
 
 
 def _hash(token: str) -> str:
@@ -157,11 +165,31 @@ def nudge_due(now=None) -> int:
 
 
 def run_due(*, now=None, limit: int = 100) -> int:
-    """Claim due poll and wait timers and fire each once; return how many fired."""
+    """Claim due poll and wait timers one at a time and fire each once; how many fired.
+
+    One at a time: each is leased only when its turn comes, for as long as its own poll
+    may take, so a long poll ahead of it never lets its lease run out.
+    """
     now = now or timezone.now()
+    fired, seen = 0, []
+    for _ in range(limit):
+        timer_id = _claim_next(now, seen)
+        if timer_id is None:
+            break
+        seen.append(timer_id)
+        try:
+            fired += _fire(timer_id)
+        except Exception:  # one broken wait must not stop the others; it returns later
+            log.exception("wait timer %s failed", timer_id)
+    return fired
+
+
+def _claim_next(now, seen: list[int]) -> int | None:
+    """Lease the next due poll or wait timer (``SKIP LOCKED``); its id, or None."""
     with all_tenants(), transaction.atomic():
-        ids = list(
+        timer = (
             Timer.objects.select_for_update(skip_locked=True)
+            .select_related("instance")
             .filter(
                 kind__in=WAIT_KINDS,
                 due_at__lte=now,
@@ -169,18 +197,29 @@ def run_due(*, now=None, limit: int = 100) -> int:
                 cancelled_at__isnull=True,
             )
             .exclude(instance__status=Status.SUSPENDED)
+            .exclude(pk__in=seen)
             .order_by("due_at")
-            .values_list("pk", flat=True)[:limit]
+            .first()
         )
-        # Claimed: out of everyone's sight for a lease; a dead poller's timer returns.
-        Timer.objects.filter(pk__in=ids).update(due_at=now + POLL_LEASE)
-    fired = 0
-    for timer_id in ids:
-        try:
-            fired += _fire(timer_id)
-        except Exception:  # one broken wait must not stop the others; it returns later
-            log.exception("wait timer %s failed", timer_id)
-    return fired
+        if timer is None:
+            return None
+        # Out of everyone's sight for a lease; a dead poller's timer returns after it.
+        lease = poll_lease(timer)
+        Timer.objects.filter(pk=timer.pk).update(due_at=max(now, timezone.now()) + lease)
+    return timer.pk
+
+
+def poll_lease(timer: Timer) -> timedelta:
+    """How long a claimed timer is held: its poll action's timeout and a margin."""
+    if timer.kind != TimerKind.POLL:
+        return POLL_LEASE_MARGIN  # a deadline runs no action
+    from .executor import machine_of_version
+
+    machine = machine_of_version(timer.instance.version_id)
+    state = machine.states.get((timer.payload or {}).get("state", ""))
+    action = machine.actions.get(state.wait.poll_action) if state and state.wait else None
+    longest = timeout_of(action) if action else max_action_timeout()
+    return timedelta(seconds=longest) + POLL_LEASE_MARGIN
 
 
 def _fire(timer_id: int) -> int:
@@ -208,25 +247,21 @@ def _fire(timer_id: int) -> int:
         attempt=n,
         allow_private_network=inst.tenant.allow_private_network,
     )
-    from .executor import _limits_of, _report
+    from . import admission
 
-    limits = _limits_of(machine, action.dependency, inst.tenant_id)
-    if limits is not None:
-        from .limits import admit
-
-        admission = admit(tenant_id=inst.tenant_id, dependency=limits)
-        if not admission.admitted:  # the dependency's limits: poll again when they allow
-            with all_tenants():
-                Timer.objects.filter(pk=timer_id, fired_at__isnull=True).update(
-                    due_at=admission.retry_at or timezone.now() + timedelta(seconds=1)
-                )
-            return 0
+    gate = admission.ask(machine, action.dependency, inst.tenant_id)
+    if not gate.admitted:  # the dependency's limits: poll again when they allow
+        with all_tenants():
+            Timer.objects.filter(pk=timer_id, fired_at__isnull=True).update(
+                due_at=gate.admission.retry_at or timezone.now() + timedelta(seconds=1)
+            )
+        return 0
     try:
         result = run_action(call)
         error = None
     except ActionError as failure:
         result, error = None, failure
-    _report(inst, limits, ok=error is None, error=error)
+    admission.done(gate, error=error)
     with all_tenants(), transaction.atomic():
         timer = Timer.objects.select_for_update().filter(pk=timer_id, fired_at__isnull=True).first()
         if timer is None:
@@ -348,7 +383,8 @@ def complete_wait(*, token: str, payload: dict | None = None) -> Instance:
     if payload is not None and not isinstance(payload, dict):
         raise InvalidInput("bad_payload", "A completion's payload must be a JSON object.")
     parts = str(token or "").split(".", 2)
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    # ASCII digits only: "²".isdigit() is true, but int("²") raises.
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts[:2]):
         raise NotFound("wait_not_found", "No wait has this completion token.")
     instance_id, step = int(parts[0]), int(parts[1])
     with all_tenants(), transaction.atomic():

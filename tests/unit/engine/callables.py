@@ -1,5 +1,7 @@
 """Callables the engine's unit tests run as ``python`` actions (registered once)."""
 
+import time
+
 from workflow_platform.actions.base import NonRetryableActionError, RetryableActionError
 from workflow_platform.actions.registry import register_callable
 
@@ -37,3 +39,23 @@ def broken(call):
 @register_callable("engine_tests.not_json", in_thread=False)
 def not_json(call):
     return {"when": object()}  # cannot be stored as JSON
+
+
+SLOW_SECONDS = 1.0
+TAKEOVERS: list[list[int]] = []  # what another worker's claim got during a slow action
+
+
+@register_callable("engine_tests.slow_while_others_claim", in_thread=False)
+def slow_while_another_worker_claims(call):
+    from workflow_platform.engine import leases
+
+    CALLS.append((call.idempotency_key, call.attempt))
+    time.sleep(SLOW_SECONDS)  # several leases long
+    taken = leases.claim(limit=1, owner="another-worker", ids=[call.instance_id])
+    TAKEOVERS.append([inst.pk for inst in taken])
+    return {"ok": True}
+
+
+@register_callable("engine_tests.listing", in_thread=False)
+def listing(call):
+    return {"items": ["first", "second"]}

@@ -1,11 +1,11 @@
 """The executor carries instances through their steps durably, one commit per step."""
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from workflow_platform.engine import executor, leases, services
+from workflow_platform.engine import executor, leases, recovery, services
 from workflow_platform.engine.journal import write_moves
 from workflow_platform.engine.models import HistoryEvent, Incident, Instance, Timer
 from workflow_platform.errors import Conflict
@@ -172,6 +172,69 @@ def test_a_claimed_instance_is_not_claimed_again_until_its_lease_expires(tenant_
     assert len(leases.claim(limit=5, owner="b")) == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the heartbeat writes from a thread of its own
+def test_a_lease_is_renewed_while_an_action_runs_longer_than_it(tenant_a, publish, settings):
+    settings.WORKFLOW_LEASE_SECONDS = 0.3  # the action takes more than three leases
+    callables.TAKEOVERS.clear()
+    slow = {"type": "python", "params": {"callable": "engine_tests.slow_while_others_claim"}}
+    instance = start(tenant_a, publish(linear(1, action=slow)))
+    assert executor.run_ready() == 1
+    assert callables.TAKEOVERS == [[]]  # no other worker could take it over meanwhile
+    done = reload(tenant_a, instance)
+    assert (done.status, len(callables.CALLS)) == ("completed", 1)
+
+
+@pytest.fixture
+def database_failures():
+    recovery._failures.clear()
+    yield
+    recovery._failures.clear()
+
+
+def test_a_database_error_in_a_rounds_commit_is_tried_again_later_not_an_incident(
+    tenant_a, publish, work, monkeypatch, database_failures
+):
+    instance = start(tenant_a, publish(linear(1, action=RECORD)))
+    write, failures = executor.write_moves, ["the round's commit", "its commit alone"]
+
+    def flaky(moves):
+        if failures:
+            raise OperationalError(f"server closed the connection during {failures.pop()}")
+        return write(moves)
+
+    monkeypatch.setattr(executor, "write_moves", flaky)
+    assert executor.run_ready() == 0
+    held = reload(tenant_a, instance)
+    assert (held.has_incident, held.ready, held.lease_owner) == (False, True, "")
+    assert held.lease_expires_at > timezone.now()  # claimable again after a short delay
+    assert not Incident.objects.for_tenant(tenant_a).exists()
+    Instance.objects.for_tenant(tenant_a).update(lease_expires_at=None)  # the delay passed
+    work()
+    assert reload(tenant_a, instance).status == "completed"
+    key, calls = f"wi-{instance.pk}-1", callables.CALLS
+    assert calls == [(key, 1), (key, 1)]  # run again with its key, on the same attempt
+
+
+def test_a_database_error_that_persists_through_every_try_becomes_an_incident(
+    tenant_a, publish, monkeypatch, database_failures
+):
+    instance = start(tenant_a, publish(linear(1, action=RECORD)))
+
+    def broken(inst):
+        raise OperationalError("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(executor, "advance", broken)
+    for _ in range(recovery.DATABASE_TRIES - 1):
+        executor.run_ready()
+        assert not reload(tenant_a, instance).has_incident
+        Instance.objects.for_tenant(tenant_a).update(lease_expires_at=None)
+    executor.run_ready()
+    failed = reload(tenant_a, instance)
+    assert (failed.status, failed.has_incident) == ("failed", True)
+    incident = Incident.objects.for_tenant(tenant_a).get(instance=instance)
+    assert incident.code == "database_error" and "statement timeout" in incident.message
+
+
 def test_a_duplicate_nudge_with_nothing_ready_makes_no_transition(tenant_a, publish, work):
     instance = start(tenant_a, publish(linear(2)))
     work()
@@ -239,3 +302,12 @@ def test_a_step_held_by_its_dependencys_rate_limit_waits_on_a_timer_without_spen
     timer = Timer.objects.for_tenant(tenant_a).get(instance=second, kind="retry")
     assert (timer.due_at - timezone.now()).total_seconds() > 30
     assert [key for key, _ in callables.CALLS] == [f"wi-{first.pk}-1"]
+
+
+def test_a_result_map_path_with_a_digit_that_is_not_ascii_maps_nothing(tenant_a, publish, work):
+    action = {"type": "python", "params": {"callable": "engine_tests.listing"},
+              "result_map": {"first": "items.0", "odd": "items.²"}}  # fmt: skip
+    instance = start(tenant_a, publish(linear(1, action=action)))
+    work()
+    done = reload(tenant_a, instance)
+    assert (done.status, done.data["first"], done.data["odd"]) == ("completed", "first", None)

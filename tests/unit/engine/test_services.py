@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from workflow_platform.engine import executor, leases, scheduler, services
 from workflow_platform.engine.journal import write_moves
-from workflow_platform.engine.models import HistoryEvent, HumanTask, Instance, Timer
+from workflow_platform.engine.models import HistoryEvent, HumanTask, Incident, Instance, Timer
 from workflow_platform.engine.signals import human_task_changed
 from workflow_platform.errors import Conflict, InvalidInput, NotFound
 from workflow_platform.tenancy.services import add_to_group
@@ -158,6 +158,79 @@ def test_a_state_timeout_without_a_timeout_transition_opens_an_incident(tenant_a
     scheduler.sweep_due_timers(now=timezone.now() + timezone.timedelta(minutes=10))
     failed = reload(tenant_a, instance)
     assert (failed.status, failed.has_incident) == ("failed", True)
+
+
+def test_a_state_timeout_loses_to_an_event_accepted_before_it_fell_due(tenant_a, publish, work):
+    doc = {**PARKED, "states": [{"name": "waiting", "timeout": "5m"}, *PARKED["states"][1:]],
+           "transitions": [*PARKED["transitions"],
+                           {"from": "waiting", "to": "expired", "on": "timeout"}]}  # fmt: skip
+    instance = start(tenant_a, publish(doc))
+    work()
+    services.send_event(tenant=tenant_a, instance_id=instance.pk, event="payment_received")
+    # The timeout falls due before a worker took the accepted transition.
+    scheduler.sweep_due_timers(now=timezone.now() + timezone.timedelta(minutes=10))
+    work()
+    assert reload(tenant_a, instance).state == "paid"
+    call_command("replay_history")
+
+
+AT_A_TIME = {
+    "initial": "new",
+    "states": [{"name": "new"}, {"name": "hold"}, {"name": "late", "kind": "final"}],
+    "transitions": [{"from": "new", "to": "hold"},
+                    {"from": "hold", "to": "late", "on": "timer", "at": "data.when"}],
+}  # fmt: skip
+
+
+def test_a_timer_whose_at_gives_no_date_is_an_incident_saying_why(tenant_a, publish, work):
+    instance = start(tenant_a, publish(AT_A_TIME), {"when": "next tuesday"})
+    work()
+    failed = reload(tenant_a, instance)
+    # The transition into the state failed: a retry would take it (and ask again).
+    assert (failed.status, failed.state, failed.has_incident) == ("failed", "new", True)
+    incident = Incident.objects.for_tenant(tenant_a).get(instance=instance)
+    assert incident.code == "timer_not_scheduled"
+    assert "hold → late" in incident.message and "'next tuesday'" in incident.message
+    assert not Timer.objects.for_tenant(tenant_a).filter(instance=instance).exists()
+    call_command("replay_history")
+
+
+def test_a_start_whose_timer_gives_no_date_is_an_incident_saying_why(tenant_a, publish):
+    version = publish({**AT_A_TIME, "initial": "hold"})
+    instance = start(tenant_a, version, {"when": None})
+    failed = reload(tenant_a, instance)
+    assert (failed.status, failed.state, failed.has_incident) == ("failed", "hold", True)
+    incident = Incident.objects.for_tenant(tenant_a).get(instance=instance)
+    assert incident.code == "timer_not_scheduled" and "data.when" in incident.message
+    call_command("replay_history")
+
+
+@pytest.mark.parametrize("rival_data", [{"a": 1}, {"a": "other"}])
+def test_a_bulk_start_that_loses_a_race_for_a_key_answers_as_if_it_came_second(
+    tenant_a, publish, monkeypatch, rival_data
+):
+    version = publish(linear(1))
+    look_up, rivals = services._new_or_existing, []
+
+    def racing(*args):
+        found = look_up(*args)
+        if not rivals:  # another start with the key commits after our look-up
+            rivals.append(start(tenant_a, version, rival_data, idempotency_key="k-1"))
+        return found
+
+    monkeypatch.setattr(services, "_new_or_existing", racing)
+    items = [{"data": {"a": 1}, "idempotency_key": "k-1"}, {"data": {"b": 2}}]
+    if rival_data != {"a": 1}:
+        with pytest.raises(Conflict) as refused:
+            services.start_instances(tenant=tenant_a, definition_key=version.definition.key,
+                                     items=items)  # fmt: skip
+        assert refused.value.code == "idempotency_key_reused"
+        return
+    first, second = services.start_instances(
+        tenant=tenant_a, definition_key=version.definition.key, items=items
+    )
+    assert first.pk == rivals[0].pk and second.pk != first.pk
+    assert Instance.objects.for_tenant(tenant_a).count() == 2
 
 
 def test_a_human_state_opens_a_routed_task_with_due_time_and_escalation(

@@ -4,6 +4,7 @@ from workflow_platform.actions.base import (
     ActionResult,
     NonRetryableActionError,
     RetryableActionError,
+    ThrottledError,
 )
 from workflow_platform.actions.registry import register_callable
 
@@ -56,3 +57,12 @@ def poll(call):
         POLLS["poll"] -= 1
         return ActionResult(pending=True)
     return {"report": "ready"}
+
+
+@register_callable("resilience.refund_paced", in_thread=False)
+def refund_paced(call):
+    _record("refund_paced", call)
+    if FAILURES.get("paced", 0) > 0:
+        FAILURES["paced"] -= 1
+        raise ThrottledError("slow down", retry_after=30)
+    return {"did": "refund"}

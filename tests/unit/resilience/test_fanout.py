@@ -161,3 +161,37 @@ def test_a_suspended_parent_joins_only_after_it_is_resumed(tenant_a, publish, wo
     work()
     assert reload(tenant_a, instance).state == "done"
     call_command("replay_history")
+
+
+def test_a_failed_round_commit_starts_the_fan_out_again_when_retried_alone(
+    tenant_a, publish, work, monkeypatch
+):
+    from workflow_platform.engine import journal
+
+    publish(child("item-flow"))
+    document = parent({"map_over": "data.items", "workflow": "item-flow", "concurrency": 2,
+                       "results_to": "results"})  # fmt: skip
+    # The parent enters its parallel state in a worker's round, not at its start.
+    document["states"].insert(0, {"name": "begin"})
+    document["initial"] = "begin"
+    document["transitions"].insert(0, {"from": "begin", "to": "fan"})
+    version = publish(document)
+    instance = start(tenant_a, version, {"items": ["a", "b", "c"]})
+    wake_parents, failures = journal._wake_parents, ["once"]
+
+    def fail_once(moves, *, now):
+        # The round's commit breaks after the fan-out's first children were written.
+        if failures:
+            failures.pop()
+            raise RuntimeError("the database went away mid-commit")
+        return wake_parents(moves, now=now)
+
+    monkeypatch.setattr(journal, "_wake_parents", fail_once)
+    work(rounds=40)
+    assert not failures
+    done = reload(tenant_a, instance)
+    assert (done.status, done.state) == ("completed", "done")
+    assert [r["item"] for r in done.data["results"]] == ["a", "b", "c"]
+    with all_tenants():
+        assert Instance.objects.filter(parent_id=instance.pk).count() == 3
+    call_command("replay_history")

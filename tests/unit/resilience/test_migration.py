@@ -149,3 +149,19 @@ def test_the_command_reports_a_dry_run_and_applies_on_request(tenant_a, publish,
     call_command(*args, "--map", "review=assess", "--apply", stdout=out)
     assert '"dry_run": false' in out.getvalue()
     assert reload(tenant_a, first).state == "assess"
+
+
+def test_a_dry_run_flags_a_new_state_whose_timer_gives_no_date_for_the_data(
+    tenant_a, publish, two_in_review
+):
+    _, (first, _) = two_in_review
+    document = review()
+    document["transitions"].append(
+        {"from": "review", "to": "rejected", "on": "timer", "at": "data.deadline"}
+    )
+    v2 = publish(document)
+    plan = migrate_instances(
+        tenant=tenant_a, instance_ids=[first.pk], to_version_id=v2.pk, state_mapping={}
+    ).instances[0]
+    assert [p["code"] for p in plan.problems] == ["timer_not_scheduled"]
+    assert "data.deadline" in plan.problems[0]["message"]

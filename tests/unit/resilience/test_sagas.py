@@ -139,3 +139,55 @@ def test_cancel_with_compensate_undoes_the_completed_steps(tenant_a, publish, wo
         services.cancel_instance(tenant=tenant_a, instance_id=instance.pk, compensate=True)
     assert error.value.code == "instance_ended"
     call_command("replay_history")
+
+
+def test_a_compensation_waits_for_its_dependencys_limits_like_any_step(
+    tenant_a, publish, work, settings
+):
+    from workflow_platform.definitions.models import Dependency
+    from workflow_platform.engine import admission, limits
+    from workflow_platform.engine.models import Timer
+    from workflow_platform.tenancy.scoping import tenant_scope
+
+    settings.WORKFLOW_LIMITS_BACKEND = "database"
+    admission._DEPENDENCY_ROWS.clear()
+    with tenant_scope(tenant_a):
+        Dependency.objects.create(tenant=tenant_a, name="stock", concurrency_limit=1)
+    document = saga()
+    document["actions"]["unreserve"]["dependency"] = "stock"
+    version = publish(document)
+    stock = admission.limits_of(version.machine, "stock", tenant_a.pk)
+    busy = limits.admit(tenant_id=tenant_a.pk, dependency=stock)  # its one slot is taken
+    instance = start(tenant_a, version)
+    work()
+    held = reload(tenant_a, instance)
+    assert (held.status, held.attempt) == ("compensating", 1)
+    assert "unreserve" not in [name for name, _ in callables.CALLS]  # not called past the limit
+    event = HistoryEvent.objects.for_tenant(tenant_a).filter(instance=instance).last()
+    assert (event.type, event.detail["code"]) == ("compensation_failed", "bulkhead_full")
+    assert Timer.objects.for_tenant(tenant_a).filter(instance=instance, kind="retry",
+                                                     fired_at__isnull=True).exists()  # fmt: skip
+    limits.release(tenant_id=tenant_a.pk, dependency=stock, slot=busy.slot)
+    work(timers=True, rounds=3)
+    assert reload(tenant_a, instance).status == "compensated"
+    assert [name for name, _ in callables.CALLS][-1] == "unreserve"
+    assert limits.snapshot(tenant_id=tenant_a.pk, dependency=stock)["in_flight"] == 0
+    admission._DEPENDENCY_ROWS.clear()
+    call_command("replay_history")
+
+
+def test_a_compensation_paced_by_a_429_waits_its_retry_after_without_spending_an_attempt(
+    tenant_a, publish, work
+):
+    from workflow_platform.engine.models import Timer
+
+    callables.FAILURES["paced"] = 1
+    instance = start(tenant_a, publish(saga(refund="refund_paced")))
+    work()
+    held = reload(tenant_a, instance)
+    assert (held.status, held.attempt) == ("compensating", 1)
+    timer = Timer.objects.for_tenant(tenant_a).get(instance=instance, kind="retry")
+    paced = HistoryEvent.objects.for_tenant(tenant_a).filter(instance=instance).last()
+    assert (timer.due_at - paced.created_at).total_seconds() == pytest.approx(30, abs=1)
+    work(timers=True, rounds=3)
+    assert reload(tenant_a, instance).status == "compensated"

@@ -140,3 +140,31 @@ def test_the_scheduler_sweep_leaves_polls_to_the_waits_queue(tenant_a, publish, 
     scheduler.sweep_due_timers(now=timezone.now() + timedelta(minutes=5))
     assert ("engine.waits.run_due", "waits", 1) in nudges
     assert Timer.objects.for_tenant(tenant_a).get(instance=instance, kind="poll").fired_at is None
+
+
+def test_a_claimed_poll_is_held_for_as_long_as_its_action_may_run(
+    tenant_a, publish, work, monkeypatch
+):
+    document = export(poll=True)
+    document["actions"]["check"]["timeout"] = "4m"
+    instance = start(tenant_a, publish(document))
+    work()
+    poll = Timer.objects.for_tenant(tenant_a).get(instance=instance, kind="poll")
+    fired = []
+    # This poller dies in the middle of its poll: it never fires the timer.
+    monkeypatch.setattr(waiting, "_fire", lambda timer_id: fired.append(timer_id) or 0)
+    waiting.run_due(now=poll.due_at)
+    assert fired == [poll.pk]
+    # Another poller finds it still held while the poll may run (4 minutes), not after
+    # a fixed minute: the same poll does not run twice at once.
+    waiting.run_due(now=poll.due_at + timedelta(minutes=3))
+    assert fired == [poll.pk]
+    waiting.run_due(now=poll.due_at + timedelta(minutes=5))  # the poller is gone: it returns
+    assert fired == [poll.pk, poll.pk]
+
+
+@pytest.mark.parametrize("token", ["².1.secret", "1.³.secret", "١.1.secret"])
+def test_a_token_with_digits_that_are_not_ascii_is_not_found(token):
+    with pytest.raises(NotFound) as error:
+        waiting.complete_wait(token=token, payload={})
+    assert error.value.code == "wait_not_found"
