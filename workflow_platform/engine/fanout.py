@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F
+
 from workflow_platform.definitions.machine import Machine, State
 from workflow_platform.errors import PlatformError
 from workflow_platform.tenancy.scoping import all_tenants
@@ -34,6 +36,8 @@ from .models import HistoryEvent, Instance, Status, Timer
 from .stepping import Move
 
 FANOUT = "fanout"
+# The changes of a move that ends a child (journal.py locks the parents of such moves).
+ENDING_CHANGES = frozenset({"completed", "failed", "incident", "compensated", "cancelled"})
 UNFINISHED = (Status.CREATED, Status.RUNNING, Status.WAITING, Status.SUSPENDED)
 FAILED_ENDS = (Status.FAILED, Status.COMPENSATED, Status.CANCELLED)
 MAX_ITEMS = 10_000
@@ -122,6 +126,7 @@ def start_planned(moves: list[Move], *, now) -> None:
 
 
 def _start_planned(moves: list[Move], *, now) -> None:
+    versions: dict[tuple[int, str], Any] = {}  # one lookup per child workflow, not per child
     for move in moves:
         move.fanout = False  # started once, even if these side rows were written again
         parent = move.instance
@@ -133,29 +138,42 @@ def _start_planned(moves: list[Move], *, now) -> None:
         if not fan["items"]:
             _decide(parent, ok=True, now=now)
             continue
-        _start_more(parent, fan, now=now)
+        _start_more(parent, fan, now=now, versions=versions)
         Instance.objects.filter(pk=parent.pk).update(pending=parent.pending)
 
 
-def _limit(parent: Instance, fan: dict) -> int:
+def _machine(instance: Instance) -> Machine:
     from .executor import machine_of_version
 
-    spec = machine_of_version(parent.version_id).states[fan["state"]].parallel
+    return machine_of_version(instance.version_id, getattr(instance, "version_created_at", None))
+
+
+def _limit(parent: Instance, fan: dict) -> int:
+    spec = _machine(parent).states[fan["state"]].parallel
     return int(spec.concurrency) if spec.concurrency else len(fan["items"])
 
 
-def _start_more(parent: Instance, fan: dict, *, now) -> None:
+def _start_more(parent: Instance, fan: dict, *, now, versions: dict | None = None) -> None:
+    """Start the next items' children while fewer than the concurrency limit run.
+
+    ``versions`` caches the published version of each child workflow (with its compiled
+    machine) across the parents of one commit.
+    """
     from .starting import prepare, published_version_of, write_new
 
+    versions = {} if versions is None else versions
     room = _limit(parent, fan) - (len(fan["children"]) - fan["ended"])
     moves, indexes = [], []
     while room > 0 and fan["next"] < len(fan["items"]):
         index = fan["next"]
         item = fan["items"][index]
-        try:
-            version = published_version_of(parent.tenant, item["workflow"])
-        except PlatformError as error:
-            raise FanOutError(str(error)) from error
+        cache_key = (parent.tenant_id, item["workflow"])
+        if cache_key not in versions:
+            try:
+                versions[cache_key] = published_version_of(parent.tenant, item["workflow"])
+            except PlatformError as error:
+                raise FanOutError(str(error)) from error
+        version = versions[cache_key]
         moves.append(prepare(tenant=parent.tenant, version=version, data=item["data"],
                              parent=parent, now=now))  # fmt: skip
         indexes.append(index)
@@ -208,32 +226,57 @@ def _after_cancel(move: Move, *, now) -> None:
     child_moved(move, now=now)
 
 
-def child_moved(move: Move, *, now) -> bool:
-    """Inside the journal's commit: a child of a fan-out ended; True when handled here."""
-    child = move.instance
-    if not child.parent_id or child.status not in (Status.COMPLETED, *FAILED_ENDS):
-        return False
-    if not {"completed", "failed", "incident", "compensated", "cancelled"} & set(move.changes):
-        return False
-    parent = (
-        Instance.objects.select_for_update()  # already locked, first (journal._lock_parents)
+def children_ended(moves: list[Move], *, now) -> set[int]:
+    """Inside the journal's commit: record the ends of fan-out children in their parents.
+
+    The parents are read once (already locked, first: journal._lock_parents), every
+    child that ended in this commit is counted, and each parent is settled and written
+    once: a commit that ends 50 siblings costs one read and one write of their parent,
+    not 50 of each. Returns the ids of the children handled here (the others may be
+    subworkflow children, journal._wake_parents).
+    """
+    ending = [
+        m for m in moves
+        if m.instance.parent_id
+        and m.instance.status in (Status.COMPLETED, *FAILED_ENDS)
+        and ENDING_CHANGES.intersection(m.changes)
+    ]  # fmt: skip
+    if not ending:
+        return set()
+    parents = {
+        p.pk: p
+        for p in Instance.objects.select_for_update()
         .select_related("tenant")
-        .filter(pk=child.parent_id)
-        .first()
-    )
-    if parent is None or FANOUT not in (parent.pending or {}):
-        return False
-    fan = parent.pending[FANOUT]
-    index = fan["children"].get(str(child.pk))
-    if index is None or str(index) in fan["results"] or index in fan["failed"]:
-        return True  # not one of ours, or already counted (a redriven child)
-    fan["ended"] += 1
-    if child.status == Status.COMPLETED:
-        fan["results"][str(index)] = child.data
-    else:
-        fan["failed"].append(index)
-    _settle(parent, fan, now=now)
-    return True
+        .annotate(version_created_at=F("version__created_at"))
+        .filter(pk__in={m.instance.parent_id for m in ending})
+        .order_by("pk")
+    }
+    handled: set[int] = set()
+    touched: dict[int, Instance] = {}
+    for move in ending:
+        child = move.instance
+        parent = parents.get(child.parent_id)
+        if parent is None or FANOUT not in (parent.pending or {}):
+            continue
+        handled.add(child.pk)
+        fan = parent.pending[FANOUT]
+        index = fan["children"].get(str(child.pk))
+        if index is None or str(index) in fan["results"] or index in fan["failed"]:
+            continue  # not one of ours, or already counted (a redriven child)
+        fan["ended"] += 1
+        if child.status == Status.COMPLETED:
+            fan["results"][str(index)] = child.data
+        else:
+            fan["failed"].append(index)
+        touched[parent.pk] = parent
+    for parent in touched.values():
+        _settle(parent, parent.pending[FANOUT], now=now)
+    return handled
+
+
+def child_moved(move: Move, *, now) -> bool:
+    """One child's end (a cancel's transaction): see ``children_ended``."""
+    return move.instance.pk in children_ended([move], now=now)
 
 
 def settle_after_resume(parent: Instance, *, now) -> None:
@@ -244,14 +287,12 @@ def settle_after_resume(parent: Instance, *, now) -> None:
 
 
 def _settle(parent: Instance, fan: dict, *, now) -> None:
-    from .executor import machine_of_version
-
     if parent.status == Status.SUSPENDED:
         # Nothing moves while suspended: no join, no new children; resume settles it.
         Instance.objects.filter(pk=parent.pk).update(pending=parent.pending)
         return
 
-    spec = machine_of_version(parent.version_id).states[fan["state"]].parallel
+    spec = _machine(parent).states[fan["state"]].parallel
     total = len(fan["items"])
     need = {"all": total, "any": 1}.get(spec.join, spec.n or total)
     done, failed = len(fan["results"]), len(fan["failed"])
@@ -278,11 +319,10 @@ def _results(fan: dict) -> list[Any]:
 
 def _decide(parent: Instance, *, ok: bool, now, why: str = "") -> None:
     """The join is decided: stop the unfinished children, fire ``joined``/``join_failed``."""
-    from .executor import machine_of_version
     from .journal import MOVED_FIELDS, write_side_rows
     from .stepping import open_incident
 
-    machine = machine_of_version(parent.version_id)
+    machine = _machine(parent)
     fan = parent.pending[FANOUT]
     spec = machine.states[fan["state"]].parallel
     _stop_children(parent, fan, compensate=not ok and spec.on_failure == "compensate", now=now)

@@ -88,7 +88,7 @@ def write_moves(moves: list[Move]) -> list[Move]:
 
 # A child's move that ends it changes its parent in the same commit (fanout.py, and
 # _wake_parents for a subworkflow).
-ENDING_CHANGES = frozenset({"completed", "failed", "incident", "compensated", "cancelled"})
+ENDING_CHANGES = fanout.ENDING_CHANGES
 ENDED_CHILD = (Status.COMPLETED, Status.FAILED, Status.COMPENSATED, Status.CANCELLED)
 
 
@@ -157,8 +157,9 @@ def _start_children(moves: list[Move], *, now) -> None:
 
 def _wake_parents(moves: list[Move], *, now) -> None:
     """A child that ended hands its data (or its failure) to the waiting parent."""
+    branches = fanout.children_ended(moves, now=now)  # branches of parallel states
     for move in moves:
-        if fanout.child_moved(move, now=now):  # a branch of a parallel state (fanout.py)
+        if move.instance.pk in branches:
             continue
         child = move.instance
         if child.status not in (Status.COMPLETED, Status.FAILED) or not (

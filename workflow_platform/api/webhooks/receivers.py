@@ -62,7 +62,7 @@ def on_instance_changed(sender, instance, change, **kwargs) -> None:
         record_event(
             tenant_id=instance.tenant_id,
             event=event,
-            payload={"instance": instance_summary(instance)},
+            payload=lambda: {"instance": instance_summary(instance)},
         )
 
 
@@ -70,4 +70,6 @@ def on_instance_changed(sender, instance, change, **kwargs) -> None:
 def on_human_task_changed(sender, task, change, **kwargs) -> None:
     event = TASK_EVENTS.get(change)
     if event:
-        record_event(tenant_id=task.tenant_id, event=event, payload={"task": task_summary(task)})
+        record_event(
+            tenant_id=task.tenant_id, event=event, payload=lambda: {"task": task_summary(task)}
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.db import transaction
@@ -129,10 +130,12 @@ def replay_delivery(*, tenant: Tenant, delivery_id: int) -> WebhookDelivery:
     return replay
 
 
-def record_event(*, tenant_id: int, event: str, payload: dict) -> int:
+def record_event(*, tenant_id: int, event: str, payload: dict | Callable[[], dict]) -> int:
     """Write a pending delivery for each active subscription of ``event``; how many.
 
     Runs in the caller's transaction: the deliveries exist exactly when the change does.
+    ``payload`` may be a function: it is called only when someone subscribed, so the
+    engine's hot path pays one query per ended instance, not the payload's reads too.
     """
     from workflow_platform.tenancy.scoping import all_tenants
 
@@ -142,6 +145,10 @@ def record_event(*, tenant_id: int, event: str, payload: dict) -> int:
             for s in WebhookSubscription.objects.filter(tenant_id=tenant_id, active=True)
             if event in s.events
         ]
+        if not subscriptions:
+            return 0
+        if callable(payload):
+            payload = payload()
         now = timezone.now()
         event_id = uuid.uuid4()
         envelope = {
@@ -162,8 +169,7 @@ def record_event(*, tenant_id: int, event: str, payload: dict) -> int:
             )
             for subscription in subscriptions
         )
-    if subscriptions:
-        _sweep_after_commit()
+    _sweep_after_commit()
     return len(subscriptions)
 
 
