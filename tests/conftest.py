@@ -60,3 +60,14 @@ def make_token(db):
         return issue_api_token(tenant=tenant, user=user, name=name)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fresh_webhook_subscriptions():
+    """Each test sees the database's subscriptions, not a view cached by an earlier test
+    (SQLite gives a rolled-back tenant's id to the next test's tenant)."""
+    from workflow_platform.api.webhooks.services import forget_subscriptions
+
+    forget_subscriptions()
+    yield
+    forget_subscriptions()

@@ -214,3 +214,30 @@ def test_an_escalated_task_is_an_sla_breach(
     webhook_delivery.deliver_due()
     event = json.loads(receiver.received[0][1])
     assert (event["type"], event["data"]["task"]["id"]) == ("task.sla_breached", task.pk)
+
+
+def test_a_subscription_changed_in_another_process_applies_within_the_ttl(
+    private_tenant, api_as, receiver, monkeypatch
+):
+    from workflow_platform.api.models import WebhookSubscription
+    from workflow_platform.api.webhooks import services as webhook_services
+
+    subscribe(api_as(private_tenant), receiver.url)
+    clock = [1000.0]
+    monkeypatch.setattr(webhook_services.time, "monotonic", lambda: clock[0])
+    webhook_services.forget_subscriptions()
+    assert len(webhook_services.active_subscriptions(private_tenant.pk)) == 1
+    # Paused elsewhere: a queryset update sends no signal, as another process's change.
+    with tenant_scope(private_tenant):
+        WebhookSubscription.objects.update(active=False)
+    assert len(webhook_services.active_subscriptions(private_tenant.pk)) == 1  # cached
+    clock[0] += webhook_services.SUBSCRIPTIONS_TTL + 0.1
+    assert webhook_services.active_subscriptions(private_tenant.pk) == []
+
+
+def test_a_subscription_saved_in_this_process_applies_at_once(private_tenant, api_as, receiver):
+    from workflow_platform.api.webhooks import services as webhook_services
+
+    assert webhook_services.active_subscriptions(private_tenant.pk) == []  # now cached
+    subscribe(api_as(private_tenant), receiver.url)
+    assert len(webhook_services.active_subscriptions(private_tenant.pk)) == 1

@@ -8,11 +8,13 @@ outbox) and asks for a sweep once that transaction commits.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from workflow_platform.actions.base import ActionError
@@ -130,47 +132,78 @@ def replay_delivery(*, tenant: Tenant, delivery_id: int) -> WebhookDelivery:
     return replay
 
 
+# The engine asks for every instance that ends: a per-process view of each tenant's
+# active subscriptions keeps that off the database. A change to a subscription clears
+# it in the process that made it (signals below); other processes see it within
+# SUBSCRIPTIONS_TTL seconds (docs/api.md, "Webhooks").
+SUBSCRIPTIONS_TTL = 2.0
+_subscriptions: dict[int, tuple[float, list[tuple[int, frozenset[str]]]]] = {}
+
+
+def active_subscriptions(tenant_id: int) -> list[tuple[int, frozenset[str]]]:
+    """(id, events) of ``tenant_id``'s active subscriptions, at most SUBSCRIPTIONS_TTL old."""
+    from workflow_platform.tenancy.scoping import all_tenants
+
+    cached = _subscriptions.get(tenant_id)
+    if cached is not None and time.monotonic() - cached[0] < SUBSCRIPTIONS_TTL:
+        return cached[1]
+    with all_tenants():  # a signal receiver has the tenant id, not a scope
+        rows = [
+            (pk, frozenset(events or ()))
+            for pk, events in WebhookSubscription.objects.filter(
+                tenant_id=tenant_id, active=True
+            ).values_list("pk", "events")
+        ]
+    _subscriptions[tenant_id] = (time.monotonic(), rows)
+    return rows
+
+
+def forget_subscriptions(**_signal) -> None:
+    """Drop the cached view (a subscription changed here; tests between tenants)."""
+    _subscriptions.clear()
+
+
+post_save.connect(forget_subscriptions, sender=WebhookSubscription, dispatch_uid="wh-subs-save")
+post_delete.connect(forget_subscriptions, sender=WebhookSubscription, dispatch_uid="wh-subs-del")
+
+
 def record_event(*, tenant_id: int, event: str, payload: dict | Callable[[], dict]) -> int:
     """Write a pending delivery for each active subscription of ``event``; how many.
 
     Runs in the caller's transaction: the deliveries exist exactly when the change does.
     ``payload`` may be a function: it is called only when someone subscribed, so the
-    engine's hot path pays one query per ended instance, not the payload's reads too.
+    engine's hot path pays nothing for tenants without webhooks.
     """
     from workflow_platform.tenancy.scoping import all_tenants
 
-    with all_tenants():  # a signal receiver has the tenant id, not a scope
-        subscriptions = [
-            s
-            for s in WebhookSubscription.objects.filter(tenant_id=tenant_id, active=True)
-            if event in s.events
-        ]
-        if not subscriptions:
-            return 0
-        if callable(payload):
-            payload = payload()
-        now = timezone.now()
-        event_id = uuid.uuid4()
-        envelope = {
-            "id": str(event_id),
-            "type": event,
-            "occurred_at": now.isoformat(),
-            "data": payload,
-        }
+    subscription_ids = [pk for pk, events in active_subscriptions(tenant_id) if event in events]
+    if not subscription_ids:
+        return 0
+    if callable(payload):
+        payload = payload()
+    now = timezone.now()
+    event_id = uuid.uuid4()
+    envelope = {
+        "id": str(event_id),
+        "type": event,
+        "occurred_at": now.isoformat(),
+        "data": payload,
+    }
+    with all_tenants():
         WebhookDelivery.objects.bulk_create(
             WebhookDelivery(
                 tenant_id=tenant_id,
-                subscription=subscription,
+                subscription_id=subscription_id,
                 event_id=event_id,
                 event=event,
                 payload=envelope,
                 next_attempt_at=now,
                 status=DeliveryStatus.PENDING,
             )
-            for subscription in subscriptions
+            for subscription_id in subscription_ids
         )
     _sweep_after_commit()
-    return len(subscriptions)
+    return len(subscription_ids)
 
 
 def _sweep_after_commit() -> None:
