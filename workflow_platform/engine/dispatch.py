@@ -11,6 +11,7 @@ engine does not import the Celery app.
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -19,6 +20,16 @@ log = logging.getLogger(__name__)
 
 RUN_READY = "engine.steps.run_ready"
 RUN_NEW = "engine.starts.run_new"
+SWEEP_TIMERS = "engine.timers.sweep_due_timers"
+
+# Timers due sooner than this get a wake-up at their due time besides the beat sweep,
+# so a retry in 200 ms or a step throttled to its rate limit's next token is not held
+# to the sweep's 1 s tick (a saturated dependency would then be called only ``burst``
+# times a second). Further timers wait for the sweep: the row is the truth either way.
+WAKE_HORIZON = 10.0
+# Wake-ups for due times in one such slot are sent once per process.
+WAKE_SLOT = 0.05
+_wakes_sent: set[int] = set()
 
 
 def _send(name: str, queue: str, count: int) -> None:
@@ -45,3 +56,27 @@ def nudge_steps(count: int = 1) -> None:
 def nudge_starts(count: int = 1) -> None:
     """After the current transaction commits, wake workers for new instances."""
     transaction.on_commit(lambda: _send(RUN_NEW, "starts", messages_for(count)))
+
+
+def wake_for_timers(due_times: list, *, now) -> None:
+    """After the current transaction commits, sweep the timers at their due times."""
+    delays = sorted({(due - now).total_seconds() for due in due_times})
+    delays = [d for d in delays if d < WAKE_HORIZON]
+    if delays:
+        transaction.on_commit(lambda: _send_wakes(delays))
+
+
+def _send_wakes(delays: list[float]) -> None:
+    from celery import current_app
+
+    clock = time.monotonic()
+    slots = {int((clock + max(0.0, d)) / WAKE_SLOT) + 1 for d in delays}
+    _wakes_sent.difference_update({s for s in _wakes_sent if s * WAKE_SLOT < clock})
+    try:
+        for slot in sorted(slots - _wakes_sent):
+            current_app.send_task(
+                SWEEP_TIMERS, queue="timers", countdown=max(0.0, slot * WAKE_SLOT - clock)
+            )
+            _wakes_sent.add(slot)
+    except Exception:  # the broker is down: the beat sweep still fires every timer
+        log.warning("could not schedule a timer wake-up; the sweep will", exc_info=True)

@@ -220,6 +220,7 @@ def write_side_rows(moves: Iterable[Move], *, now) -> None:
     if timers:
         # A timer's key is unique: scheduling the same retry or escalation twice is a no-op.
         Timer.objects.bulk_create(timers, ignore_conflicts=True)
+        dispatch.wake_for_timers([t.due_at for t in timers], now=now)
     incidents = [i for m in moves for i in m.incidents]
     for incident in incidents:
         incident.instance_id = incident.instance.pk
