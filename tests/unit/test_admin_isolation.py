@@ -79,3 +79,23 @@ def test_superuser_sees_every_tenant(client, tenant_a, b_objects):
     assert "b-ops" in body
     assert client.get("/admin/tenancy/apitoken/").status_code == 200
     assert ApiToken.objects.with_scopes_disabled().count() == 1
+
+
+def test_tenant_admin_cannot_open_their_tenant_to_the_private_network(
+    client, tenant_admin, tenant_a
+):
+    client.force_login(tenant_admin)
+    url = f"/admin/tenancy/tenant/{tenant_a.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="allow_private_network"' not in page.content.decode()  # shown, not editable
+    client.post(url, {"name": "Tenant A", "slug": tenant_a.slug, "allow_private_network": "on"})
+    tenant_a.refresh_from_db()
+    assert tenant_a.allow_private_network is False
+
+
+def test_the_platform_superuser_decides_the_private_network(client, tenant_a):
+    admin = get_user_model().objects.create_superuser("root-admin", password="pw-for-tests")
+    client.force_login(admin)
+    url = f"/admin/tenancy/tenant/{tenant_a.pk}/change/"
+    assert 'name="allow_private_network"' in client.get(url).content.decode()

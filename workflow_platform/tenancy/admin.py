@@ -38,6 +38,15 @@ class TenantModelAdmin(TenantRoleMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return is_platform_superuser(request)
 
+    def get_readonly_fields(self, request, obj=None):
+        # Letting HTTP actions reach private addresses opens the platform's own network
+        # (databases, cloud metadata) to a tenant's workflows: the operator of the
+        # platform decides it, never a tenant admin.
+        fields = list(super().get_readonly_fields(request, obj))
+        if not is_platform_superuser(request):
+            fields.append("allow_private_network")
+        return fields
+
 
 class MembershipForm(forms.ModelForm):
     class Meta:
