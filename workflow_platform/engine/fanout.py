@@ -138,7 +138,11 @@ def _start_planned(moves: list[Move], *, now) -> None:
         if not fan["items"]:
             _decide(parent, ok=True, now=now)
             continue
-        _start_more(parent, fan, now=now, versions=versions)
+        try:
+            _start_more(parent, fan, now=now, versions=versions)
+        except FanOutError as error:  # e.g. the child workflow was retired since
+            _decide(parent, ok=False, now=now, why=str(error))
+            continue
         Instance.objects.filter(pk=parent.pk).update(pending=parent.pending)
 
 

@@ -123,6 +123,21 @@ def test_a_map_over_something_not_a_list_is_an_incident(tenant_a, publish, work)
     assert Incident.objects.for_tenant(tenant_a).get(instance=instance).code == "join_failed"
 
 
+def test_a_child_workflow_with_no_published_version_fails_the_join_and_only_that_parent(
+    tenant_a, publish, work
+):
+    publish(child("item-flow"))
+    fine = start(tenant_a, publish(parent({"map_over": "data.items", "workflow": "item-flow"})),
+                 {"items": [1, 2]})  # fmt: skip
+    orphan = start(tenant_a, publish(parent({"map_over": "data.items", "workflow": "retired"})),
+                   {"items": [1, 2]})  # fmt: skip
+    work()
+    assert reload(tenant_a, fine).state == "done"
+    gave_up = reload(tenant_a, orphan)
+    assert (gave_up.status, gave_up.state) == ("completed", "gave_up")
+    assert not Incident.objects.for_tenant(tenant_a).filter(code="engine_error").exists()
+
+
 def test_cancelling_the_parent_cancels_its_unfinished_children(tenant_a, publish):
     publish(child("item-flow"))
     version = publish(parent({"map_over": "data.items", "workflow": "item-flow", "concurrency": 2}))
