@@ -169,6 +169,8 @@ WORKFLOW_LIMITS_BACKEND = os.environ.get("WORKFLOW_LIMITS_BACKEND", "")
 WORKFLOW_TASK_ROUTER = os.environ.get("WORKFLOW_TASK_ROUTER", "tasks_inbox.routing_rules.route")
 # Email assignees when a task is assigned to them or escalated (tasks_inbox/notifications.py).
 WORKFLOW_INBOX_EMAILS = env_bool("WORKFLOW_INBOX_EMAILS", False)
+# A bearer token Prometheus sends to /metrics; unset: loopback and superusers only.
+WORKFLOW_METRICS_TOKEN = os.environ.get("WORKFLOW_METRICS_TOKEN", "")
 # Where people reach the platform; links in inbox emails start with it.
 WORKFLOW_SITE_URL = os.environ.get("WORKFLOW_SITE_URL", "http://localhost:8000")
 # Mail (notify actions, inbox emails): SMTP when EMAIL_HOST is set; otherwise the embedded

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
+from workflow_platform.observability.views import metrics
+
 
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
@@ -14,6 +16,7 @@ urlpatterns = [
     path("inbox/", include("tasks_inbox.urls")),
     path("operations/", include("workflow_platform.engine.urls")),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("", include("workflow_platform.tenancy.urls")),
 ]
 
