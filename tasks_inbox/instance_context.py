@@ -13,18 +13,15 @@ import json
 from typing import Any
 
 from workflow_platform.engine.models import HistoryEvent
+from workflow_platform.engine.selectors import instance_graph
 from workflow_platform.tenancy.models import Tenant
 
 HISTORY_SHOWN = 50
 
 
 def instance_context(tenant: Tenant, instance) -> dict[str, Any]:
-    document = instance.version.document or {}
-    visited = set(
-        HistoryEvent.objects.for_tenant(tenant)
-        .filter(instance=instance)
-        .values_list("to_state", flat=True)
-    )
+    graph = instance_graph(tenant, instance)
+    visited = set(graph["visited"])
     states = [
         {
             "name": state.get("name", ""),
@@ -33,8 +30,7 @@ def instance_context(tenant: Tenant, instance) -> dict[str, Any]:
             "current": state.get("name") == instance.state,
             "visited": state.get("name") in visited,
         }
-        for state in document.get("states", [])
-        if isinstance(state, dict)
+        for state in graph["document"]["states"]
     ]
     history = list(
         HistoryEvent.objects.for_tenant(tenant)
@@ -43,15 +39,6 @@ def instance_context(tenant: Tenant, instance) -> dict[str, Any]:
         .order_by("-seq")[:HISTORY_SHOWN]
     )
     data_json = json.dumps(instance.data, indent=2, ensure_ascii=False, sort_keys=True)
-    graph = {
-        "document": {
-            "initial": document.get("initial", ""),
-            "states": [s for s in document.get("states", []) if isinstance(s, dict)],
-            "transitions": [t for t in document.get("transitions", []) if isinstance(t, dict)],
-        },
-        "current": instance.state,
-        "visited": sorted(name for name in visited if name),
-    }
     return {
         "instance": instance,
         "states": states,

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "workflow_platform.engine",
     "workflow_platform.actions",
     "workflow_platform.api",
+    "workflow_platform.operations",
     "workflow_platform.observability",
     "workflow_platform.runtime",
     "designer",

@@ -14,7 +14,7 @@ urlpatterns = [
     path("api/", include("workflow_platform.api.urls")),
     path("designer/", include("designer.urls")),
     path("inbox/", include("tasks_inbox.urls")),
-    path("operations/", include("workflow_platform.engine.urls")),
+    path("operations/", include("workflow_platform.operations.urls")),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
     path("", include("workflow_platform.tenancy.urls")),

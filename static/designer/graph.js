@@ -193,24 +193,26 @@
     layout.run();
   }
 
-  /* Fit the graph in view: never blown up to poster size, never shrunk below legible;
+  /* Fit the graph in view: never blown up to poster size, never shrunk below legible
+   * (``legible``, for a read-only picture that may be smaller than the editor's);
    * a machine too big for the canvas starts at its initial state (top left). */
-  function fit(cy) {
+  function fit(cy, legible) {
+    const least = legible || LEGIBLE_ZOOM;
     const eles = drawn(cy);
     if (!eles.length || cy.width() === 0) return;
     const zoom = Math.min(1.15, fitZoom(cy, eles));
-    if (zoom >= LEGIBLE_ZOOM) {
+    if (zoom >= least) {
       cy.fit(eles, FIT_PADDING);
       if (cy.zoom() > 1.15) cy.zoom({ level: 1.15, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
       return;
     }
     const box = eles.boundingBox();
-    cy.zoom(LEGIBLE_ZOOM);
-    const wide = box.w * LEGIBLE_ZOOM > cy.width() - 2 * FIT_PADDING;
-    const tall = box.h * LEGIBLE_ZOOM > cy.height() - 2 * FIT_PADDING;
+    cy.zoom(least);
+    const wide = box.w * least > cy.width() - 2 * FIT_PADDING;
+    const tall = box.h * least > cy.height() - 2 * FIT_PADDING;
     cy.pan({
-      x: wide ? FIT_PADDING - box.x1 * LEGIBLE_ZOOM : (cy.width() - box.w * LEGIBLE_ZOOM) / 2 - box.x1 * LEGIBLE_ZOOM,
-      y: tall ? FIT_PADDING - box.y1 * LEGIBLE_ZOOM : (cy.height() - box.h * LEGIBLE_ZOOM) / 2 - box.y1 * LEGIBLE_ZOOM,
+      x: wide ? FIT_PADDING - box.x1 * least : (cy.width() - box.w * least) / 2 - box.x1 * least,
+      y: tall ? FIT_PADDING - box.y1 * least : (cy.height() - box.h * least) / 2 - box.y1 * least,
     });
   }
 

@@ -72,3 +72,23 @@ def state_counts(tenant, version_id) -> dict[str, int]:
         .annotate(n=Count("id"))
     )
     return {row["state"]: row["n"] for row in rows}
+
+
+def instance_graph(tenant, instance: Instance) -> dict:
+    """What a page needs to draw ``instance`` on its version's graph: the version's
+    states and transitions, the current state and the states it has been in."""
+    document = instance.version.document or {}
+    visited = set(
+        HistoryEvent.objects.for_tenant(tenant)
+        .filter(instance=instance)
+        .values_list("to_state", flat=True)
+    )
+    return {
+        "document": {
+            "initial": document.get("initial", ""),
+            "states": [s for s in document.get("states", []) if isinstance(s, dict)],
+            "transitions": [t for t in document.get("transitions", []) if isinstance(t, dict)],
+        },
+        "current": instance.state,
+        "visited": sorted(name for name in visited if name),
+    }

@@ -45,8 +45,9 @@ def test_the_instance_page_shows_data_state_history_and_incidents(
     instance = services.start_instance(tenant=tenant_a, definition_key="broken", data={"x": 7})
     work()
     body = client.get(reverse("operations:instance", args=[instance.pk])).content.decode()
-    for text in ("card_declined", "bad card", "Incident Opened", "Started", "&#x27;x&#x27;: 7"):
+    for text in ("card_declined", "bad card", "Incident Opened", "Started", "&quot;x&quot;: 7"):
         assert text in body
+    assert 'id="instance-graph-data"' in body  # drawn on its version's graph
     assert "Retry</button>" not in body  # a viewer may look, not operate
 
 
@@ -82,8 +83,61 @@ def test_an_admin_cancels_and_another_tenants_instance_is_not_found(
     publish(linear(1, key="quick"))
     instance = services.start_instance(tenant=tenant_a, definition_key="quick", data={})
     response = client.post(reverse("operations:cancel", args=[instance.pk]), follow=True)
-    assert "Instance cancelled." in response.content.decode()
+    assert "Cancelled." in response.content.decode()
     publish(linear(1, key="theirs"), tenant=tenant_b)
     theirs = services.start_instance(tenant=tenant_b, definition_key="theirs", data={})
     assert client.get(reverse("operations:instance", args=[theirs.pk])).status_code == 404
     assert client.post(reverse("operations:cancel", args=[theirs.pk])).status_code == 404
+
+
+def test_an_operator_suspends_and_resumes_a_waiting_instance(
+    client, tenant_a, make_member, publish, work
+):
+    login(client, tenant_a, make_member, "operator")
+    publish({"key": "parked", "initial": "hold",
+             "states": [{"name": "hold"}, {"name": "done", "kind": "final"}],
+             "transitions": [{"from": "hold", "to": "done", "on": "go"}]})  # fmt: skip
+    instance = services.start_instance(tenant=tenant_a, definition_key="parked", data={})
+    work()
+    page = client.get(reverse("operations:instance", args=[instance.pk])).content.decode()
+    assert "Suspend</button>" in page and "Resume</button>" not in page
+    client.post(reverse("operations:suspend", args=[instance.pk]))
+    assert Instance.objects.for_tenant(tenant_a).get(pk=instance.pk).status == "suspended"
+    page = client.get(reverse("operations:instance", args=[instance.pk])).content.decode()
+    assert "Resume</button>" in page
+    response = client.post(reverse("operations:resume", args=[instance.pk]), follow=True)
+    assert "Resumed." in response.content.decode()
+    assert Instance.objects.for_tenant(tenant_a).get(pk=instance.pk).status == "waiting"
+
+
+def test_an_operator_redrives_a_failed_instance_from_its_failed_step(
+    client, tenant_a, make_member, publish, work
+):
+    login(client, tenant_a, make_member, "operator")
+    publish(linear(2, action=BROKEN, key="broken"))
+    instance = services.start_instance(tenant=tenant_a, definition_key="broken", data={})
+    work()
+    response = client.post(reverse("operations:redrive", args=[instance.pk]), follow=True)
+    assert "Redriving from the failed step" in response.content.decode()
+    redriven = Instance.objects.for_tenant(tenant_a).get(pk=instance.pk)
+    assert (redriven.status, redriven.has_incident) == ("running", False)
+
+
+def test_cancelling_with_compensate_undoes_the_completed_steps(
+    client, tenant_a, make_member, publish, work
+):
+    login(client, tenant_a, make_member, "operator")
+    undo = {"type": "python", "params": {"callable": "engine_tests.record"}}
+    publish({"key": "booked", "initial": "new",
+             "states": [{"name": "new"}, {"name": "held"}, {"name": "done", "kind": "final"}],
+             "transitions": [{"from": "new", "to": "held", "action": "book"},
+                             {"from": "held", "to": "done", "on": "confirm"}],
+             "actions": {"book": {**undo, "compensation": "unbook"}, "unbook": undo}})  # fmt: skip
+    instance = services.start_instance(tenant=tenant_a, definition_key="booked", data={})
+    work()
+    response = client.post(
+        reverse("operations:cancel", args=[instance.pk]), {"compensate": "on"}, follow=True
+    )
+    assert "the completed steps are being undone" in response.content.decode()
+    work()
+    assert Instance.objects.for_tenant(tenant_a).get(pk=instance.pk).status == "compensated"

@@ -11,5 +11,8 @@ urlpatterns = [
     path("instances/<int:instance_id>/", views.instance_detail, name="instance"),
     path("instances/<int:instance_id>/retry", views.retry_instance, name="retry"),
     path("instances/<int:instance_id>/cancel", views.cancel_instance, name="cancel"),
+    path("instances/<int:instance_id>/redrive", views.redrive_instance, name="redrive"),
+    path("instances/<int:instance_id>/suspend", views.suspend_instance, name="suspend"),
+    path("instances/<int:instance_id>/resume", views.resume_instance, name="resume"),
     path("dependencies/", views.dependency_list, name="dependencies"),
 ]

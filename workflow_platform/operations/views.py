@@ -1,12 +1,15 @@
-"""Server-rendered operator views: instances (the list, one instance, retry and cancel)
-and the tenant's dependencies with their limits and live state.
+"""Server-rendered operator pages: instances (the list; one instance with its graph,
+data, history and incidents; retry, redrive, suspend, resume and cancel) and the
+tenant's dependencies with their limits and live state.
 
-Short functions: load through the selectors (tenant first), call a service, render. A
-platform error becomes a message on the page, never a stack trace. Retry and cancel are
-POSTs for members whose role is operator or admin; every member may look.
+Short functions over the engine's selectors (tenant first) and services: load, check,
+call, render. A platform error becomes a message on the page, never a stack trace. The
+actions are POSTs for members whose role is operator or admin; every member may look.
 """
 
 from __future__ import annotations
+
+import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,11 +18,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from workflow_platform.engine import selectors, services, suspension
+from workflow_platform.engine.limits.selectors import dependency_usage
+from workflow_platform.engine.models import Status
 from workflow_platform.errors import NotFound, PlatformError
-
-from . import selectors, services
-from .limits.selectors import dependency_usage
-from .models import Status
 
 OPERATE_ROLES = ("operator",)  # admins are allowed too (Membership.allows)
 
@@ -43,7 +45,7 @@ def instance_list(request: HttpRequest) -> HttpResponse:
     )
     from workflow_platform.definitions.models import Definition
 
-    return render(request, "engine/instance_list.html", {
+    return render(request, "operations/instance_list.html", {
         "page": page,
         "filters": filters,
         "statuses": Status.choices,
@@ -58,8 +60,10 @@ def instance_detail(request: HttpRequest, instance_id: int) -> HttpResponse:
         instance = selectors.instance_detail(tenant, instance_id)
     except NotFound as error:
         raise Http404(error.message) from error
-    return render(request, "engine/instance_detail.html", {
+    return render(request, "operations/instance_detail.html", {
         "instance": instance,
+        "data_json": json.dumps(instance.data, indent=2, ensure_ascii=False, sort_keys=True),
+        "graph": selectors.instance_graph(tenant, instance),
         "history": selectors.history_of(tenant, instance_id),
         "incidents": instance.incidents.all(),
         "open_tasks": instance.tasks.filter(status__in=["open", "claimed"]),
@@ -74,7 +78,7 @@ def _can_operate(request: HttpRequest) -> bool:
 def _operate(request: HttpRequest, instance_id: int, service, done: str) -> HttpResponse:
     tenant = _tenant(request)
     if not _can_operate(request):
-        messages.error(request, "Only operators and admins can retry or cancel instances.")
+        messages.error(request, "Only operators and admins can change instances.")
         return redirect("operations:instance", instance_id=instance_id)
     try:
         service(tenant=tenant, instance_id=instance_id, user=request.user)
@@ -100,23 +104,57 @@ def retry_instance(request: HttpRequest, instance_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def redrive_instance(request: HttpRequest, instance_id: int) -> HttpResponse:
+    return _operate(
+        request,
+        instance_id,
+        suspension.redrive_instance,
+        "Redriving from the failed step with a fresh attempt budget; the steps that "
+        "succeeded are not run again.",
+    )
+
+
+@login_required
+@require_POST
+def suspend_instance(request: HttpRequest, instance_id: int) -> HttpResponse:
+    def suspend(*, tenant, instance_id, user):
+        reason = request.POST.get("reason", "")[:500]
+        return suspension.suspend_instance(
+            tenant=tenant, instance_id=instance_id, user=user, reason=reason
+        )
+
+    return _operate(request, instance_id, suspend, "Suspended: nothing runs until resumed.")
+
+
+@login_required
+@require_POST
+def resume_instance(request: HttpRequest, instance_id: int) -> HttpResponse:
+    return _operate(request, instance_id, suspension.resume_instance, "Resumed.")
+
+
+@login_required
+@require_POST
 def cancel_instance(request: HttpRequest, instance_id: int) -> HttpResponse:
+    compensate = request.POST.get("compensate") == "on"
+
     def cancel(*, tenant, instance_id, user):
         return services.cancel_instance(
             tenant=tenant,
             instance_id=instance_id,
             user=user,
             reason=request.POST.get("reason", "")[:500],
+            compensate=compensate,
         )
 
-    return _operate(request, instance_id, cancel, "Instance cancelled.")
+    done = "Cancelling: the completed steps are being undone." if compensate else "Cancelled."
+    return _operate(request, instance_id, cancel, done)
 
 
 @login_required
 def dependency_list(request: HttpRequest) -> HttpResponse:
     tenant = _tenant(request)
     dependencies = dependency_usage(tenant)
-    return render(request, "engine/dependency_list.html", {
+    return render(request, "operations/dependency_list.html", {
         "dependencies": dependencies,
         "unavailable": any(not d["available"] for d in dependencies),
     })  # fmt: skip
