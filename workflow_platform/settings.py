@@ -193,6 +193,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "workflows@localhost")
 # an expired lease is taken over from the last commit), and how many it claims at once.
 WORKFLOW_LEASE_SECONDS = float(os.environ.get("WORKFLOW_LEASE_SECONDS", "30"))
 WORKFLOW_CLAIM_BATCH = int(os.environ.get("WORKFLOW_CLAIM_BATCH", "50"))
+# Timers due within this many seconds also wake the timer sweep at their due time
+# (engine/dispatch.py); 0 leaves every timer to beat's once-a-second sweep.
+WORKFLOW_TIMER_WAKE_HORIZON = float(os.environ.get("WORKFLOW_TIMER_WAKE_HORIZON", "10"))
 
 # Celery settings for durable work: a message is acknowledged only after its task ran
 # (late acks), a worker holds one message at a time (prefetch 1), JSON only. The

@@ -48,8 +48,12 @@ def test_a_redis_restart_mid_run_loses_nothing(
 
 
 def test_a_timer_due_while_the_scheduler_was_down_fires_once_when_it_is_back(
-    start_worker, start_beat
+    start_worker, start_beat, settings, monkeypatch
 ):
+    # The scheduler is down: no beat, and no wake-up at the due time either (as when the
+    # timer was written while the broker was away); only the sweep, once back, fires it.
+    settings.WORKFLOW_TIMER_WAKE_HORIZON = 0
+    monkeypatch.setenv("WORKFLOW_TIMER_WAKE_HORIZON", "0")
     tenant = loopback_tenant()
     publish(
         tenant,

@@ -22,11 +22,11 @@ RUN_READY = "engine.steps.run_ready"
 RUN_NEW = "engine.starts.run_new"
 SWEEP_TIMERS = "engine.timers.sweep_due_timers"
 
-# Timers due sooner than this get a wake-up at their due time besides the beat sweep,
-# so a retry in 200 ms or a step throttled to its rate limit's next token is not held
-# to the sweep's 1 s tick (a saturated dependency would then be called only ``burst``
-# times a second). Further timers wait for the sweep: the row is the truth either way.
-WAKE_HORIZON = 10.0
+# Timers due sooner than settings.WORKFLOW_TIMER_WAKE_HORIZON seconds get a wake-up at
+# their due time besides the beat sweep, so a retry in 200 ms or a step throttled to its
+# rate limit's next token is not held to the sweep's 1 s tick (a saturated dependency
+# would then be called only ``burst`` times a second). Further timers wait for the
+# sweep: the row is the truth either way.
 # Wake-ups for due times in one such slot are sent once per process.
 WAKE_SLOT = 0.05
 _wakes_sent: set[int] = set()
@@ -61,7 +61,7 @@ def nudge_starts(count: int = 1) -> None:
 def wake_for_timers(due_times: list, *, now) -> None:
     """After the current transaction commits, sweep the timers at their due times."""
     delays = sorted({(due - now).total_seconds() for due in due_times})
-    delays = [d for d in delays if d < WAKE_HORIZON]
+    delays = [d for d in delays if d < settings.WORKFLOW_TIMER_WAKE_HORIZON]
     if delays:
         transaction.on_commit(lambda: _send_wakes(delays))
 
