@@ -30,6 +30,7 @@ SWEEP_TIMERS = "engine.timers.sweep_due_timers"
 # Wake-ups for due times in one such slot are sent once per process.
 WAKE_SLOT = 0.05
 _wakes_sent: set[int] = set()
+_clock = time.monotonic  # slots are counted on it (tests fix it)
 
 
 def _send(name: str, queue: str, count: int) -> None:
@@ -69,7 +70,7 @@ def wake_for_timers(due_times: list, *, now) -> None:
 def _send_wakes(delays: list[float]) -> None:
     from celery import current_app
 
-    clock = time.monotonic()
+    clock = _clock()
     slots = {int((clock + max(0.0, d)) / WAKE_SLOT) + 1 for d in delays}
     _wakes_sent.difference_update({s for s in _wakes_sent if s * WAKE_SLOT < clock})
     try:

@@ -21,13 +21,15 @@ def test_wake_ups_are_sent_once_per_slot_and_only_for_short_timers(
     sent = []
     monkeypatch.setattr(dispatch, "_send_wakes", send_wakes)  # the real one, this test only
     monkeypatch.setattr(dispatch, "_wakes_sent", set())
+    monkeypatch.setattr(dispatch, "_clock", lambda: 1000.0)  # slots are clock-aligned
     monkeypatch.setattr(
         current_app,
         "send_task",
         lambda name, queue, countdown: sent.append((name, queue, countdown)),
     )
     now = timezone.now()
-    due = [now + timedelta(milliseconds=200), now + timedelta(milliseconds=210),
+    # Two retries due at the same moment, one in 3 s, one in 5 minutes.
+    due = [now + timedelta(milliseconds=200), now + timedelta(milliseconds=200),
            now + timedelta(seconds=3), now + timedelta(minutes=5)]  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
         dispatch.wake_for_timers(due, now=now)
