@@ -12,8 +12,9 @@ def apply_panel(page):
 
 
 def expect_transition_panel(panel, source, target):
-    expect(panel.get_by_label("From")).to_have_value(source)
-    expect(panel.get_by_label("To")).to_have_value(target)
+    # Exact labels: a state's panel may still show ("Escalate to ...") until this one lands.
+    expect(panel.get_by_label("From", exact=True)).to_have_value(source)
+    expect(panel.get_by_label("To", exact=True)).to_have_value(target)
     expect(panel.get_by_test_id("panel-applied")).to_have_count(0)
     expect(panel.get_by_label("Trigger")).to_have_value("auto")
 
