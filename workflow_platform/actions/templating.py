@@ -29,6 +29,9 @@ from .base import ActionCall, NonRetryableActionError
 
 _WHOLE = re.compile(r"^\s*\{\{(.*?)\}\}\s*$", re.DOTALL)
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+# What common servers and proxies accept in a request line; longer is refused before
+# any connection, so data cannot grow a request without bound.
+MAX_URL_LENGTH = 8192
 
 
 class _SecretsOnlyInHeaders(Mapping):
@@ -104,9 +107,18 @@ def render_url(text: Any, names: dict[str, Any], *, where: str = "params.url") -
             filled = format_value(evaluate_condition(match.group(1), names))
             return filled if match.start() == 0 else quote(filled, safe="")
 
-        return _PLACEHOLDER.sub(fill, text).strip()
+        return check_url_length(_PLACEHOLDER.sub(fill, text).strip(), where=where)
     except ConditionError as error:
         raise _failed(where, error) from None
+
+
+def check_url_length(url: str, *, where: str = "params.url") -> str:
+    if len(url) > MAX_URL_LENGTH:
+        raise NonRetryableActionError(
+            f"{where} is {len(url):,} characters once filled; at most {MAX_URL_LENGTH:,}.",
+            code="bad_params",
+        )
+    return url
 
 
 def _failed(where: str, error: ConditionError) -> NonRetryableActionError:

@@ -41,6 +41,25 @@ def test_a_leading_placeholder_may_supply_the_whole_base_url():
     assert render_url("{{ data.callback }}/done", names) == "https://hooks.example.com/x/done"
 
 
+def test_a_url_grown_past_the_limit_by_its_data_is_refused():
+    names = {"data": {"part": "x" * 3000}}
+    template = "https://api.example.com/" + "/".join(["{{ data.part }}"] * 3)
+    with pytest.raises(NonRetryableActionError, match="at most 8,192") as caught:
+        render_url(template, names)
+    assert caught.value.code == "bad_params"
+
+
+def test_a_query_that_grows_the_url_past_the_limit_is_refused(call_of):
+    call = call_of(
+        "http",
+        {"url": "https://api.example.com/search", "query": {"q": "{{ data.q }}"}},
+        data={"q": "y" * 9000},
+    )
+    with pytest.raises(NonRetryableActionError, match=r"params\.url with params\.query") as caught:
+        run_action(call)
+    assert caught.value.code == "bad_params"
+
+
 def test_private_destination_is_refused_before_any_connection(call_of):
     call = call_of("http", {"url": "http://169.254.169.254/latest/meta-data/"})
     with pytest.raises(NonRetryableActionError) as error:

@@ -27,7 +27,13 @@ from ..base import ActionCall, ActionResult, NonRetryableActionError, timeout_se
 from ..http_client import Response, scrub, send
 from ..registry import register_action_type
 from ..services import reveal_secret
-from ..templating import render_text, render_url, render_value, template_names
+from ..templating import (
+    check_url_length,
+    render_text,
+    render_url,
+    render_value,
+    template_names,
+)
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -93,7 +99,8 @@ def _with_query(url: str, query: Any, names: dict[str, Any]) -> str:
     pairs = [(k, format_value(v)) for k, v in values.items()]
     parts = urlsplit(url)
     joined = "&".join(filter(None, [parts.query, urlencode(pairs)]))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, joined, parts.fragment))
+    url = urlunsplit((parts.scheme, parts.netloc, parts.path, joined, parts.fragment))
+    return check_url_length(url, where="params.url with params.query")
 
 
 def _headers(
