@@ -77,8 +77,9 @@ def route_task(task: HumanTask, spec: TaskSpec) -> None:
     task.routing_reason = reason[:1000]
 
 
-def escalation_target(task: HumanTask) -> tuple[OperatorGroup | None, int | None]:
-    """The group and user a task's ``escalate_to`` names (either may be None).
+def escalation_target(task: HumanTask) -> tuple[OperatorGroup | None, int | None, str]:
+    """The group and user a task's ``escalate_to`` names (either may be None), and in
+    words where the task goes and why (for its routing reason).
 
     A user who is away (``Membership.away_until``) or inactive is skipped, as routing
     skips them: the task then goes to the queue of its own group (unassigned), so that
@@ -87,13 +88,25 @@ def escalation_target(task: HumanTask) -> tuple[OperatorGroup | None, int | None
     target = task.escalate_to or {}
     group = None
     user_id = None
+    notes = []
     if target.get("group"):
         group = OperatorGroup.objects.for_tenant(task.tenant).filter(name=target["group"]).first()
+        if group is None:
+            notes.append(f"group {target['group']} does not exist")
     if target.get("user"):
-        user_id = _present_member_id(task.tenant, str(target["user"]))
-        if user_id is None and group is None:
-            group = task.group
-    return group, user_id
+        username = str(target["user"])
+        user_id = _present_member_id(task.tenant, username)
+        if user_id is None:
+            notes.append(f"{username} is away or not an active member")
+            if group is None:
+                group = task.group
+        else:
+            notes.append(f"to {username}")
+    if user_id is None:
+        notes.append(f"to group {group.name}, unassigned" if group else "nowhere to go, kept")
+    elif group is not None:
+        notes.append(f"in group {group.name}")
+    return group, user_id, "; ".join(notes)
 
 
 def _present_member_id(tenant, username: str) -> int | None:

@@ -152,7 +152,7 @@ def escalate_task(task_id: int | None, *, now=None) -> bool:
     )
     if task is None or task.escalated_at is not None:
         return False
-    group, user_id = escalation_target(task)
+    group, user_id, where = escalation_target(task)
     if group is not None:
         task.group = group
     if user_id is not None or group is not None:
@@ -161,7 +161,9 @@ def escalate_task(task_id: int | None, *, now=None) -> bool:
             task.status = TaskStatus.OPEN
             task.claimed_at = None
     task.escalated_at = now
-    task.routing_reason = f"escalated at {now:%Y-%m-%d %H:%M} UTC (due {task.due_at:%H:%M})"
+    task.routing_reason = (
+        f"escalated at {now:%Y-%m-%d %H:%M} UTC (due {task.due_at:%H:%M}): {where}"
+    )[:1000]
     task.revision += 1
     task.save()
     human_task_changed.send(sender=HumanTask, task=task, change="escalated")

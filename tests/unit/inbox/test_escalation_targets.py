@@ -52,6 +52,7 @@ def test_an_overdue_task_escalates_to_the_named_user_who_is_there(tenant_a, over
         group.pk,
         "open",
     )
+    assert escalated.routing_reason.endswith(": to ada")
 
 
 def test_escalation_skips_a_user_who_is_away_and_falls_back_to_the_group(tenant_a, overdue_for_ada):
@@ -62,6 +63,8 @@ def test_escalation_skips_a_user_who_is_away_and_falls_back_to_the_group(tenant_
     assert escalated.assignee_id is None
     assert escalated.group_id == group.pk
     assert escalated.status == "open" and escalated.escalated_at is not None
+    assert "ada is away or not an active member" in escalated.routing_reason
+    assert escalated.routing_reason.endswith(f"to group {group.name}, unassigned")
 
 
 def test_a_user_back_from_being_away_gets_the_escalation_again(tenant_a, overdue_for_ada):
