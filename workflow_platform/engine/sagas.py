@@ -27,8 +27,7 @@ from workflow_platform.errors import Conflict
 from workflow_platform.tenancy.scoping import all_tenants
 
 from . import admission
-from .models import HistoryEvent, HumanTask, Incident, Instance, Status, TaskStatus, Timer
-from .signals import human_task_changed
+from .models import HistoryEvent, Instance, Status, Timer
 from .stepping import Move, delta_of, map_result, open_incident, retry_delay
 
 PLAN = "compensations"
@@ -259,7 +258,7 @@ def cancel_and_compensate(*, tenant, instance_id: int, user=None, reason: str = 
     """
     from . import dispatch
     from .executor import machine_of_version
-    from .services import _locked, _save, cancel_instance
+    from .services import _drop_open_work, _locked, _save, cancel_instance
 
     with transaction.atomic():
         instance = _locked(tenant, instance_id)
@@ -302,18 +301,6 @@ def cancel_and_compensate(*, tenant, instance_id: int, user=None, reason: str = 
             },
         )
         _save(move, now=now)
-        Timer.objects.for_tenant(tenant).filter(
-            instance=instance, fired_at__isnull=True, cancelled_at__isnull=True
-        ).update(cancelled_at=now)
-        Incident.objects.for_tenant(tenant).filter(
-            instance=instance, resolved_at__isnull=True
-        ).update(resolved_at=now, resolved_by=user)
-        for task in HumanTask.objects.for_tenant(tenant).filter(
-            instance=instance, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED]
-        ):
-            task.status = TaskStatus.CANCELLED
-            task.revision += 1
-            task.save(update_fields=["status", "revision"])
-            human_task_changed.send(sender=HumanTask, task=task, change="cancelled")
+        _drop_open_work(tenant, instance, now=now, user=user)
         dispatch.nudge_steps()
     return instance

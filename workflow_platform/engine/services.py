@@ -306,24 +306,30 @@ def cancel_instance(
             detail={"reason": reason[:500]} if reason else None,
         )
         _save(move, now=now)
-        Timer.objects.for_tenant(tenant).filter(
-            instance=instance, fired_at__isnull=True, cancelled_at__isnull=True
-        ).update(cancelled_at=now)
-        Incident.objects.for_tenant(tenant).filter(
-            instance=instance, resolved_at__isnull=True
-        ).update(resolved_at=now, resolved_by=user)
-        for task in HumanTask.objects.for_tenant(tenant).filter(
-            instance=instance, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED]
-        ):
-            task.status = TaskStatus.CANCELLED
-            task.revision += 1
-            task.save(update_fields=["status", "revision"])
-            human_task_changed.send(sender=HumanTask, task=task, change="cancelled")
+        _drop_open_work(tenant, instance, now=now, user=user)
         # Its unfinished children go with it; a parallel parent learns its branch ended.
         from . import fanout
 
         fanout.after_cancel(move, now=now)
     return instance
+
+
+def _drop_open_work(tenant, instance: Instance, *, now, user=None) -> None:
+    """A cancelled instance's pending timers, open incidents and open tasks, closed
+    (in the caller's transaction); every inbox showing such a task is told."""
+    Timer.objects.for_tenant(tenant).filter(
+        instance=instance, fired_at__isnull=True, cancelled_at__isnull=True
+    ).update(cancelled_at=now)
+    Incident.objects.for_tenant(tenant).filter(instance=instance, resolved_at__isnull=True).update(
+        resolved_at=now, resolved_by=user
+    )
+    for task in HumanTask.objects.for_tenant(tenant).filter(
+        instance=instance, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED]
+    ):
+        task.status = TaskStatus.CANCELLED
+        task.revision += 1
+        task.save(update_fields=["status", "revision"])
+        human_task_changed.send(sender=HumanTask, task=task, change="cancelled")
 
 
 def retry_incident(*, tenant, instance_id: int, user=None) -> Instance:
