@@ -31,14 +31,21 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--concurrency", type=int, default=2, help="Worker processes.")
         parser.add_argument("--no-demo", action="store_true", help="Skip loading demo data.")
+        parser.add_argument(
+            "--worker-log-level",
+            default=os.environ.get("WORKER_LOG_LEVEL", "WARNING"),
+            help="Log level of the worker and the scheduler (INFO logs every task they run, "
+            "several a second even when idle, which would bury the banner).",
+        )
 
-    def handle(self, *args, host, port, concurrency, no_demo, **options):
+    def handle(self, *args, host, port, concurrency, no_demo, worker_log_level, **options):
         lock = self._take_lock()
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo:
             call_command("load_demo", verbosity=0)
         python = sys.executable
-        celery = [python, "-m", "celery", "-A", "workflow_platform"]
+        quiet = [] if worker_log_level.upper() in ("DEBUG", "INFO") else ["--quiet"]
+        celery = [python, "-m", "celery", "-A", "workflow_platform", *quiet]
         beat_schedule = str(settings.VAR_DIR / "celerybeat-schedule")
         commands = {
             "web": [
@@ -59,11 +66,11 @@ class Command(BaseCommand):
                 "-c",
                 str(concurrency),
                 "--loglevel",
-                "INFO",
+                worker_log_level,
                 "-n",
                 f"worker-{os.getpid()}@%h",
             ],
-            "scheduler": [*celery, "beat", "--loglevel", "INFO", "-s", beat_schedule],
+            "scheduler": [*celery, "beat", "--loglevel", worker_log_level, "-s", beat_schedule],
         }
         children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
         self._wait_for_web(host, port, children["web"])
