@@ -22,6 +22,8 @@ from django.core.management.base import BaseCommand, CommandError
 from workflow_platform.celery import QUEUES
 from workflow_platform.runtime.demo import DEMO_PASSWORD, DEMO_USERS
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
 
 class Command(BaseCommand):
     help = "Start the web server, a Celery worker and the scheduler; print URL and logins."
@@ -39,12 +41,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, concurrency, no_demo, worker_log_level, **options):
+        worker_log_level = worker_log_level.upper()
+        if worker_log_level not in LOG_LEVELS:
+            raise CommandError(
+                f"--worker-log-level (or WORKER_LOG_LEVEL) must be one of {', '.join(LOG_LEVELS)}; "
+                f"got {worker_log_level!r}."
+            )
         lock = self._take_lock()
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo:
             call_command("load_demo", verbosity=0)
         python = sys.executable
-        quiet = [] if worker_log_level.upper() in ("DEBUG", "INFO") else ["--quiet"]
+        quiet = [] if worker_log_level in ("DEBUG", "INFO") else ["--quiet"]
         celery = [python, "-m", "celery", "-A", "workflow_platform", *quiet]
         beat_schedule = str(settings.VAR_DIR / "celerybeat-schedule")
         commands = {
