@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, UnknownType
 
+from workflow_platform.definitions.form_schemas import form_validator
 from workflow_platform.errors import Unprocessable
 
 FORM_ERROR = "__all__"
@@ -103,9 +104,9 @@ def problems(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
         return {}
     try:
         Draft202012Validator.check_schema(schema)
-        validator = Draft202012Validator(schema)
+        validator = form_validator(schema)
         found = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
-    except (SchemaError, UnknownType) as error:
+    except (SchemaError, UnknownType, RecursionError) as error:
         why = getattr(error, "message", None) or str(error).splitlines()[0]
         return {FORM_ERROR: f"This task's form is broken: {why}"}
     messages: dict[str, str] = {}

@@ -259,7 +259,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": ["workflow_platform.api.throttling.TokenRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["workflow_platform.api.parsers.BoundedJSONParser"],
     # ?format= is a query parameter of our own (exports), not a renderer override.
     "URL_FORMAT_OVERRIDE": None,
 }

@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from workflow_platform.definitions.document_schema import definition_schema
+from workflow_platform.definitions.form_schemas import form_problems
 
 from .checks import check_duration, json_object, pretty
 
@@ -124,6 +125,10 @@ class HumanTaskFields(forms.Form):
             raise forms.ValidationError(
                 f"Not a valid JSON Schema at {where}: {exc.message}"
             ) from exc
+        unsafe = form_problems(schema)
+        if unsafe:
+            where, _, message = unsafe[0]
+            raise forms.ValidationError(f"At {where or 'the top level'}: {message}")
         return schema
 
     def clean_routing_rule(self):

@@ -19,6 +19,7 @@ import yaml
 
 from workflow_platform.errors import InvalidInput
 
+from .bounds import refuse_out_of_bounds
 from .validation import MAX_DOCUMENT_BYTES
 
 FORMATS = ("json", "yaml")
@@ -167,6 +168,7 @@ def import_text(text: str | bytes, fmt: str = "json") -> dict[str, Any]:
         raise InvalidInput("unknown_format", f"Import format '{fmt}' is not one of json, yaml.")
     if not isinstance(document, dict):
         raise InvalidInput("not_an_object", "A definition is an object (a mapping) at the top.")
+    refuse_out_of_bounds(document)
     return canonical_document(document)
 
 

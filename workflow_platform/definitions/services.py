@@ -21,6 +21,7 @@ from workflow_platform.errors import Conflict, InvalidInput, NotFound, Unprocess
 from workflow_platform.tenancy.models import Tenant
 from workflow_platform.tenancy.scoping import tenant_scope
 
+from .bounds import refuse_out_of_bounds
 from .checksum import canonical_json, document_checksum
 from .interchange import canonical_document, export_text, import_text
 from .machine import FORMAT
@@ -53,6 +54,7 @@ def _prepared(document: Any, key: str) -> dict[str, Any]:
             "key_mismatch",
             f"The document's key '{document.get('key')}' is not the definition's key '{key}'.",
         )
+    refuse_out_of_bounds(document)
     try:
         size = len(canonical_json(document).encode())
     except (TypeError, ValueError):

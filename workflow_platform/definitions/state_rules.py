@@ -19,6 +19,7 @@ from jsonschema.exceptions import SchemaError
 
 from .conditions import GUARD_ROOTS, ConditionError, parse_template
 from .field_rules import Found, expression_problems, is_name, template_problems
+from .form_schemas import form_problems
 
 
 class StateRules:
@@ -88,6 +89,8 @@ class StateRules:
             return
         if form.get("type", "object") != "object":
             yield path, "invalid_form", 'a task form describes an object ("type": "object")'
+        for where, code, message in form_problems(form):
+            yield path + where.replace("/", "."), code, message
 
     def _assignee(self, path: str, target: dict[str, Any]) -> Iterator[Found]:
         if path.endswith(".assign") and not any(target.get(k) for k in ("group", "user", "rule")):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from .bounds import bound_problems
 from .checksum import canonical_json
 from .document_schema import schema_problems
 
@@ -57,6 +58,9 @@ def validate_document(document: Any, *, tenant: Tenant | None = None) -> list[Pr
     """
     if not isinstance(document, dict):
         return [Problem("", "not_an_object", "a definition is a JSON object")]
+    out_of_bounds = bound_problems(document)
+    if out_of_bounds:
+        return [Problem(*found) for found in out_of_bounds]
     try:
         size = len(canonical_json(document).encode())
     except (TypeError, ValueError):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from workflow_platform.definitions.form_schemas import form_validator
 from workflow_platform.errors import Conflict, InvalidInput, NotFound
 
 from . import dispatch, starting
@@ -407,7 +407,7 @@ def complete_human_task(*, tenant, task_id: int, user, decision: str, data: Any)
 def _validate_form(form: dict, data: dict) -> None:
     if not form:
         return
-    validator = jsonschema.Draft202012Validator(form)
+    validator = form_validator(form)
     problems = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
     if problems:
         details = [

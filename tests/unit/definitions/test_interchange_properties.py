@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workflow_platform.definitions import services
+from workflow_platform.definitions.bounds import MAX_INTEGER
 from workflow_platform.definitions.checksum import document_checksum
 from workflow_platform.definitions.diff import diff_documents
 from workflow_platform.definitions.interchange import (
@@ -39,14 +40,15 @@ DATABASE_SETTINGS = settings(
 
 names = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
 # Any printable text, including quotes, colons, YAML keywords and non-ASCII letters; no
-# placeholders (those must parse) and no lone surrogates (not encodable as UTF-8).
+# placeholders (those must parse), no lone surrogates (not encodable as UTF-8) and no NUL
+# (refused on save: PostgreSQL's JSON cannot hold it, see definitions/bounds.py).
 free_text = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="{}"), max_size=30
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="{}\x00"), max_size=30
 )
 scalars = st.one_of(
     st.none(),
     st.booleans(),
-    st.integers(-(2**53), 2**53),
+    st.integers(-MAX_INTEGER, MAX_INTEGER),
     st.floats(allow_nan=False, allow_infinity=False),
     free_text,
     st.sampled_from(["yes", "no", "on", "off", "null", "~", "1e3", "0x10", "2026-01-01", ""]),

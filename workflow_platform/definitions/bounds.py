@@ -1,0 +1,77 @@
+"""Bounds every stored document keeps: nesting depth, integer range, no NUL characters.
+
+These are checked before a document is canonicalised, stored or validated, with an
+explicit stack rather than recursion, so a hostile document (nested thousands deep, an
+integer of 400 digits, a ``\\u0000`` that PostgreSQL's JSON cannot hold) is a located
+refusal instead of a ``RecursionError`` or a ``DataError`` from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from workflow_platform.errors import InvalidInput
+
+MAX_DEPTH = 64
+# Integers JSON numbers keep exactly in every client (JavaScript's safe integers).
+MAX_INTEGER = 2**53 - 1
+MAX_PROBLEMS = 20  # one hostile document is reported, not echoed back in full
+
+
+def _path(parts: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def bound_problems(document: Any) -> list[tuple[str, str, str]]:
+    """``(path, code, message)`` for each place ``document`` leaves the bounds."""
+    found = []
+    for problem in _walk(document):
+        found.append(problem)
+        if len(found) >= MAX_PROBLEMS:
+            break
+    return found
+
+
+def refuse_out_of_bounds(document: Any) -> None:
+    """Raise ``InvalidInput`` naming the first place ``document`` leaves the bounds."""
+    found = bound_problems(document)
+    if found:
+        path, code, message = found[0]
+        raise InvalidInput(
+            code,
+            f"The document cannot be stored: {path or '(document)'}: {message}.",
+            details=[{"path": p, "code": c, "message": m} for p, c, m in found],
+        )
+
+
+def _walk(document: Any) -> Iterator[tuple[str, str, str]]:
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(document, ())]
+    while stack:
+        value, parts = stack.pop()
+        if len(parts) > MAX_DEPTH:
+            yield (
+                _path(parts[:MAX_DEPTH]),
+                "too_deep",
+                f"values are nested more than {MAX_DEPTH} levels deep here",
+            )
+            continue
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and "\x00" in key:
+                    yield (_path(parts), "nul_character", "a name holds a NUL character")
+                    continue
+                stack.append((item, (*parts, str(key))))
+        elif isinstance(value, list):
+            stack.extend((item, (*parts, index)) for index, item in enumerate(value))
+        elif isinstance(value, str) and "\x00" in value:
+            yield (_path(parts), "nul_character", "the text holds a NUL character")
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+            yield (
+                _path(parts),
+                "number_out_of_range",
+                f"whole numbers must lie between -{MAX_INTEGER} and {MAX_INTEGER}",
+            )
