@@ -13,17 +13,12 @@ from typing import Any
 
 from workflow_platform.errors import InvalidInput
 
+from .document_schema import format_path
+
 MAX_DEPTH = 64
 # Integers JSON numbers keep exactly in every client (JavaScript's safe integers).
 MAX_INTEGER = 2**53 - 1
 MAX_PROBLEMS = 20  # one hostile document is reported, not echoed back in full
-
-
-def _path(parts: tuple[str | int, ...]) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def bound_problems(document: Any) -> list[tuple[str, str, str]]:
@@ -54,7 +49,7 @@ def _walk(document: Any) -> Iterator[tuple[str, str, str]]:
         value, parts = stack.pop()
         if len(parts) > MAX_DEPTH:
             yield (
-                _path(parts[:MAX_DEPTH]),
+                format_path(parts[:MAX_DEPTH]),
                 "too_deep",
                 f"values are nested more than {MAX_DEPTH} levels deep here",
             )
@@ -62,16 +57,16 @@ def _walk(document: Any) -> Iterator[tuple[str, str, str]]:
         if isinstance(value, dict):
             for key, item in value.items():
                 if isinstance(key, str) and "\x00" in key:
-                    yield (_path(parts), "nul_character", "a name holds a NUL character")
+                    yield (format_path(parts), "nul_character", "a name holds a NUL character")
                     continue
                 stack.append((item, (*parts, str(key))))
         elif isinstance(value, list):
             stack.extend((item, (*parts, index)) for index, item in enumerate(value))
         elif isinstance(value, str) and "\x00" in value:
-            yield (_path(parts), "nul_character", "the text holds a NUL character")
+            yield (format_path(parts), "nul_character", "the text holds a NUL character")
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
             yield (
-                _path(parts),
+                format_path(parts),
                 "number_out_of_range",
                 f"whole numbers must lie between -{MAX_INTEGER} and {MAX_INTEGER}",
             )
