@@ -307,7 +307,7 @@ def complete_task(
     InvalidInput for a decision the state does not offer, Conflict when someone else
     holds or finished it. The engine's ``complete_human_task`` does the rest atomically.
     """
-    from workflow_platform.engine.services import complete_human_task
+    from workflow_platform.engine.human import complete_human_task
 
     membership = _membership(tenant, user)
     task = _load(tenant, task_id)

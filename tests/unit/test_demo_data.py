@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch):
     # The test runs the worker itself: record nothing, send nothing.
-    monkeypatch.setattr(dispatch, "_send", lambda name, queue, count: None)
+    monkeypatch.setattr(dispatch, "send_now", lambda name, queue, count: None)
 
 
 def run_until_idle(rounds: int = 40) -> None:

@@ -33,7 +33,8 @@ _wakes_sent: set[int] = set()
 _clock = time.monotonic  # slots are counted on it (tests fix it)
 
 
-def _send(name: str, queue: str, count: int) -> None:
+def send_now(name: str, queue: str, count: int = 1) -> None:
+    """Send ``count`` wake-up messages now (not after a commit); a lost one is re-sent."""
     from celery import current_app
 
     try:
@@ -51,12 +52,12 @@ def messages_for(count: int) -> int:
 
 def nudge_steps(count: int = 1) -> None:
     """After the current transaction commits, wake workers for in-flight instances."""
-    transaction.on_commit(lambda: _send(RUN_READY, "steps", messages_for(count)))
+    transaction.on_commit(lambda: send_now(RUN_READY, "steps", messages_for(count)))
 
 
 def nudge_starts(count: int = 1) -> None:
     """After the current transaction commits, wake workers for new instances."""
-    transaction.on_commit(lambda: _send(RUN_NEW, "starts", messages_for(count)))
+    transaction.on_commit(lambda: send_now(RUN_NEW, "starts", messages_for(count)))
 
 
 def wake_for_timers(due_times: list, *, now) -> None:

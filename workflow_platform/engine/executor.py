@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from functools import lru_cache
 
 from django.conf import settings
 from django.utils import timezone
@@ -29,17 +28,15 @@ from workflow_platform.actions.base import (
     run_action,
 )
 from workflow_platform.definitions.machine import AUTO, Machine
-from workflow_platform.definitions.models import Version
-from workflow_platform.errors import PlatformError
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import admission, dispatch, leases, recovery, sagas, waiting
+from . import admission, dispatch, leases, recovery, sagas, subflows, waiting
 from .journal import write_moves
-from .models import HistoryEvent, Instance, Status
-from .starting import published_version_of
+from .machines import idempotency_key, machine_of_version
+from .models import Instance, Status
+from .moves import Move
 from .stepping import (
     GuardError,
-    Move,
     choose_transition,
     open_incident,
     park,
@@ -52,30 +49,6 @@ log = logging.getLogger(__name__)
 # A worker gives its batch back after this many rounds so no instance (a loop in a
 # workflow) holds a worker forever; the instances stay ready for the next claim.
 MAX_ROUNDS = 200
-
-
-def machine_of_version(version_id: int, created_at=None) -> Machine:
-    """Published versions are immutable, so their compiled machine is cached per process.
-
-    Keyed by id and creation time: an id that SQLite reuses after a delete is another
-    version.
-    """
-    if created_at is None:
-        with all_tenants():
-            created_at = (
-                Version.objects.filter(pk=version_id).values_list("created_at", flat=True).first()
-            )
-    return _compiled(version_id, created_at)
-
-
-@lru_cache(maxsize=512)
-def _compiled(version_id: int, created_at) -> Machine:
-    with all_tenants():
-        return Version.objects.get(pk=version_id).machine
-
-
-def idempotency_key(instance_id: int, step: int) -> str:
-    return f"wi-{instance_id}-{step}"
 
 
 def run_ready(
@@ -267,7 +240,7 @@ def advance(inst: Instance) -> Move:
             if result is None:
                 return move
             if result.child is not None:
-                _await_child(move, transition, event, pending, result, now=now)
+                subflows.await_child(move, transition, event, pending, result, now=now)
                 return move
     take_transition(
         move,
@@ -350,31 +323,3 @@ def _defer(move: Move, machine: Machine, transition, gate: admission.Gate, *, no
 
     held = _Held(f"Held by the dependency's limits ({gate.admission.reason}).")
     schedule_retry(move, machine, transition, held, now=now, spend_attempt=False)
-
-
-def _await_child(move: Move, transition, event, pending, result, *, now) -> None:
-    """A subworkflow action: start the child in this commit; wait until it ends."""
-    inst = move.instance
-    inst.pending = {**pending, "transition": transition.index, "event": event}
-    try:
-        with all_tenants():
-            version = published_version_of(inst.tenant, result.child.definition_key)
-    except PlatformError as error:
-        open_incident(
-            move, code="child_not_started", message=str(error), action=transition.action, now=now
-        )
-        return
-    inst.wait()
-    inst.ready = False
-    inst.lease_owner = ""
-    inst.lease_expires_at = None
-    move.child = {"version": version, "data": result.child.data}
-    move.record(
-        HistoryEvent.Type.CHILD_STARTED,
-        now=now,
-        from_state=inst.state,
-        action=transition.action,
-        attempt=inst.attempt,
-        detail={"definition_key": result.child.definition_key},
-    )
-    move.changes.append("waiting")

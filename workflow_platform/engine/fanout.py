@@ -27,17 +27,21 @@ from typing import Any
 
 from django.db.models import F
 
+from workflow_platform.definitions.conditions import evaluate_condition, render_template
 from workflow_platform.definitions.machine import Machine, State
 from workflow_platform.errors import PlatformError
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import dispatch
+from . import dispatch, kinds
+from .journal import save_one
+from .machines import machine_of_version
 from .models import HistoryEvent, Instance, Status, Timer
-from .stepping import Move
+from .moves import ENDING_CHANGES, Move
+from .sagas import PLAN, plan_for
+from .starting import prepare, published_version_of, write_new
+from .stepping import open_incident
 
 FANOUT = "fanout"
-# The changes of a move that ends a child (journal.py locks the parents of such moves).
-ENDING_CHANGES = frozenset({"completed", "failed", "incident", "compensated", "cancelled"})
 UNFINISHED = (Status.CREATED, Status.RUNNING, Status.WAITING, Status.SUSPENDED)
 FAILED_ENDS = (Status.FAILED, Status.COMPENSATED, Status.CANCELLED)
 MAX_ITEMS = 10_000
@@ -51,8 +55,6 @@ def items_of(state: State, data: dict) -> list[dict]:
     """The children a parallel state starts: ``{"label", "workflow", "data"}`` each."""
     spec = state.parallel
     if spec.map_over:
-        from workflow_platform.definitions.conditions import evaluate_condition
-
         try:
             values = evaluate_condition(spec.map_over, {"data": data})
         except Exception as error:
@@ -79,7 +81,6 @@ def items_of(state: State, data: dict) -> list[dict]:
 
 def _branch_data(template: dict, data: dict) -> dict:
     """A branch's child data: its ``data`` with ``{{ data.x }}`` placeholders filled in."""
-    from workflow_platform.definitions.conditions import render_template
 
     def fill(value):
         if isinstance(value, str) and "{{" in value:
@@ -96,13 +97,13 @@ def _branch_data(template: dict, data: dict) -> dict:
     return fill(template)
 
 
-def open_fanout(move: Move, machine: Machine, state: State, *, now) -> None:
+def open_fanout(move: Move, machine: Machine, state: State, now) -> None:
     """Entering a parallel state (in memory): plan the children; the journal starts them."""
     inst = move.instance
     try:
         items = items_of(state, inst.data)
     except FanOutError as error:
-        move.fanout_error = str(error)
+        move.notes["fanout_error"] = str(error)
         items = []
     inst.pending = {
         FANOUT: {
@@ -115,11 +116,16 @@ def open_fanout(move: Move, machine: Machine, state: State, *, now) -> None:
             "ended": 0,
         }
     }
-    move.fanout = True
+    move.notes["fanout"] = True
 
 
-def start_planned(moves: list[Move], *, now) -> None:
+ACTIVATION = kinds.register(kinds.Activation(kind="parallel", enter=open_fanout))
+
+
+@kinds.journal_hook("after_rows")
+def start_planned(moves: list[Move], now) -> None:
     """Inside the journal's commit: start the first children of each new fan-out."""
+    moves = [m for m in moves if m.notes.get("fanout")]
     if moves:
         with all_tenants():
             _start_planned(moves, now=now)
@@ -128,9 +134,9 @@ def start_planned(moves: list[Move], *, now) -> None:
 def _start_planned(moves: list[Move], *, now) -> None:
     versions: dict[tuple[int, str], Any] = {}  # one lookup per child workflow, not per child
     for move in moves:
-        move.fanout = False  # started once, even if these side rows were written again
+        move.notes["fanout"] = False  # started once, even if these side rows are written again
         parent = move.instance
-        error = getattr(move, "fanout_error", None)
+        error = move.notes.get("fanout_error")
         if error:
             _decide(parent, ok=False, now=now, why=error)
             continue
@@ -147,8 +153,6 @@ def _start_planned(moves: list[Move], *, now) -> None:
 
 
 def _machine(instance: Instance) -> Machine:
-    from .executor import machine_of_version
-
     return machine_of_version(instance.version_id, getattr(instance, "version_created_at", None))
 
 
@@ -163,8 +167,6 @@ def _start_more(parent: Instance, fan: dict, *, now, versions: dict | None = Non
     ``versions`` caches the published version of each child workflow (with its compiled
     machine) across the parents of one commit.
     """
-    from .starting import prepare, published_version_of, write_new
-
     versions = {} if versions is None else versions
     room = _limit(parent, fan) - (len(fan["children"]) - fan["ended"])
     moves, indexes = [], []
@@ -198,8 +200,6 @@ def after_cancel(move: Move, *, now) -> None:
 
 
 def _after_cancel(move: Move, *, now) -> None:
-    from .journal import MOVED_FIELDS, write_side_rows
-
     for child in (
         Instance.objects.select_for_update().filter(
             parent_id=move.instance.pk, status__in=UNFINISHED
@@ -211,9 +211,6 @@ def _after_cancel(move: Move, *, now) -> None:
         child.ended_at = now
         child.lease_owner = ""
         child.lease_expires_at = None
-        child.fence += 1
-        child.updated_at = now
-        child.ready_since = None
         gone = Move(instance=child, changes=["cancelled"])
         gone.record(
             HistoryEvent.Type.CANCELLED,
@@ -221,13 +218,18 @@ def _after_cancel(move: Move, *, now) -> None:
             from_state=child.state,
             detail={"reason": f"its parent {move.instance.pk} was cancelled"},
         )
-        child.save(update_fields=[*MOVED_FIELDS, "fence"])
-        write_side_rows([gone], now=now)
+        save_one(gone, now=now)
         Timer.objects.filter(
             instance_id=child.pk, fired_at__isnull=True, cancelled_at__isnull=True
         ).update(cancelled_at=now)
         _after_cancel(gone, now=now)
     child_moved(move, now=now)
+
+
+@kinds.journal_hook("children_ended")
+def count_ended_children(moves: list[Move], now) -> None:
+    """The journal's hook: see :func:`children_ended`."""
+    children_ended(moves, now=now)
 
 
 def children_ended(moves: list[Move], *, now) -> set[int]:
@@ -237,7 +239,7 @@ def children_ended(moves: list[Move], *, now) -> set[int]:
     child that ended in this commit is counted, and each parent is settled and written
     once: a commit that ends 50 siblings costs one read and one write of their parent,
     not 50 of each. Returns the ids of the children handled here (the others may be
-    subworkflow children, journal._wake_parents).
+    subworkflow children, subflows.wake_parents).
     """
     ending = [
         m for m in moves
@@ -323,9 +325,6 @@ def _results(fan: dict) -> list[Any]:
 
 def _decide(parent: Instance, *, ok: bool, now, why: str = "") -> None:
     """The join is decided: stop the unfinished children, fire ``joined``/``join_failed``."""
-    from .journal import MOVED_FIELDS, write_side_rows
-    from .stepping import open_incident
-
     machine = _machine(parent)
     fan = parent.pending[FANOUT]
     spec = machine.states[fan["state"]].parallel
@@ -357,20 +356,12 @@ def _decide(parent: Instance, *, ok: bool, now, why: str = "") -> None:
             "and has no transition for it.",
             now=now,
         )
-    parent.fence += 1
+    save_one(move, now=now)
     if hasattr(parent, "held_fence"):
         parent.held_fence = parent.fence  # the worker that entered the state goes on with it
-    parent.updated_at = now
-    parent.ready_since = now if parent.ready else None
-    parent.save(update_fields=[*MOVED_FIELDS, "fence"])
-    write_side_rows([move], now=now)
 
 
 def _stop_children(parent: Instance, fan: dict, *, compensate: bool, now) -> None:
-    from .executor import machine_of_version
-    from .journal import MOVED_FIELDS, write_side_rows
-    from .sagas import PLAN, plan_for
-
     ids = [int(pk) for pk in fan["children"]]
     statuses = (*UNFINISHED, Status.COMPLETED) if compensate else UNFINISHED
     for child in (
@@ -415,10 +406,6 @@ def _stop_children(parent: Instance, fan: dict, *, compensate: bool, now) -> Non
             continue
         child.lease_owner = ""
         child.lease_expires_at = None
-        child.fence += 1
-        child.updated_at = now
-        child.ready_since = now if child.ready else None
-        child.save(update_fields=[*MOVED_FIELDS, "fence"])
-        write_side_rows([move], now=now)
+        save_one(move, now=now)
         if child.ready:
             dispatch.nudge_steps()

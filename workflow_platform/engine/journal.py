@@ -7,6 +7,10 @@ rows, keeps only the moves whose token still matches (a worker that lost its lea
 an instance cancelled meanwhile: their moves are dropped, their effects were made with
 a stable idempotency key and will be made again, once, by the new owner), and writes
 the rest with one UPDATE for all instances and one INSERT per kind of row.
+
+The journal writes the engine's own rows (instances, history, timers, incidents); what a
+state kind writes besides (tasks, a fan-out's children, a parent's wake-up) its hooks
+write, in the phases :mod:`.kinds` names, inside the same transaction.
 """
 
 from __future__ import annotations
@@ -16,41 +20,14 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 from django.utils import timezone
 
+from workflow_platform.errors import NotFound
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import dispatch, fanout, fastpath
-from .models import (
-    HistoryEvent,
-    HumanTask,
-    Incident,
-    Instance,
-    Status,
-    TaskStatus,
-    Timer,
-    TimerKind,
-)
-from .routing import route_task
-from .signals import human_task_changed, instance_changed
-from .stepping import Move
+from . import dispatch, fastpath, kinds
+from .models import HistoryEvent, Incident, Instance, Timer, TimerKind
+from .moves import ENDED_CHILD, ENDING_CHANGES, MOVED_FIELDS, Move
+from .signals import instance_changed
 
-# The projection and the lease: what a step may change on an instance row.
-MOVED_FIELDS = [
-    "status",
-    "state",
-    "data",
-    "step",
-    "attempt",
-    "seq",
-    "pending",
-    "ready",
-    "ready_since",
-    "lease_owner",
-    "lease_expires_at",
-    "has_incident",
-    "last_error",
-    "ended_at",
-    "updated_at",
-]
 CLOSED_BY_LEAVING = (TimerKind.TRANSITION, TimerKind.STATE_TIMEOUT)
 
 
@@ -80,16 +57,10 @@ def write_moves(moves: list[Move]) -> list[Move]:
         kept = [m for m in moves if m.instance.pk in written]
         if not kept:
             return []
-        _start_children([m for m in kept if m.child], now=now)
+        kinds.run_hooks("before_rows", kept, now=now)
         write_side_rows(kept, now=now)
-        _wake_parents([m for m in kept if m.instance.parent_id], now=now)
+        kinds.run_hooks("children_ended", [m for m in kept if m.instance.parent_id], now=now)
     return kept
-
-
-# A child's move that ends it changes its parent in the same commit (fanout.py, and
-# _wake_parents for a subworkflow).
-ENDING_CHANGES = fanout.ENDING_CHANGES
-ENDED_CHILD = (Status.COMPLETED, Status.FAILED, Status.COMPENSATED, Status.CANCELLED)
 
 
 def _lock_parents(moves: list[Move]) -> None:
@@ -131,73 +102,9 @@ def _update_fenced(moves: list[Move]) -> set[int]:
     return {m.instance.pk for m in kept}
 
 
-def _start_children(moves: list[Move], *, now) -> None:
-    """Subworkflow steps: the child starts in the commit that parks its parent."""
-    if not moves:
-        return
-    from .starting import prepare, write_new
-
-    children = [
-        prepare(
-            tenant=m.instance.tenant,
-            version=m.child["version"],
-            data=m.child["data"],
-            parent=m.instance,
-            now=now,
-        )
-        for m in moves
-    ]
-    write_new(children)
-    for move, child in zip(moves, children, strict=True):
-        move.instance.pending = {**move.instance.pending, "child": child.instance.pk}
-        Instance.objects.filter(pk=move.instance.pk).update(pending=move.instance.pending)
-        move.history[-1].detail = {**(move.history[-1].detail or {}), "child": child.instance.pk}
-    dispatch.nudge_starts(len(children))
-
-
-def _wake_parents(moves: list[Move], *, now) -> None:
-    """A child that ended hands its data (or its failure) to the waiting parent."""
-    branches = fanout.children_ended(moves, now=now)  # branches of parallel states
-    for move in moves:
-        if move.instance.pk in branches:
-            continue
-        child = move.instance
-        if child.status not in (Status.COMPLETED, Status.FAILED) or not (
-            {"completed", "failed", "incident"} & set(move.changes)
-        ):
-            continue
-        # Locked already, before this commit's rows (_lock_parents).
-        parent = Instance.objects.select_for_update().filter(pk=child.parent_id).first()
-        if parent is None or parent.status != Status.WAITING:
-            continue
-        if (parent.pending or {}).get("child") != child.pk:
-            continue
-        if child.status == Status.COMPLETED:
-            parent.pending = {**parent.pending, "child_result": child.data}
-        else:
-            parent.pending = {
-                **parent.pending,
-                "child_failed": f"Child instance {child.pk} failed in state '{child.state}'.",
-            }
-        parent.run()
-        parent.ready = True
-        parent.ready_since = now
-        parent.fence += 1
-        parent.updated_at = now
-        woken = Move(instance=parent)
-        woken.record(
-            HistoryEvent.Type.CHILD_ENDED,
-            now=now,
-            from_state=parent.state,
-            detail={"child": child.pk, "status": child.status},
-        )
-        parent.save(update_fields=[*MOVED_FIELDS, "fence"])
-        write_side_rows([woken], now=now)
-        dispatch.nudge_steps()
-
-
 def write_side_rows(moves: Iterable[Move], *, now) -> None:
-    """History, timers, tasks and incidents of ``moves`` (inside the caller's transaction)."""
+    """History, timers and incidents of ``moves``, then the kinds' rows and follow-ups
+    (inside the caller's transaction)."""
     moves = list(moves)
     events = _with_instance_ids(moves)
     if connection.vendor == "postgresql":
@@ -226,26 +133,11 @@ def write_side_rows(moves: Iterable[Move], *, now) -> None:
         incident.instance_id = incident.instance.pk
     if incidents:
         Incident.objects.bulk_create(incidents)
+    kinds.run_hooks("rows", moves, now=now)
     for move in moves:
-        if move.close_tasks:
-            _cancel_tasks(move.instance, move.close_tasks)
-        for task, spec in move.tasks:
-            open_task(task, spec, now=now)
         for change in move.changes:
             instance_changed.send(sender=Instance, instance=move.instance, change=change)
-    # Entering a parallel state: its first children start in this commit (fanout.py).
-    fanout.start_planned([m for m in moves if getattr(m, "fanout", False)], now=now)
-
-
-def _cancel_tasks(instance: Instance, state: str) -> None:
-    """The instance left ``state`` another way (event, timer): its open tasks close."""
-    for task in HumanTask.objects.filter(
-        instance_id=instance.pk, state=state, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED]
-    ):
-        task.status = TaskStatus.CANCELLED
-        task.revision += 1
-        task.save(update_fields=["status", "revision"])
-        human_task_changed.send(sender=HumanTask, task=task, change="cancelled")
+    kinds.run_hooks("after_rows", moves, now=now)
 
 
 def _with_instance_ids(moves: list[Move]) -> list[HistoryEvent]:
@@ -257,24 +149,63 @@ def _with_instance_ids(moves: list[Move]) -> list[HistoryEvent]:
     return events
 
 
-def open_task(task: HumanTask, spec, *, now) -> HumanTask:
-    """Route, save and announce a new human task; schedule its escalation at ``due_at``."""
-    task.instance_id = task.instance.pk
-    route_task(task, spec)
-    task.save()
-    if task.due_at is not None and task.escalate_to:
-        Timer.objects.bulk_create(
-            [
-                Timer(
-                    tenant_id=task.tenant_id,
-                    instance_id=task.instance_id,
-                    kind=TimerKind.TASK_ESCALATION,
-                    key=f"{task.instance_id}:escalation:{task.pk}",
-                    due_at=task.due_at,
-                    payload={"task": task.pk},
-                )
-            ],
-            ignore_conflicts=True,
+def save_one(move: Move, *, now) -> None:
+    """Write one move made outside a worker's lease (a service, the scheduler, a join).
+
+    Bumps the fencing token: whoever held a lease on the instance can no longer commit.
+    Inside the caller's transaction, with the instance row locked.
+    """
+    inst = move.instance
+    inst.fence += 1
+    inst.updated_at = now
+    inst.ready_since = now if inst.ready else None
+    inst.save(update_fields=[*MOVED_FIELDS, "fence"])
+    write_side_rows([move], now=now)
+
+
+def lock_instance(tenant, instance_id) -> Instance:
+    """The tenant's instance ``instance_id``, row-locked (NotFound when there is none)."""
+    instance = (
+        Instance.objects.for_tenant(tenant)
+        .select_for_update()
+        .select_related("version", "tenant")
+        .filter(pk=instance_id)
+        .first()
+    )
+    if instance is None:
+        raise NotFound("instance_not_found", f"Instance {instance_id} does not exist.")
+    return instance
+
+
+def lock_parent_of(tenant, instance_id) -> None:
+    """Lock the parent of a child about to end here (its fan-out counts the branch).
+
+    Parents are locked before their children by every writer (:func:`_lock_parents`),
+    so a cancel of a child and a commit ending its sibling never wait for each other.
+    """
+    parent_id = (
+        Instance.objects.for_tenant(tenant)
+        .filter(pk=instance_id)
+        .values_list("parent_id", flat=True)
+        .first()
+    )
+    if parent_id:
+        list(
+            Instance.objects.for_tenant(tenant)
+            .select_for_update()
+            .filter(pk=parent_id)
+            .values_list("pk", flat=True)
         )
-    human_task_changed.send(sender=HumanTask, task=task, change="created")
-    return task
+
+
+def drop_open_work(tenant, instance: Instance, *, now, user=None) -> None:
+    """A cancelled instance's pending timers and open incidents close, and whatever its
+    state kinds opened (tasks: every inbox showing one is told), in the caller's
+    transaction."""
+    Timer.objects.for_tenant(tenant).filter(
+        instance=instance, fired_at__isnull=True, cancelled_at__isnull=True
+    ).update(cancelled_at=now)
+    Incident.objects.for_tenant(tenant).filter(instance=instance, resolved_at__isnull=True).update(
+        resolved_at=now, resolved_by=user
+    )
+    kinds.drop_all(tenant, instance, now=now, user=user)

@@ -35,19 +35,19 @@ from workflow_platform.definitions.models import Version
 from workflow_platform.errors import InvalidInput, NotFound, Unprocessable
 from workflow_platform.tenancy.scoping import tenant_scope
 
-from .executor import machine_of_version
+from . import kinds
+from .journal import save_one
+from .machines import machine_of_version
 from .models import (
     ENDED,
     HistoryEvent,
-    HumanTask,
     Instance,
     Status,
-    TaskStatus,
     Timer,
     TimerKind,
 )
-from .services import _save
-from .stepping import Move, _schedule_state_timers, timer_problem
+from .moves import Move
+from .stepping import schedule_state_timers, timer_problem
 
 MAX_INSTANCES = 1000
 
@@ -159,22 +159,8 @@ def plan_instance(
                 "version is under way; migrate it once it has settled.",
             )
         )
-    tasks = list(
-        HumanTask.objects.filter(
-            instance_id=instance.pk, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED]
-        ).values_list("pk", "decisions")
-    )
-    if tasks:
-        accepted = set(machine.events_of(to_state))
-        for task_id, decisions in tasks:
-            if new_state.kind != "human" or not set(decisions or []) <= accepted:
-                plan.problems.append(
-                    _problem(
-                        "pending_tasks",
-                        f"Open task {task_id} offers {', '.join(decisions or [])}, which "
-                        f"state '{to_state}' of version {target.number} does not accept.",
-                    )
-                )
+    for code, message in kinds.migration_problems(instance, machine, to_state, target.number):
+        plan.problems.append(_problem(code, message))  # e.g. open tasks the state refuses
     if instance.status in (Status.WAITING, Status.RUNNING, Status.CREATED):
         problem = timer_problem(machine, new_state, instance.data, timezone.now())
         if problem:  # the new state's timer could not be scheduled after the move
@@ -286,11 +272,9 @@ def _move(instance: Instance, target: Version, machine: Machine, plan, *, user, 
         cancelled_at__isnull=True,
     ).update(cancelled_at=now)
     if instance.status in (Status.WAITING, Status.RUNNING, Status.CREATED):
-        _schedule_state_timers(move, machine, machine.states[plan.to_state], now=now)
+        schedule_state_timers(move, machine, machine.states[plan.to_state], now=now)
     if state_changed:
-        HumanTask.objects.filter(
-            instance_id=instance.pk, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED]
-        ).update(state=plan.to_state)
+        kinds.migrated(instance, plan.to_state)  # e.g. its open tasks follow the state
     move.record(
         HistoryEvent.Type.MIGRATED,
         now=now,
@@ -302,5 +286,5 @@ def _move(instance: Instance, target: Version, machine: Machine, plan, *, user, 
             "warnings": [w["message"] for w in plan.warnings][:20],
         },
     )
-    _save(move, now=now)
+    save_one(move, now=now)
     Instance.objects.filter(pk=instance.pk).update(version=target)

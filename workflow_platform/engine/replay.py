@@ -22,6 +22,7 @@ from workflow_platform.definitions.machine import AUTO, Machine
 from workflow_platform.definitions.models import Version
 from workflow_platform.tenancy.scoping import all_tenants
 
+from .machines import machine_of_version
 from .models import HistoryEvent, Instance, Status
 from .stepping import apply_delta
 
@@ -96,8 +97,6 @@ class _Versions:
             return None
         key = (definition_id, number)
         if key not in self._machines:
-            from .executor import machine_of_version
-
             with all_tenants():
                 version_id = (
                     Version.objects.filter(definition_id=definition_id, number=number)

@@ -18,17 +18,14 @@ from __future__ import annotations
 import copy
 from datetime import timedelta
 
-from django.db import transaction
-from django.utils import timezone
-
 from workflow_platform.actions.base import ActionCall, ActionError, ThrottledError, run_action
 from workflow_platform.definitions.machine import Machine
-from workflow_platform.errors import Conflict
 from workflow_platform.tenancy.scoping import all_tenants
 
 from . import admission
 from .models import HistoryEvent, Instance, Status, Timer
-from .stepping import Move, delta_of, map_result, open_incident, retry_delay
+from .moves import Move
+from .stepping import delta_of, map_result, open_incident, retry_delay
 
 PLAN = "compensations"
 
@@ -246,61 +243,3 @@ def _retry_later(move: Move, entry, action, *, code, message, due, spend_attempt
             "next_attempt": inst.attempt,
         },
     )
-
-
-def cancel_and_compensate(*, tenant, instance_id: int, user=None, reason: str = "") -> Instance:
-    """Cancel an instance and undo its completed steps (they run on a worker).
-
-    Atomic: open tasks, timers and incidents close, the instance turns ``compensating``
-    and is made ready; a worker holding its lease loses it (fence). Without any
-    compensable completed step it is simply cancelled. Raises NotFound, Conflict
-    ``instance_ended`` (over already) or ``instance_compensating``.
-    """
-    from . import dispatch
-    from .executor import machine_of_version
-    from .services import _drop_open_work, _locked, _save, cancel_instance
-
-    with transaction.atomic():
-        instance = _locked(tenant, instance_id)
-        if instance.status == Status.COMPENSATING:
-            raise Conflict(
-                "instance_compensating", f"Instance {instance.pk} is already compensating."
-            )
-        if instance.status in (Status.COMPLETED, Status.COMPENSATED, Status.CANCELLED):
-            raise Conflict(
-                "instance_ended", f"Instance {instance.pk} is already {instance.status}."
-            )
-        machine = machine_of_version(instance.version_id)
-        plan = plan_for(instance, machine)
-        if not plan:
-            return cancel_instance(tenant=tenant, instance_id=instance_id, user=user, reason=reason)
-        now = timezone.now()
-        if instance.status == Status.SUSPENDED:
-            instance.resume((instance.pending or {}).get("suspended", {}).get("status", "waiting"))
-        if instance.status == Status.FAILED:
-            instance.has_incident = False
-        elif instance.status != Status.RUNNING:
-            instance.run()
-        instance.start_compensating()
-        instance.pending = {PLAN: plan, "cancelled": True}
-        instance.attempt = 1
-        instance.ended_at = None  # not over yet, even if it had reached a failed state
-        instance.ready = True
-        instance.lease_owner = ""
-        instance.lease_expires_at = None
-        move = Move(instance=instance, changes=["compensating"])
-        move.record(
-            HistoryEvent.Type.COMPENSATING,
-            now=now,
-            from_state=instance.state,
-            user=user,
-            detail={
-                "code": "cancelled",
-                "message": reason[:500] or "Cancelled with compensation.",
-                "plan": [f"{c['compensation']} (step {c['step']})" for c in plan],
-            },
-        )
-        _save(move, now=now)
-        _drop_open_work(tenant, instance, now=now, user=user)
-        dispatch.nudge_steps()
-    return instance

@@ -20,13 +20,12 @@ from django.utils import timezone
 from workflow_platform.definitions.machine import AUTO
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import dispatch, waiting
-from .executor import machine_of_version
-from .journal import MOVED_FIELDS, write_side_rows
-from .models import HistoryEvent, HumanTask, Instance, Status, TaskStatus, Timer, TimerKind
-from .routing import escalation_target
-from .signals import human_task_changed
-from .stepping import Move, open_incident
+from . import dispatch, kinds, waiting
+from .journal import save_one
+from .machines import machine_of_version
+from .models import HistoryEvent, Instance, Status, Timer, TimerKind
+from .moves import Move
+from .stepping import open_incident
 
 SWEEP_LIMIT = 500
 
@@ -64,8 +63,9 @@ def fire_timer(timer_id: int) -> bool:
         now = timezone.now()
         timer.fired_at = now
         timer.save(update_fields=["fired_at"])
-        if timer.kind == TimerKind.TASK_ESCALATION:
-            escalate_task(timer.payload.get("task"), now=now)
+        handler = kinds.handler_of_timer(timer.kind)
+        if handler is not None:  # a kind's own timer (a task's escalation): not a step
+            handler(timer, now=now)
             return False
         instance = (
             Instance.objects.select_for_update()
@@ -81,11 +81,7 @@ def fire_timer(timer_id: int) -> bool:
         move = Move(instance=instance, changes=["transitioned"])
         if not _wake(move, timer, now=now):
             return False
-        instance.fence += 1
-        instance.updated_at = now
-        instance.ready_since = now if instance.ready else None
-        instance.save(update_fields=[*MOVED_FIELDS, "fence"])
-        write_side_rows([move], now=now)
+        save_one(move, now=now)
         return instance.ready
 
 
@@ -138,35 +134,6 @@ def _wake(move: Move, timer: Timer, *, now) -> bool:
     instance.lease_owner = ""
     instance.lease_expires_at = None
     move.record(HistoryEvent.Type.TIMER_FIRED, now=now, from_state=instance.state, detail=detail)
-    return True
-
-
-def escalate_task(task_id: int | None, *, now=None) -> bool:
-    """Hand an overdue task to its ``escalate_to`` group or user, once."""
-    now = now or timezone.now()
-    task = (
-        HumanTask.objects.select_for_update()
-        .select_related("tenant")
-        .filter(pk=task_id, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED])
-        .first()
-    )
-    if task is None or task.escalated_at is not None:
-        return False
-    group, user_id, where = escalation_target(task)
-    if group is not None:
-        task.group = group
-    if user_id is not None or group is not None:
-        task.assignee_id = user_id
-        if task.status == TaskStatus.CLAIMED:
-            task.status = TaskStatus.OPEN
-            task.claimed_at = None
-    task.escalated_at = now
-    task.routing_reason = (
-        f"escalated at {now:%Y-%m-%d %H:%M} UTC (due {task.due_at:%H:%M}): {where}"
-    )[:1000]
-    task.revision += 1
-    task.save()
-    human_task_changed.send(sender=HumanTask, task=task, change="escalated")
     return True
 
 

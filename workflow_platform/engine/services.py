@@ -10,29 +10,18 @@ instance's fencing token, so a worker still holding an old lease cannot overwrit
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from workflow_platform.definitions.form_schemas import form_validator
-from workflow_platform.errors import Conflict, InvalidInput, NotFound
+from workflow_platform.errors import Conflict, InvalidInput
 
-from . import dispatch, starting
-from .executor import machine_of_version
-from .journal import MOVED_FIELDS, write_side_rows
-from .models import (
-    OPEN,
-    HistoryEvent,
-    HumanTask,
-    Incident,
-    Instance,
-    Status,
-    TaskStatus,
-    Timer,
-)
-from .signals import human_task_changed
-from .stepping import GuardError, Move, choose_transition
+from . import dispatch, fanout, starting
+from .journal import drop_open_work, lock_instance, lock_parent_of, save_one
+from .machines import machine_of_version
+from .models import OPEN, HistoryEvent, Incident, Instance, Status
+from .moves import Move
+from .sagas import PLAN, plan_for
+from .stepping import accept_event
 
 
 def start_instance(
@@ -156,94 +145,6 @@ def _new_or_existing(tenant, version, parsed, keys) -> tuple[list[Instance | Mov
     return result, moves
 
 
-def _locked(tenant, instance_id) -> Instance:
-    instance = (
-        Instance.objects.for_tenant(tenant)
-        .select_for_update()
-        .select_related("version", "tenant")
-        .filter(pk=instance_id)
-        .first()
-    )
-    if instance is None:
-        raise NotFound("instance_not_found", f"Instance {instance_id} does not exist.")
-    return instance
-
-
-def _lock_parent_of(tenant, instance_id) -> None:
-    """Lock the parent of a child about to end here (its fan-out counts the branch).
-
-    Parents are locked before their children by every writer (journal._lock_parents),
-    so a cancel of a child and a commit ending its sibling never wait for each other.
-    """
-    parent_id = (
-        Instance.objects.for_tenant(tenant)
-        .filter(pk=instance_id)
-        .values_list("parent_id", flat=True)
-        .first()
-    )
-    if parent_id:
-        list(
-            Instance.objects.for_tenant(tenant)
-            .select_for_update()
-            .filter(pk=parent_id)
-            .values_list("pk", flat=True)
-        )
-
-
-def _save(move: Move, *, now) -> None:
-    inst = move.instance
-    inst.fence += 1  # whoever held a lease on it can no longer commit
-    inst.updated_at = now
-    inst.ready_since = now if inst.ready else None
-    inst.save(update_fields=[*MOVED_FIELDS, "fence"])
-    write_side_rows([move], now=now)
-
-
-def accept_event(
-    instance: Instance, *, event: str, payload: dict | None, user=None, now=None
-) -> Move:
-    """Choose the transition ``event`` fires from the instance's state, or refuse.
-
-    Inside the caller's transaction, with the instance row locked. The transition is
-    recorded as pending and the instance made ready: a worker runs its action.
-    """
-    now = now or timezone.now()
-    if instance.status != Status.WAITING or instance.pending:
-        why = {
-            Status.CREATED: "it has not started moving yet",
-            Status.RUNNING: "it is moving through automatic steps",
-        }.get(instance.status, f"it is {instance.status}")
-        if instance.pending:
-            why = "another transition is already under way"
-        raise Conflict("instance_busy", f"Instance {instance.pk} cannot take '{event}' now: {why}.")
-    machine = machine_of_version(instance.version_id)
-    names = {"data": instance.data, "event": payload or {}, "result": None}
-    try:
-        transition = choose_transition(machine, instance.state, event, names)
-    except GuardError as error:
-        raise InvalidInput("guard_failed", str(error)) from error
-    if transition is None:
-        accepted = machine.events_of(instance.state)
-        if event in accepted:
-            why = f"no guard of '{event}' holds for this instance's data"
-        else:
-            why = f"state '{instance.state}' accepts {', '.join(accepted) or 'no events'}"
-        raise Conflict("event_not_accepted", f"Event '{event}' was refused: {why}.")
-    instance.pending = {"transition": transition.index, "event": event, "payload": payload or {}}
-    instance.run()
-    instance.ready = True
-    move = Move(instance=instance)
-    move.record(
-        HistoryEvent.Type.EVENT_ACCEPTED,
-        now=now,
-        from_state=instance.state,
-        event=event,
-        user=user,
-        detail={"payload": payload} if payload else None,
-    )
-    return move
-
-
 def send_event(
     *, tenant, instance_id: int, event: str, payload: dict | None = None, user=None
 ) -> Instance:
@@ -259,10 +160,10 @@ def send_event(
     if payload is not None and not isinstance(payload, dict):
         raise InvalidInput("bad_payload", "An event's payload must be a JSON object.")
     with transaction.atomic():
-        instance = _locked(tenant, instance_id)
+        instance = lock_instance(tenant, instance_id)
         now = timezone.now()
         move = accept_event(instance, event=event.strip(), payload=payload, user=user, now=now)
-        _save(move, now=now)
+        save_one(move, now=now)
         dispatch.nudge_steps()
     return instance
 
@@ -274,18 +175,16 @@ def cancel_instance(
 
     Atomic; a worker in the middle of an action loses its lease (fence) and its commit
     is dropped. Raises NotFound, Conflict ``instance_ended`` when already over. With
-    ``compensate`` the completed steps are undone first (sagas.cancel_and_compensate):
+    ``compensate`` the completed steps are undone first (cancel_and_compensate):
     the instance ends ``compensated``.
     """
     if compensate:
-        from .sagas import cancel_and_compensate
-
         return cancel_and_compensate(
             tenant=tenant, instance_id=instance_id, user=user, reason=reason
         )
     with transaction.atomic():
-        _lock_parent_of(tenant, instance_id)
-        instance = _locked(tenant, instance_id)
+        lock_parent_of(tenant, instance_id)
+        instance = lock_instance(tenant, instance_id)
         if instance.status not in (*OPEN, Status.FAILED):
             raise Conflict(
                 "instance_ended", f"Instance {instance.pk} is already {instance.status}."
@@ -305,31 +204,11 @@ def cancel_instance(
             user=user,
             detail={"reason": reason[:500]} if reason else None,
         )
-        _save(move, now=now)
-        _drop_open_work(tenant, instance, now=now, user=user)
+        save_one(move, now=now)
+        drop_open_work(tenant, instance, now=now, user=user)
         # Its unfinished children go with it; a parallel parent learns its branch ended.
-        from . import fanout
-
         fanout.after_cancel(move, now=now)
     return instance
-
-
-def _drop_open_work(tenant, instance: Instance, *, now, user=None) -> None:
-    """A cancelled instance's pending timers, open incidents and open tasks, closed
-    (in the caller's transaction); every inbox showing such a task is told."""
-    Timer.objects.for_tenant(tenant).filter(
-        instance=instance, fired_at__isnull=True, cancelled_at__isnull=True
-    ).update(cancelled_at=now)
-    Incident.objects.for_tenant(tenant).filter(instance=instance, resolved_at__isnull=True).update(
-        resolved_at=now, resolved_by=user
-    )
-    for task in HumanTask.objects.for_tenant(tenant).filter(
-        instance=instance, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED]
-    ):
-        task.status = TaskStatus.CANCELLED
-        task.revision += 1
-        task.save(update_fields=["status", "revision"])
-        human_task_changed.send(sender=HumanTask, task=task, change="cancelled")
 
 
 def retry_incident(*, tenant, instance_id: int, user=None) -> Instance:
@@ -339,7 +218,7 @@ def retry_incident(*, tenant, instance_id: int, user=None) -> Instance:
     ``no_open_incident``.
     """
     with transaction.atomic():
-        instance = _locked(tenant, instance_id)
+        instance = lock_instance(tenant, instance_id)
         if instance.status != Status.FAILED or not instance.has_incident:
             raise Conflict(
                 "no_open_incident", f"Instance {instance.pk} has no open incident to retry."
@@ -354,7 +233,7 @@ def retry_incident(*, tenant, instance_id: int, user=None) -> Instance:
         move.record(
             HistoryEvent.Type.INCIDENT_RETRIED, now=now, from_state=instance.state, user=user
         )
-        _save(move, now=now)
+        save_one(move, now=now)
         Incident.objects.for_tenant(tenant).filter(
             instance=instance, resolved_at__isnull=True
         ).update(resolved_at=now, resolved_by=user)
@@ -362,60 +241,55 @@ def retry_incident(*, tenant, instance_id: int, user=None) -> Instance:
     return instance
 
 
-def complete_human_task(*, tenant, task_id: int, user, decision: str, data: Any) -> HumanTask:
-    """Decide a human task: validate ``data`` against its form and resume the instance.
+def cancel_and_compensate(*, tenant, instance_id: int, user=None, reason: str = "") -> Instance:
+    """Cancel an instance and undo its completed steps (they run on a worker).
 
-    Atomic: the task, the event the decision fires and the instance change commit
-    together. Raises NotFound, Conflict ``task_already_completed`` (decided twice, or
-    cancelled), InvalidInput ``bad_decision`` / ``invalid_form_data`` (with details),
-    Conflict ``event_not_accepted`` when the decision's guard refuses the data.
+    Atomic: open tasks, timers and incidents close, the instance turns ``compensating``
+    and is made ready; a worker holding its lease loses it (fence). Without any
+    compensable completed step it is simply cancelled. Raises NotFound, Conflict
+    ``instance_ended`` (over already) or ``instance_compensating``.
     """
-    data = {} if data is None else data
-    if not isinstance(data, dict):
-        raise InvalidInput("invalid_form_data", "A decision's data must be a JSON object.")
     with transaction.atomic():
-        task = HumanTask.objects.for_tenant(tenant).select_for_update().filter(pk=task_id).first()
-        if task is None:
-            raise NotFound("task_not_found", f"Task {task_id} does not exist.")
-        if task.is_done:
-            raise Conflict("task_already_completed", f"Task {task.pk} is already {task.status}.")
-        if decision not in (task.decisions or []):
-            raise InvalidInput(
-                "bad_decision",
-                f"'{decision}' is not a choice of this task; choose one of "
-                f"{', '.join(task.decisions or []) or 'nothing'}.",
+        instance = lock_instance(tenant, instance_id)
+        if instance.status == Status.COMPENSATING:
+            raise Conflict(
+                "instance_compensating", f"Instance {instance.pk} is already compensating."
             )
-        _validate_form(task.form, data)
-        instance = _locked(tenant, task.instance_id)
+        if instance.status in (Status.COMPLETED, Status.COMPENSATED, Status.CANCELLED):
+            raise Conflict(
+                "instance_ended", f"Instance {instance.pk} is already {instance.status}."
+            )
+        machine = machine_of_version(instance.version_id)
+        plan = plan_for(instance, machine)
+        if not plan:
+            return cancel_instance(tenant=tenant, instance_id=instance_id, user=user, reason=reason)
         now = timezone.now()
-        move = accept_event(instance, event=decision, payload=data, user=user, now=now)
-        move.history[-1].type = HistoryEvent.Type.TASK_COMPLETED
-        move.history[-1].detail = {"task": task.pk, "payload": data}
-        _save(move, now=now)
-        task.status = TaskStatus.COMPLETED
-        task.decision = decision
-        task.decision_data = data
-        task.completed_at = now
-        task.completed_by = user
-        task.revision += 1
-        task.save()
-        human_task_changed.send(sender=HumanTask, task=task, change="completed")
-        dispatch.nudge_steps()
-    return task
-
-
-def _validate_form(form: dict, data: dict) -> None:
-    if not form:
-        return
-    validator = form_validator(form)
-    problems = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
-    if problems:
-        details = [
-            {"path": "/".join(str(p) for p in e.path) or "(form)", "message": e.message}
-            for e in problems
-        ]
-        raise InvalidInput(
-            "invalid_form_data",
-            "The form data is not valid: " + "; ".join(d["message"] for d in details[:3]),
-            details=details,
+        if instance.status == Status.SUSPENDED:
+            instance.resume((instance.pending or {}).get("suspended", {}).get("status", "waiting"))
+        if instance.status == Status.FAILED:
+            instance.has_incident = False
+        elif instance.status != Status.RUNNING:
+            instance.run()
+        instance.start_compensating()
+        instance.pending = {PLAN: plan, "cancelled": True}
+        instance.attempt = 1
+        instance.ended_at = None  # not over yet, even if it had reached a failed state
+        instance.ready = True
+        instance.lease_owner = ""
+        instance.lease_expires_at = None
+        move = Move(instance=instance, changes=["compensating"])
+        move.record(
+            HistoryEvent.Type.COMPENSATING,
+            now=now,
+            from_state=instance.state,
+            user=user,
+            detail={
+                "code": "cancelled",
+                "message": reason[:500] or "Cancelled with compensation.",
+                "plan": [f"{c['compensation']} (step {c['step']})" for c in plan],
+            },
         )
+        save_one(move, now=now)
+        drop_open_work(tenant, instance, now=now, user=user)
+        dispatch.nudge_steps()
+    return instance

@@ -17,11 +17,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from workflow_platform.definitions.models import Version
-from workflow_platform.errors import Conflict, InvalidInput, NotFound
+from workflow_platform.definitions.selectors import published_version
+from workflow_platform.errors import Conflict, InvalidInput
 
 from .journal import write_side_rows
 from .models import HistoryEvent, Instance
-from .stepping import Move, delta_of, enter_state, open_incident
+from .moves import Move
+from .stepping import delta_of, enter_state, open_incident
 
 
 def request_hash(*, definition_key: str, data: dict, business_key: str, priority: int) -> str:
@@ -34,22 +36,6 @@ def request_hash(*, definition_key: str, data: dict, business_key: str, priority
 
 def published_version_of(tenant, definition_key: str) -> Version:
     """The latest published version of ``definition_key`` in ``tenant`` (NotFound if none)."""
-    try:
-        from workflow_platform.definitions.selectors import published_version
-    except ImportError:  # the definitions selectors landed later than the engine
-        version = (
-            Version.objects.for_tenant(tenant)
-            .filter(definition__key=definition_key, status="published")
-            .select_related("definition")
-            .order_by("-number")
-            .first()
-        )
-        if version is None:
-            raise NotFound(
-                "definition_not_published",
-                f"No published version of workflow '{definition_key}'.",
-            ) from None
-        return version
     return published_version(tenant, definition_key)
 
 
@@ -112,7 +98,7 @@ def prepare(
         },
     )
     move.changes.insert(0, "started")
-    problem = getattr(move, "timer_problem", None)
+    problem = move.timer_problem
     if problem:  # the initial state's timer cannot be scheduled for this data
         open_incident(move, code="timer_not_scheduled", message=problem, now=now)
     return move

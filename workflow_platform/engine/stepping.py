@@ -1,11 +1,11 @@
-"""What one step does to one instance, computed in memory, written later by the journal.
+"""The step layer: what one step does to one instance, computed in memory.
 
-The executor and the services describe every change as a :class:`Move`: the instance
-(mutated in memory, lifecycle moved by its django-fsm methods), the history events to
-append with their gapless sequence numbers, and the rows the change opens or closes
-(timers, human tasks, incidents, a child instance). :mod:`.journal` writes the moves of
-many instances in one transaction, fenced. Nothing here touches the database except
-the task router's lookups, so the logic is testable on its own.
+The executor and the services describe every change as a :class:`~.moves.Move`;
+:mod:`.journal` writes the moves of many instances in one transaction, fenced. Here:
+choosing and taking a transition, accepting an event, retries, state timers, incidents
+and data deltas. Entering or leaving a state of another kind than ``normal``, ``final``
+and ``failed`` is that kind's activation (:mod:`.kinds`), registered by its own module.
+Nothing here writes to the database, so the logic is testable on its own.
 
 Seed 002's model: states are nodes, transitions are edges; from one state exactly one
 transition is taken, the first (in ``Machine.outgoing`` order) whose guard is true.
@@ -13,82 +13,20 @@ transition is taken, the first (in ``Machine.outgoing`` order) whose guard is tr
 
 from __future__ import annotations
 
-import copy
 import random
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
 
+from workflow_platform.definitions.conditions import evaluate_condition
 from workflow_platform.definitions.machine import AUTO, Machine, State, Transition
+from workflow_platform.errors import Conflict, InvalidInput
 
-from .models import HistoryEvent, HumanTask, Incident, Instance, Status, Timer, TimerKind
-
-
-@dataclass
-class Move:
-    """All that one commit does to one instance."""
-
-    instance: Instance
-    fence: int | None = None  # the fencing token the writer holds; None for a new row
-    history: list[HistoryEvent] = field(default_factory=list)
-    timers: list[Timer] = field(default_factory=list)
-    tasks: list[tuple[HumanTask, Any]] = field(default_factory=list)  # (task, TaskSpec)
-    incidents: list[Incident] = field(default_factory=list)
-    close_timers: bool = False  # the state was left: its open timers no longer apply
-    close_tasks: str = ""  # a human state left: its open tasks are cancelled
-    child: dict[str, Any] | None = None  # {"definition_key", "data"}: start a child
-    changes: list[str] = field(default_factory=list)  # instance_changed signals to send
-
-    def record(self, type_: str, *, now: datetime, **fields: Any) -> HistoryEvent:
-        """Append a history event describing the instance *after* the change."""
-        inst = self.instance
-        inst.seq += 1
-        event = HistoryEvent(
-            tenant_id=inst.tenant_id,
-            instance_id=inst.pk,
-            seq=inst.seq,
-            type=type_,
-            to_state=inst.state,
-            status=inst.status,
-            step=inst.step,
-            created_at=now,
-            **fields,
-        )
-        self.history.append(event)
-        return event
-
-    def snapshot(self) -> list[tuple[Any, dict]]:
-        """What this move is now, for :meth:`restore` if its commit fails.
-
-        The journal writes into a move as it commits it (row ids, timer keys, a
-        fan-out's first children in the instance's ``pending``, the join of an empty
-        fan-out); a transaction that rolls back keeps none of that in the database, so
-        a second try must not start from it either. Cheap: shallow copies of each
-        object's attributes and a deep copy of ``pending`` only.
-        """
-        objects = [self, self.instance, *self.history, *self.timers, *self.incidents]
-        objects.extend(task for task, _ in self.tasks)
-        saved = [(obj, obj.__dict__.copy()) for obj in objects]
-        saved[0][1].update(
-            history=list(self.history),
-            timers=list(self.timers),
-            incidents=list(self.incidents),
-            tasks=list(self.tasks),
-            changes=list(self.changes),
-        )
-        saved[1][1]["pending"] = copy.deepcopy(self.instance.pending)
-        return saved
-
-    def restore(self, snapshot: list[tuple[Any, dict]]) -> None:
-        """Put this move (and its instance and rows) back as :meth:`snapshot` saw them."""
-        for obj, attributes in snapshot:
-            # Never empty: the lease heartbeat may read the instance meanwhile.
-            for name in obj.__dict__.keys() - attributes.keys():
-                del obj.__dict__[name]
-            obj.__dict__.update(attributes)
-        self.instance.pending = copy.deepcopy(self.instance.pending)  # the snapshot's stays clean
+from . import kinds
+from .machines import machine_of_version
+from .models import HistoryEvent, Incident, Instance, Status, Timer, TimerKind
+from .moves import Move, release
 
 
 class GuardError(Exception):
@@ -98,8 +36,6 @@ class GuardError(Exception):
 def evaluate_guard(transition: Transition, names: dict[str, Any]) -> bool:
     if not transition.when:
         return True
-    from workflow_platform.definitions.conditions import evaluate_condition
-
     try:
         return bool(evaluate_condition(transition.when, names))
     except Exception as error:
@@ -193,12 +129,6 @@ def retry_delay(machine: Machine, action_name: str, next_attempt: int) -> timede
     return timedelta(seconds=max(0.0, base + random.uniform(-spread, spread)))  # noqa: S311
 
 
-def _release(inst: Instance) -> None:
-    inst.ready = False
-    inst.lease_owner = ""
-    inst.lease_expires_at = None
-
-
 def take_transition(
     move: Move,
     machine: Machine,
@@ -232,8 +162,11 @@ def take_transition(
     move.close_timers = move.close_timers or bool(
         left and (left.timeout or machine.outgoing(left.name, "timer"))
     )
-    if left and left.kind == "human":
-        move.close_tasks = left.name
+    if left is not None:
+        move.left = (left.kind, left.name)
+        leaving = kinds.activation(left.kind)
+        if leaving is not None and leaving.leave is not None:
+            leaving.leave(move, machine, left, now)
     if inst.status != Status.RUNNING:
         inst.run()
     enter_state(move, machine, machine.states[transition.target], now=now)
@@ -256,57 +189,29 @@ def enter_state(move: Move, machine: Machine, state: State, *, now: datetime) ->
     if state.kind == "final":
         inst.complete()
         inst.ended_at = now
-        _release(inst)
+        release(inst)
         move.changes.append("completed")
         return
     if state.kind == "failed":
         inst.fail()
         inst.ended_at = now
-        _release(inst)
+        release(inst)
         move.changes.append("failed")
         return
-    _schedule_state_timers(move, machine, state, now=now)
-    if state.kind == "human" and state.task is not None:
-        move.tasks.append((_new_task(inst, machine, state, now=now), state.task))
+    schedule_state_timers(move, machine, state, now=now)
     if state.kind == "normal" and machine.outgoing(state.name, AUTO):
         inst.ready = True  # the executor goes on, in memory
         return
-    if state.kind == "wait":
-        from .waiting import open_wait  # the wait queue: token, polls, deadline
-
-        open_wait(move, machine, state, now=now)
-    elif state.kind == "parallel" and state.parallel is not None:
-        from .fanout import open_fanout  # children start in the commit (journal)
-
-        open_fanout(move, machine, state, now=now)
+    entering = kinds.activation(state.kind)
+    if entering is not None and entering.enter is not None:
+        entering.enter(move, machine, state, now)  # a task, a wait, a fan-out's plan
     # Parked: a human decision, an event, a timer or a wait's end wakes it.
     inst.wait()
-    _release(inst)
+    release(inst)
     move.changes.append("waiting")
 
 
-def _new_task(inst: Instance, machine: Machine, state: State, *, now: datetime) -> HumanTask:
-    spec = state.task
-    from workflow_platform.definitions.conditions import render_template
-
-    try:
-        title = render_template(spec.title, {"data": inst.data})
-    except Exception:  # a title is a label; a broken placeholder must not fail the step
-        title = spec.title
-    return HumanTask(
-        tenant_id=inst.tenant_id,
-        instance=inst,
-        state=state.name,
-        title=title[:300],
-        form=spec.form,
-        decisions=machine.events_of(state.name),
-        priority=spec.priority or inst.priority,
-        due_at=now + spec.due if spec.due else None,
-        escalate_to=spec.escalate_to,
-    )
-
-
-def _schedule_state_timers(move: Move, machine: Machine, state: State, *, now: datetime) -> None:
+def schedule_state_timers(move: Move, machine: Machine, state: State, *, now: datetime) -> None:
     inst = move.instance
     for transition in machine.outgoing(state.name, "timer"):
         try:
@@ -348,8 +253,6 @@ def _timer_due(transition: Transition, data: dict, now: datetime) -> datetime | 
     if transition.after is not None:
         return now + transition.after
     if transition.at:
-        from workflow_platform.definitions.conditions import evaluate_condition
-
         try:
             value = evaluate_condition(transition.at, {"data": data})
         except Exception as error:
@@ -412,7 +315,7 @@ def schedule_retry(
     inst.last_error = str(error)[:2000]
     if inst.status != Status.WAITING:
         inst.wait()
-    _release(inst)
+    release(inst)
     move.timers.append(
         Timer(
             tenant_id=inst.tenant_id,
@@ -446,7 +349,7 @@ def open_incident(move: Move, *, code: str, message: str, action: str = "", now:
     inst.fail()
     inst.has_incident = True
     inst.last_error = message[:2000]
-    _release(inst)
+    release(inst)
     move.incidents.append(
         Incident(
             tenant_id=inst.tenant_id,
@@ -474,9 +377,54 @@ def park(move: Move, *, now: datetime, reason: str) -> None:
     """No transition fits now: wait for an event (recorded, so replay sees the status)."""
     inst = move.instance
     inst.wait()
-    _release(inst)
+    release(inst)
     move.record(HistoryEvent.Type.WAITING, now=now, from_state=inst.state, detail={"why": reason})
     move.changes.append("waiting")
+
+
+def accept_event(
+    instance: Instance, *, event: str, payload: dict | None, user=None, now=None
+) -> Move:
+    """Choose the transition ``event`` fires from the instance's state, or refuse.
+
+    Inside the caller's transaction, with the instance row locked. The transition is
+    recorded as pending and the instance made ready: a worker runs its action.
+    """
+    now = now or timezone.now()
+    if instance.status != Status.WAITING or instance.pending:
+        why = {
+            Status.CREATED: "it has not started moving yet",
+            Status.RUNNING: "it is moving through automatic steps",
+        }.get(instance.status, f"it is {instance.status}")
+        if instance.pending:
+            why = "another transition is already under way"
+        raise Conflict("instance_busy", f"Instance {instance.pk} cannot take '{event}' now: {why}.")
+    machine = machine_of_version(instance.version_id)
+    names = {"data": instance.data, "event": payload or {}, "result": None}
+    try:
+        transition = choose_transition(machine, instance.state, event, names)
+    except GuardError as error:
+        raise InvalidInput("guard_failed", str(error)) from error
+    if transition is None:
+        accepted = machine.events_of(instance.state)
+        if event in accepted:
+            why = f"no guard of '{event}' holds for this instance's data"
+        else:
+            why = f"state '{instance.state}' accepts {', '.join(accepted) or 'no events'}"
+        raise Conflict("event_not_accepted", f"Event '{event}' was refused: {why}.")
+    instance.pending = {"transition": transition.index, "event": event, "payload": payload or {}}
+    instance.run()
+    instance.ready = True
+    move = Move(instance=instance)
+    move.record(
+        HistoryEvent.Type.EVENT_ACCEPTED,
+        now=now,
+        from_state=instance.state,
+        event=event,
+        user=user,
+        detail={"payload": payload} if payload else None,
+    )
+    return move
 
 
 def now() -> datetime:

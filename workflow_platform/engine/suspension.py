@@ -19,9 +19,10 @@ from django.utils import timezone
 from workflow_platform.errors import Conflict
 
 from . import dispatch
+from .fanout import settle_after_resume
+from .journal import lock_instance, save_one
 from .models import HistoryEvent, Incident, Instance, Status, Timer, TimerKind
-from .services import _locked, _save
-from .stepping import Move
+from .moves import Move
 
 SUSPENDABLE = (Status.CREATED, Status.RUNNING, Status.WAITING)
 
@@ -34,7 +35,7 @@ def suspend_instance(*, tenant, instance_id: int, user=None, reason: str = "") -
     ``instance_not_suspendable`` for an instance that is ended, failed or compensating.
     """
     with transaction.atomic():
-        instance = _locked(tenant, instance_id)
+        instance = lock_instance(tenant, instance_id)
         if instance.status == Status.SUSPENDED:
             raise Conflict("instance_suspended", f"Instance {instance.pk} is already suspended.")
         if instance.status not in SUSPENDABLE:
@@ -58,7 +59,7 @@ def suspend_instance(*, tenant, instance_id: int, user=None, reason: str = "") -
             user=user,
             detail={"reason": reason[:500]} if reason else None,
         )
-        _save(move, now=now)
+        save_one(move, now=now)
     return instance
 
 
@@ -70,7 +71,7 @@ def resume_instance(*, tenant, instance_id: int, user=None) -> Instance:
     fire on the next sweep. Raises NotFound, Conflict ``instance_not_suspended``.
     """
     with transaction.atomic():
-        instance = _locked(tenant, instance_id)
+        instance = lock_instance(tenant, instance_id)
         if instance.status != Status.SUSPENDED:
             raise Conflict(
                 "instance_not_suspended",
@@ -85,7 +86,7 @@ def resume_instance(*, tenant, instance_id: int, user=None) -> Instance:
         instance.ready = bool(before["ready"])
         move = Move(instance=instance, changes=["resumed"])
         move.record(HistoryEvent.Type.RESUMED, now=now, from_state=instance.state, user=user)
-        _save(move, now=now)
+        save_one(move, now=now)
         # A retry timer applies only to the history position it was made at (the
         # scheduler's check); suspend and resume added two events, so move it along.
         for timer in Timer.objects.for_tenant(tenant).filter(
@@ -99,8 +100,6 @@ def resume_instance(*, tenant, instance_id: int, user=None) -> Instance:
                 timer.save(update_fields=["payload"])
         if instance.ready:
             dispatch.nudge_steps()
-        from .fanout import settle_after_resume
-
         settle_after_resume(instance, now=now)  # branches that ended while it was held
     return instance
 
@@ -115,7 +114,7 @@ def redrive_instance(*, tenant, instance_id: int, user=None) -> Instance:
     nothing is left to run).
     """
     with transaction.atomic():
-        instance = _locked(tenant, instance_id)
+        instance = lock_instance(tenant, instance_id)
         if instance.status != Status.FAILED or not instance.has_incident:
             raise Conflict(
                 "instance_not_failed",
@@ -138,7 +137,7 @@ def redrive_instance(*, tenant, instance_id: int, user=None) -> Instance:
             user=user,
             detail={"from_step": failed_step},
         )
-        _save(move, now=now)
+        save_one(move, now=now)
         Incident.objects.for_tenant(tenant).filter(
             instance=instance, resolved_at__isnull=True
         ).update(resolved_at=now, resolved_by=user)

@@ -7,7 +7,7 @@ in-flight steps on ``steps``, new starts on ``starts``, sweeps on ``timers``.
 
 from celery import shared_task
 
-from . import executor, scheduler
+from . import executor, scheduler, waiting
 
 
 @shared_task(name="engine.steps.run_ready", ignore_result=True)
@@ -25,8 +25,6 @@ def run_new() -> int:
 @shared_task(name="engine.waits.run_due", ignore_result=True)
 def run_due_waits() -> int:
     """On the ``waits`` queue: run due polls and wait deadlines (waiting.py)."""
-    from . import waiting
-
     return waiting.run_due()
 
 

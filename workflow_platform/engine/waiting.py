@@ -46,8 +46,12 @@ from workflow_platform.definitions.machine import Machine, State
 from workflow_platform.errors import Conflict, InvalidInput, NotFound
 from workflow_platform.tenancy.scoping import all_tenants
 
+from . import admission, dispatch, kinds
+from .journal import save_one
+from .machines import machine_of_version
 from .models import Instance, Status, Timer, TimerKind
-from .stepping import Move, delta_of, open_incident
+from .moves import Move
+from .stepping import accept_event, delta_of, map_result, open_incident
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +88,15 @@ def call_data(move: Move, machine: Machine, transition, data: dict) -> dict:
     inst = move.instance
     # The step the instance will have in the wait state is the next one.
     token = new_token(inst.pk, inst.step + 1)
-    move.wait_token = token
+    move.notes["wait_token"] = token
     return {**data, "wait": {"token": token}}
 
 
-def open_wait(move: Move, machine: Machine, state: State, *, now) -> None:
+def open_wait(move: Move, machine: Machine, state: State, now) -> None:
     """Entering a wait state: its wait timer (token hash, deadline) and first poll."""
     inst = move.instance
     spec = state.wait
-    token = getattr(move, "wait_token", None) or new_token(inst.pk or 0, inst.step)
+    token = move.notes.get("wait_token") or new_token(inst.pk or 0, inst.step)
     deadline = now + spec.deadline if spec and spec.deadline else None
     move.timers.append(
         Timer(
@@ -111,6 +115,9 @@ def open_wait(move: Move, machine: Machine, state: State, *, now) -> None:
     )
     if spec and spec.poll_action:
         move.timers.append(_poll_timer(inst, state.name, interval=spec.interval, now=now, n=1))
+
+
+ACTIVATION = kinds.register(kinds.Activation(kind="wait", enter=open_wait))
 
 
 def _never() -> datetime:
@@ -158,9 +165,7 @@ def nudge_due(now=None) -> int:
     """Called by the scheduler's sweep: wake the ``waits`` queue when polls are due."""
     count = due_count(now or timezone.now())
     if count:
-        from . import dispatch
-
-        dispatch._send(RUN_DUE, "waits", 1)
+        dispatch.send_now(RUN_DUE, "waits", 1)
     return count
 
 
@@ -213,8 +218,6 @@ def poll_lease(timer: Timer) -> timedelta:
     """How long a claimed timer is held: its poll action's timeout and a margin."""
     if timer.kind != TimerKind.POLL:
         return POLL_LEASE_MARGIN  # a deadline runs no action
-    from .executor import machine_of_version
-
     machine = machine_of_version(timer.instance.version_id)
     state = machine.states.get((timer.payload or {}).get("state", ""))
     action = machine.actions.get(state.wait.poll_action) if state and state.wait else None
@@ -231,8 +234,6 @@ def _fire(timer_id: int) -> int:
     # A poll: run the poll action outside any transaction.
     if not _applies(timer, inst):
         return _close(timer_id)
-    from .executor import machine_of_version
-
     machine = machine_of_version(inst.version_id)
     state = machine.states[timer.payload["state"]]
     action = machine.actions[state.wait.poll_action]
@@ -247,8 +248,6 @@ def _fire(timer_id: int) -> int:
         attempt=n,
         allow_private_network=inst.tenant.allow_private_network,
     )
-    from . import admission
-
     gate = admission.ask(machine, action.dependency, inst.tenant_id)
     if not gate.admitted:  # the dependency's limits: poll again when they allow
         with all_tenants():
@@ -278,7 +277,7 @@ def _fire(timer_id: int) -> int:
                 move, code=f"poll_failed:{error.code}"[:100], message=str(error), now=now,
                 action=action.name,
             )  # fmt: skip
-            _save(move, now=now)
+            save_one(move, now=now)
             return 1
         if result is not None and not result.pending:
             payload = _completion_payload(machine, action, inst.data, result)
@@ -299,8 +298,6 @@ def _completion_payload(machine: Machine, action, data: dict, result) -> dict:
     """What a finished poll adds to the data: mapped like any action's result
     (``result_to``, ``result_map``), else its output object as it is."""
     if action.result_to or action.result_map or result.data_updates:
-        from .stepping import map_result
-
         mapped = map_result(machine, action.name, data, result)
         return {k: v for k, v in mapped.items() if k not in data or data[k] != v}
     output = result.output
@@ -321,8 +318,6 @@ def _deadline(timer_id: int) -> int:
         )  # fmt: skip
         if not _applies(timer, inst):
             return 0
-        from .executor import machine_of_version
-
         machine = machine_of_version(inst.version_id)
         if not machine.outgoing(inst.state, "deadline"):
             move = Move(instance=inst, changes=["incident"])
@@ -333,7 +328,7 @@ def _deadline(timer_id: int) -> int:
                 "'deadline' transition.",
                 now=now,
             )
-            _save(move, now=now)
+            save_one(move, now=now)
             return 1
         _end_wait(inst, event="deadline", payload=None, now=now)
     return 1
@@ -345,24 +340,15 @@ def _close(timer_id: int) -> int:
     return 0
 
 
-def _save(move: Move, *, now) -> None:
-    from .services import _save as save_move
-
-    save_move(move, now=now)
-
-
 def _end_wait(inst: Instance, *, event: str, payload: dict | None, now) -> None:
     """Inside a transaction, instance locked: fire ``event``; the wait's timers close."""
-    from . import dispatch
-    from .services import accept_event
-
     # The completion's data is the instance's from here on: the state's guards (e.g.
     # ``data.scan.verdict == 'clean'``) must see it, and history records it as a delta.
     old = inst.data
     inst.data = {**old, **(payload or {})}
     move = accept_event(inst, event=event, payload=payload, now=now)
     move.history[-1].delta = delta_of(old, inst.data)
-    _save(move, now=now)
+    save_one(move, now=now)
     Timer.objects.filter(
         instance_id=inst.pk, kind__in=WAIT_KINDS, fired_at__isnull=True, cancelled_at__isnull=True
     ).update(cancelled_at=now)

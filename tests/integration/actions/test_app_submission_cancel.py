@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def tenant(make_tenant, monkeypatch, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # This test runs the engine in-process; no Celery nudges are needed.
-    monkeypatch.setattr(dispatch, "_send", lambda *args: None)
+    monkeypatch.setattr(dispatch, "send_now", lambda *args: None)
     tenant = make_tenant()
     install_templates(tenant=tenant)
     return tenant

@@ -18,7 +18,7 @@ from workflow_platform.tenancy.scoping import tenant_scope
 def test_of_two_racing_starts_with_one_key_exactly_one_is_created(
     transactional_db, tenant_a, make_member, make_token, monkeypatch
 ):
-    monkeypatch.setattr(dispatch, "_send", lambda *args, **kwargs: None)
+    monkeypatch.setattr(dispatch, "send_now", lambda *args, **kwargs: None)
     with tenant_scope(tenant_a):
         definition = Definition.objects.create(tenant=tenant_a, key="approval", name="Approval")
         Version.objects.bulk_create(

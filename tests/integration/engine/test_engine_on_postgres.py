@@ -7,7 +7,7 @@ from django.db import connection
 
 from tests.reliability.conftest import wait_for
 from tests.reliability.workflows import loopback_tenant, publish
-from workflow_platform.engine import dispatch, executor, fanout, leases, services
+from workflow_platform.engine import dispatch, executor, fanout, human, leases, services
 from workflow_platform.engine.journal import write_moves
 from workflow_platform.engine.models import HumanTask, Instance
 from workflow_platform.errors import Conflict
@@ -92,7 +92,7 @@ def test_a_decided_human_task_resumes_the_instance_on_a_worker(start_worker, mak
                                        data={"item": "laptop"})  # fmt: skip
     task = HumanTask.objects.for_tenant(tenant).get(instance=instance)
     user = make_member(tenant)
-    services.complete_human_task(tenant=tenant, task_id=task.pk, user=user, decision="approve",
+    human.complete_human_task(tenant=tenant, task_id=task.pk, user=user, decision="approve",
                                  data={"ok": True})  # fmt: skip
     done = wait_for(
         lambda: Instance.objects.for_tenant(tenant).filter(pk=instance.pk, status="completed")
@@ -100,7 +100,7 @@ def test_a_decided_human_task_resumes_the_instance_on_a_worker(start_worker, mak
     )  # fmt: skip
     assert (done.data["ok"], done.data["item"], done.data["noted"]) == (True, "laptop", True)
     try:
-        services.complete_human_task(tenant=tenant, task_id=task.pk, user=user,
+        human.complete_human_task(tenant=tenant, task_id=task.pk, user=user,
                                      decision="approve", data={"ok": True})  # fmt: skip
     except Conflict as error:
         assert error.code == "task_already_completed"
@@ -111,7 +111,7 @@ def test_a_decided_human_task_resumes_the_instance_on_a_worker(start_worker, mak
 def test_commits_ending_children_of_two_parents_take_the_parents_in_one_order(
     transactional_db, monkeypatch
 ):
-    monkeypatch.setattr(dispatch, "_send", lambda *args: None)  # no worker here
+    monkeypatch.setattr(dispatch, "send_now", lambda *args: None)  # no worker here
     tenant = loopback_tenant()
     publish(tenant, {"key": "leaf", "initial": "go",
                      "states": [{"name": "go"}, {"name": "done", "kind": "final"}],

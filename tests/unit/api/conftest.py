@@ -26,7 +26,7 @@ def quiet_dispatch(monkeypatch):
     """Unit tests run the worker in-process (``run_worker``): no broker nudges."""
     from workflow_platform.engine import dispatch
 
-    monkeypatch.setattr(dispatch, "_send", lambda *args, **kwargs: None)
+    monkeypatch.setattr(dispatch, "send_now", lambda *args, **kwargs: None)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def tenant(make_tenant, monkeypatch):
     # The test runs the worker itself: record the queue nudges instead of sending them.
-    monkeypatch.setattr(dispatch, "_send", lambda name, queue, count: None)
+    monkeypatch.setattr(dispatch, "send_now", lambda name, queue, count: None)
     tenant = make_tenant()
     install_templates(tenant=tenant)
     return tenant

@@ -20,7 +20,7 @@ def nudges(monkeypatch):
     """Record the nudges instead of sending them: the tests run the worker themselves."""
     sent: list[tuple[str, str, int]] = []
     monkeypatch.setattr(
-        dispatch, "_send", lambda name, queue, count: sent.append((name, queue, count))
+        dispatch, "send_now", lambda name, queue, count: sent.append((name, queue, count))
     )
     return sent
 

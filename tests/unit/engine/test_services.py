@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from workflow_platform.engine import executor, leases, scheduler, services
+from workflow_platform.engine import executor, human, leases, scheduler, services
 from workflow_platform.engine.journal import write_moves
 from workflow_platform.engine.models import HistoryEvent, HumanTask, Incident, Instance, Timer
 from workflow_platform.engine.signals import human_task_changed
@@ -267,19 +267,19 @@ def test_a_decision_with_valid_form_data_resumes_the_instance_once(
     instance = start(tenant_a, publish(REVIEW))
     task = HumanTask.objects.for_tenant(tenant_a).get(instance=instance)
     with pytest.raises(InvalidInput) as invalid:
-        services.complete_human_task(
+        human.complete_human_task(
             tenant=tenant_a, task_id=task.pk, user=user, decision="approve", data={"score": 0}
         )
     assert invalid.value.code == "invalid_form_data" and invalid.value.details
     with pytest.raises(InvalidInput):
-        services.complete_human_task(
+        human.complete_human_task(
             tenant=tenant_a, task_id=task.pk, user=user, decision="ship", data={"score": 4}
         )
-    services.complete_human_task(
+    human.complete_human_task(
         tenant=tenant_a, task_id=task.pk, user=user, decision="approve", data={"score": 4}
     )
     with pytest.raises(Conflict) as twice:
-        services.complete_human_task(
+        human.complete_human_task(
             tenant=tenant_a, task_id=task.pk, user=user, decision="reject", data={"score": 1}
         )
     assert twice.value.code == "task_already_completed"

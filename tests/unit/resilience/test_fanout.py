@@ -181,7 +181,7 @@ def test_a_suspended_parent_joins_only_after_it_is_resumed(tenant_a, publish, wo
 def test_a_failed_round_commit_starts_the_fan_out_again_when_retried_alone(
     tenant_a, publish, work, monkeypatch
 ):
-    from workflow_platform.engine import journal
+    from workflow_platform.engine import kinds
 
     publish(child("item-flow"))
     document = parent({"map_over": "data.items", "workflow": "item-flow", "concurrency": 2,
@@ -192,16 +192,16 @@ def test_a_failed_round_commit_starts_the_fan_out_again_when_retried_alone(
     document["transitions"].insert(0, {"from": "begin", "to": "fan"})
     version = publish(document)
     instance = start(tenant_a, version, {"items": ["a", "b", "c"]})
-    wake_parents, failures = journal._wake_parents, ["once"]
+    run_hooks, failures = kinds.run_hooks, ["once"]
 
-    def fail_once(moves, *, now):
+    def fail_once(phase, moves, *, now):
         # The round's commit breaks after the fan-out's first children were written.
-        if failures:
+        if phase == "children_ended" and failures:
             failures.pop()
             raise RuntimeError("the database went away mid-commit")
-        return wake_parents(moves, now=now)
+        return run_hooks(phase, moves, now=now)
 
-    monkeypatch.setattr(journal, "_wake_parents", fail_once)
+    monkeypatch.setattr(kinds, "run_hooks", fail_once)
     work(rounds=40)
     assert not failures
     done = reload(tenant_a, instance)
