@@ -1,22 +1,14 @@
 """A human task's form: its JSON Schema rendered as HTML fields and checked on the server.
 
 The schema is the state's ``task.form`` (an object schema). Posted strings are turned
-into the schema's types first, then the whole object is validated with ``jsonschema``;
-every problem becomes a per-field message the page shows inline.
+into the schema's types here; the worklist's one check (``worklist.forms``) validates
+the object, and every problem becomes a per-field message the page shows inline.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, UnknownType
-
-from workflow_platform.definitions.form_schemas import form_validator
-from workflow_platform.errors import Unprocessable
-
-FORM_ERROR = "__all__"
 
 
 @dataclass(frozen=True)
@@ -96,36 +88,3 @@ def parse_posted(schema: dict[str, Any], posted) -> tuple[dict[str, Any], dict[s
         except ValueError:
             errors[name] = "Enter a whole number." if kind == "integer" else "Enter a number."
     return data, errors
-
-
-def problems(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
-    """Per-field messages for ``data`` against ``schema`` (empty when it is valid)."""
-    if not schema:
-        return {}
-    try:
-        Draft202012Validator.check_schema(schema)
-        validator = form_validator(schema)
-        found = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
-    except (SchemaError, UnknownType, RecursionError) as error:
-        why = getattr(error, "message", None) or str(error).splitlines()[0]
-        return {FORM_ERROR: f"This task's form is broken: {why}"}
-    messages: dict[str, str] = {}
-    for error in found:
-        if error.validator == "required":
-            name = error.message.split("'")[1] if "'" in error.message else FORM_ERROR
-            messages.setdefault(name, "This field is required.")
-        else:
-            name = str(error.path[0]) if error.path else FORM_ERROR
-            messages.setdefault(name, error.message)
-    return messages
-
-
-def validate_decision_data(schema: dict[str, Any], data: dict[str, Any]) -> None:
-    """Raise Unprocessable("invalid_task_data") listing every field problem."""
-    found = problems(schema, data)
-    if found:
-        raise Unprocessable(
-            "invalid_task_data",
-            "The form has errors; fix the marked fields.",
-            details=[{"field": name, "message": message} for name, message in found.items()],
-        )

@@ -1,37 +1,19 @@
-"""Receivers of the engine's signals: every human-task change becomes a live hint, and
-the inbox's search text follows the tasks and their instances' data.
+"""Receivers of the worklist's signal: every human-task change becomes a live hint.
 
-They run inside the transaction that made the change (the engine sends its signals
-there), so ``live.publish`` can defer or co-write the notification with it, and a search
-row is written with the task it describes. Emails for assignment and escalation go out
-after commit (notifications.py).
+They run inside the transaction that made the change (the worklist sends its signal
+there), so ``live.publish`` can defer or co-write the notification with it. Emails for
+assignment and escalation go out after commit (notifications.py).
 """
 
 from __future__ import annotations
 
-from django.db.models.signals import post_save
+from workflow_platform.worklist.signals import human_task_changed
 
-from . import live, notifications, search
+from . import live, notifications
 
 
 def connect() -> None:
-    from workflow_platform.engine.models import HumanTask
-    from workflow_platform.engine.signals import human_task_changed, instance_changed
-
     human_task_changed.connect(on_human_task_changed, dispatch_uid="inbox-live-task")
-    post_save.connect(on_human_task_saved, sender=HumanTask, dispatch_uid="inbox-search-task")
-    instance_changed.connect(on_instance_changed, dispatch_uid="inbox-search-instance")
-
-
-def on_human_task_saved(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
-    if created or update_fields is None or "title" in update_fields:
-        search.index_task(instance)
-
-
-def on_instance_changed(sender, instance, change: str, **kwargs) -> None:
-    # Only a waiting instance can have open tasks (a human state waits for its decision).
-    if instance.status == "waiting":
-        search.index_open_tasks_of(instance)
 
 
 def channels_for(task) -> list[str]:

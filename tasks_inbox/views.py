@@ -21,9 +21,10 @@ from django.views.decorators.http import require_POST
 
 from workflow_platform.errors import PlatformError, Unprocessable
 from workflow_platform.tenancy.selectors import groups_for
+from workflow_platform.worklist import selectors, services
+from workflow_platform.worklist.forms import FORM_ERROR, problems
 
-from . import selectors, services
-from .forms_schema import FORM_ERROR, form_fields, parse_posted, problems
+from .forms_schema import form_fields, parse_posted
 from .instance_context import instance_context
 
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "workflow_platform.definitions",
     "workflow_platform.engine",
     "workflow_platform.actions",
+    "workflow_platform.worklist",
     "workflow_platform.api",
     "workflow_platform.operations",
     "workflow_platform.observability",
@@ -165,9 +166,11 @@ WORKFLOW_MAX_ACTION_TIMEOUT = int(os.environ.get("WORKFLOW_MAX_ACTION_TIMEOUT", 
 # "redis" or "database"; unset, Redis when REDIS_URL is set (docs/limits.md).
 WORKFLOW_LIMITS_BACKEND = os.environ.get("WORKFLOW_LIMITS_BACKEND", "")
 # Who a new human task goes to: dotted path of route(task, spec) -> RoutingDecision.
-# The inbox's router adds least-loaded, skill and text rules to the engine's default
-# (route_by_spec) and skips members who are away (docs/inbox.md).
-WORKFLOW_TASK_ROUTER = os.environ.get("WORKFLOW_TASK_ROUTER", "tasks_inbox.routing_rules.route")
+# The worklist's default router adds least-loaded, skill and text rules to the plain
+# spec (routing.route_by_spec) and skips members who are away (docs/inbox.md).
+WORKFLOW_TASK_ROUTER = os.environ.get(
+    "WORKFLOW_TASK_ROUTER", "workflow_platform.worklist.rules.route"
+)
 # Email assignees when a task is assigned to them or escalated (tasks_inbox/notifications.py).
 WORKFLOW_INBOX_EMAILS = env_bool("WORKFLOW_INBOX_EMAILS", False)
 # A bearer token Prometheus sends to /metrics; unset: loopback and superusers only.
@@ -281,7 +284,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventEnum": "workflow_platform.api.models.WebhookEvent",
         "DeliveryStatusEnum": "workflow_platform.api.models.DeliveryStatus",
         "InstanceStatusEnum": "workflow_platform.engine.models.Status",
-        "TaskStatusEnum": "workflow_platform.engine.models.TaskStatus",
+        "TaskStatusEnum": "workflow_platform.worklist.models.TaskStatus",
         "VersionStatusEnum": "workflow_platform.definitions.models.VersionStatus",
         "RoleEnum": "workflow_platform.tenancy.models.Role",
     },

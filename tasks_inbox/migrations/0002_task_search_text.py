@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 def index_existing_tasks(apps, schema_editor):
     """Give every task that exists already its search text (new ones get it on save)."""
-    from tasks_inbox.search import search_text
+    from workflow_platform.worklist.search import search_text
 
     HumanTask = apps.get_model("engine", "HumanTask")
     TaskSearchText = apps.get_model("tasks_inbox", "TaskSearchText")

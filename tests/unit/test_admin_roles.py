@@ -93,7 +93,7 @@ def ada(tenant_a, make_member):
 
 
 @pytest.mark.parametrize(
-    "url", ["/admin/engine/humantask/add/", "/admin/tenancy/operatorgroup/add/"]
+    "url", ["/admin/worklist/humantask/add/", "/admin/tenancy/operatorgroup/add/"]
 )
 def test_user_choices_list_only_the_current_tenants_members(
     client, ada, tenant_a, tenant_b, make_member, url

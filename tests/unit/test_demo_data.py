@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from workflow_platform.engine import dispatch, executor
-from workflow_platform.engine.models import HumanTask, Instance
+from workflow_platform.engine.models import Instance
 from workflow_platform.runtime.demo import DEMO_STARTS, load_demo
 from workflow_platform.tenancy.scoping import all_tenants
+from workflow_platform.worklist.models import HumanTask
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from workflow_platform.definitions.models import Definition, Version
-from workflow_platform.engine.models import HumanTask, Incident, Instance, Timer
+from workflow_platform.engine.models import Incident, Instance, Timer
 from workflow_platform.observability.models import WorkerHeartbeat
 from workflow_platform.tenancy.scoping import tenant_scope
+from workflow_platform.worklist.models import HumanTask
 
 pytestmark = pytest.mark.django_db
 DOCUMENT = {

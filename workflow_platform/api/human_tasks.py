@@ -1,6 +1,6 @@
 """Human tasks: list mine / my groups' / unassigned, read, claim, release, complete, reassign.
 
-Thin shells over ``tasks_inbox`` (its selectors decide what an operator sees, its
+Thin shells over the worklist (its selectors decide what an operator sees, its
 services enforce who may act and the optimistic concurrency on ``revision``). A task's
 ``ETag`` is its revision: send it as ``If-Match`` and an action on a task that changed
 meanwhile is refused with 409 instead of acting on what you did not see.
@@ -14,9 +14,9 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from tasks_inbox import selectors as inbox
-from tasks_inbox import services as inbox_services
-from workflow_platform.engine.models import HumanTask
+from workflow_platform.worklist import selectors as worklist
+from workflow_platform.worklist import services as worklist_services
+from workflow_platform.worklist.models import HumanTask
 
 from . import examples
 from .numbers import whole_number
@@ -46,7 +46,7 @@ class HumanTaskSerializer(serializers.ModelSerializer):
 
 class TaskQuerySerializer(serializers.Serializer):
     view = serializers.ChoiceField(
-        choices=inbox.VIEWS,
+        choices=worklist.VIEWS,
         default="all",
         help_text="mine: assigned to you; groups: your groups'; unassigned; all you may see.",
     )
@@ -95,13 +95,13 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
 
     def scoped_queryset(self):
         tenant, user = self.request.tenant, self.request.user
-        admin = inbox.is_admin(self.request.membership)
+        admin = worklist.is_admin(self.request.membership)
         if self.action != "list":
-            return inbox.visible_tasks(tenant, user, admin=admin)
+            return worklist.visible_tasks(tenant, user, admin=admin)
         query = TaskQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        return inbox.inbox_tasks(
+        return worklist.inbox_tasks(
             tenant, user, admin=admin, view=params["view"], workflow=params["workflow"],
             state=params["state"], group=params["group"], overdue=params["overdue"],
             query=params["q"], include_closed=params["include_closed"],
@@ -146,7 +146,7 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         return revision
 
     def _answer(self, task) -> Response:
-        fresh = inbox.task_detail(self.request.tenant, task.pk)
+        fresh = worklist.task_detail(self.request.tenant, task.pk)
         return Response(HumanTaskSerializer(fresh).data, headers={"ETag": f'"{fresh.revision}"'})
 
     @extend_schema(
@@ -163,7 +163,7 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     )
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
-        task = inbox_services.claim_task(
+        task = worklist_services.claim_task(
             tenant=request.tenant, task_id=self.get_object().pk, user=request.user,
             expected_revision=self._revision(),
         )  # fmt: skip
@@ -183,7 +183,7 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     )
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
-        task = inbox_services.release_task(
+        task = worklist_services.release_task(
             tenant=request.tenant, task_id=self.get_object().pk, user=request.user,
             expected_revision=self._revision(),
         )  # fmt: skip
@@ -212,7 +212,7 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         task = self.get_object()
         data = CompleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        task = inbox_services.complete_task(
+        task = worklist_services.complete_task(
             tenant=request.tenant, task_id=task.pk, user=request.user,
             decision=data.validated_data["decision"], data=data.validated_data["data"],
             expected_revision=self._revision(),
@@ -237,7 +237,7 @@ class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         task = self.get_object()
         data = ReassignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        task = inbox_services.reassign_task(
+        task = worklist_services.reassign_task(
             tenant=request.tenant, task_id=task.pk, user=request.user,
             to_group=data.validated_data["group"] or None,
             to_username=data.validated_data["username"] or None,

@@ -23,6 +23,7 @@ from workflow_platform.errors import NotFound
 from workflow_platform.tenancy import membership_services
 from workflow_platform.tenancy.models import ApiToken, Membership, OperatorGroup, Role
 from workflow_platform.tenancy.services import add_to_group, issue_api_token, revoke_api_token
+from workflow_platform.worklist import members as worklist_members
 
 from .permissions import ManagesTenant, ReadOnly
 from .viewsets import TenantViewSet
@@ -152,7 +153,7 @@ class MembershipViewSet(
 
     def destroy(self, request, *args, **kwargs):
         membership = self.get_object()
-        membership_services.remove_member(tenant=request.tenant, membership_id=membership.pk)
+        worklist_members.remove_member(tenant=request.tenant, membership_id=membership.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -246,7 +247,7 @@ class OperatorGroupViewSet(
         return Response(OperatorGroupSerializer(group).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, *args, **kwargs):
-        membership_services.delete_group(tenant=request.tenant, group_id=self.get_object().pk)
+        worklist_members.delete_group(tenant=request.tenant, group_id=self.get_object().pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

@@ -8,7 +8,7 @@ from workflow_platform.tenancy.admin_base import TenantAdmin, TenantInline
 # each app's top-level admin module, so without this import it depended on whoever had
 # imported it first (once, only a test).
 from .limits import admin as limits_admin  # noqa: F401
-from .models import HistoryEvent, HumanTask, Incident, Instance, Timer
+from .models import HistoryEvent, Incident, Instance, Timer
 
 
 class HistoryInline(TenantInline):
@@ -41,13 +41,6 @@ class InstanceAdmin(TenantAdmin):
     search_fields = ("business_key", "idempotency_key")
     readonly_fields = ("lease_owner", "lease_expires_at", "fence", "seq", "step")
     inlines = [IncidentInline, HistoryInline]
-
-
-@admin.register(HumanTask)
-class HumanTaskAdmin(TenantAdmin):
-    list_display = ("id", "title", "status", "group", "assignee", "due_at", "priority")
-    list_filter = ("status", "group")
-    search_fields = ("title", "state")
 
 
 @admin.register(Timer)

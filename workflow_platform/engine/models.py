@@ -1,4 +1,4 @@
-"""Instances, their history, human tasks, timers and incidents: the engine's durable truth.
+"""Instances, their history, timers and incidents: the engine's durable truth.
 
 The database is the source of truth (docs/adr/0006-engine-database-is-the-truth.md). An
 :class:`Instance` row is the *projection* of its append-only :class:`HistoryEvent` rows
@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import RETURN_VALUE, FSMField, transition
 
-from workflow_platform.tenancy.models import OperatorGroup, TenantOwned
+from workflow_platform.tenancy.models import TenantOwned
 
 
 class Status(models.TextChoices):
@@ -235,63 +235,6 @@ class HistoryEvent(TenantOwned):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.type} {self.from_state}→{self.to_state}"
-
-
-class TaskStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    CLAIMED = "claimed", "Claimed"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class HumanTask(TenantOwned):
-    """The record a ``human`` state opens for operators; the inbox lists these."""
-
-    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="tasks")
-    state = models.CharField(max_length=100)
-    title = models.CharField(max_length=300)
-    form = models.JSONField(default=dict, blank=True)
-    decisions = models.JSONField(default=list, blank=True)
-    status = models.CharField(
-        max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN, db_index=True
-    )
-    priority = models.IntegerField(default=0)
-    group = models.ForeignKey(
-        OperatorGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
-    )
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="assigned_tasks",
-    )
-    due_at = models.DateTimeField(null=True, blank=True)
-    escalate_to = models.JSONField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
-    snoozed_until = models.DateTimeField(null=True, blank=True)
-    routing_reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decision = models.CharField(max_length=100, blank=True)
-    decision_data = models.JSONField(null=True, blank=True)
-    # Bumped on every change: the inbox's optimistic concurrency check.
-    revision = models.PositiveIntegerField(default=1)
-
-    class Meta:
-        indexes = [models.Index(fields=["tenant", "status", "-priority"], name="task_queue")]
-        ordering = ["-priority", "created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.title} ({self.status})"
-
-    @property
-    def is_done(self) -> bool:
-        return self.status in (TaskStatus.COMPLETED, TaskStatus.CANCELLED)
 
 
 class TimerKind(models.TextChoices):

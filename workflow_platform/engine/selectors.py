@@ -1,4 +1,4 @@
-"""Reads of instances, their history and human tasks; the tenant always comes first."""
+"""Reads of instances and their history; the tenant always comes first."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.db.models import Count, QuerySet
 
 from workflow_platform.errors import NotFound
 
-from .models import HistoryEvent, HumanTask, Instance
+from .models import HistoryEvent, Instance
 
 INSTANCE_FILTERS = ("definition", "status", "state", "business_key", "version", "has_incident")
 
@@ -51,15 +51,6 @@ def history_of(tenant, instance_id) -> QuerySet[HistoryEvent]:
     """The instance's history in sequence order."""
     instance_detail(tenant, instance_id)
     return HistoryEvent.objects.for_tenant(tenant).filter(instance_id=instance_id).order_by("seq")
-
-
-def tasks_for(tenant) -> QuerySet[HumanTask]:
-    """The tenant's human tasks, most urgent first."""
-    return (
-        HumanTask.objects.for_tenant(tenant)
-        .select_related("instance", "group", "assignee")
-        .order_by("-priority", "due_at", "created_at")
-    )
 
 
 def state_counts(tenant, version_id) -> dict[str, int]:

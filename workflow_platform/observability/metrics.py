@@ -17,9 +17,10 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from workflow_platform.engine.models import HumanTask, Incident, Instance, TaskStatus, Timer
+from workflow_platform.engine.models import Incident, Instance, Timer
 from workflow_platform.tenancy.models import Tenant
 from workflow_platform.tenancy.scoping import all_tenants
+from workflow_platform.worklist.models import HumanTask, TaskStatus
 
 from .models import WorkerHeartbeat
 

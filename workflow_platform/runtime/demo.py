@@ -76,7 +76,15 @@ DEMO_STARTS = (
 )  # fmt: skip
 TENANT_ADMINS_GROUP = "Tenant admins"
 # Apps whose models tenant admins may manage in the Django admin (scoped to their tenant).
-TENANT_ADMIN_APPS = ("tenancy", "definitions", "engine", "tasks_inbox", "actions", "api")
+TENANT_ADMIN_APPS = (
+    "tenancy",
+    "definitions",
+    "engine",
+    "worklist",
+    "tasks_inbox",
+    "actions",
+    "api",
+)
 
 
 @transaction.atomic

@@ -3,9 +3,9 @@
 Adding a member never changes an existing one (a second add is a conflict: change a
 member with :func:`change_member`); a tenant always keeps at least one admin; an
 operator group is created whole or not at all, and its name is unique in the tenant.
-Removing a member or a group must not strand work: one that still holds open human
-tasks is refused until they are handed on. Each service is atomic, keyword-only and
-raises :mod:`workflow_platform.errors` exceptions a person can act on.
+Removing a member or a group must not strand work: the worklist's ``members`` module
+wraps those two and refuses while open human tasks are held. Each service is atomic,
+keyword-only and raises :mod:`workflow_platform.errors` exceptions a person can act on.
 
 The users an admin may add by name are those who belong to no tenant yet (a fresh
 account) or already to this one: a user of another tenant is as unknown as a name that
@@ -25,8 +25,6 @@ from workflow_platform.errors import Conflict, InvalidInput, NotFound
 
 from .models import ApiToken, Membership, OperatorGroup, Role, Tenant
 from .scoping import all_tenants, tenant_scope
-
-_OPEN_TASK_STATUSES = ("open", "claimed")  # engine.models.TaskStatus, without importing it
 
 
 def _unknown_user(username: str) -> InvalidInput:
@@ -131,29 +129,17 @@ def change_member(
     return membership
 
 
-def _refuse_if_holding_tasks(user, what: str) -> None:
-    from workflow_platform.engine.models import HumanTask  # the engine builds on tenancy
-
-    held = HumanTask.objects.filter(assignee=user, status__in=_OPEN_TASK_STATUSES).count()
-    if held:
-        raise Conflict(
-            "member_holds_tasks",
-            f"{user.get_username()} holds {held} open human task(s) here; reassign or release "
-            f"them before {what}.",
-        )
-
-
 @transaction.atomic
 def remove_member(*, tenant: Tenant, membership_id: int) -> None:
     """Take a member out of the tenant: out of its groups, their tokens here revoked.
 
-    Refused (Conflict) for the last admin and for a member holding open human tasks.
+    Refused (Conflict) for the last admin. The worklist's ``members.remove_member``
+    wraps this and also refuses a member who still holds open human tasks.
     """
     with tenant_scope(tenant):
         membership = _locked_membership(tenant, membership_id)
         user = membership.user
         _keep_an_admin(membership, "removed")
-        _refuse_if_holding_tasks(user, "removing them")
         for group in OperatorGroup.objects.filter(members=user):
             group.members.remove(user)
         ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
@@ -209,17 +195,10 @@ def _locked_group(group_id: int) -> OperatorGroup:
 
 @transaction.atomic
 def delete_group(*, tenant: Tenant, group_id: int) -> None:
-    """Delete an operator group; refused (Conflict) while open tasks are assigned to it."""
+    """Delete an operator group (the worklist's ``members.delete_group`` wraps this and
+    refuses while open tasks are assigned to it)."""
     with tenant_scope(tenant):
-        group = _locked_group(group_id)
-        waiting = group.tasks.filter(status__in=_OPEN_TASK_STATUSES).count()
-        if waiting:
-            raise Conflict(
-                "group_has_open_tasks",
-                f"{waiting} open human task(s) are assigned to '{group.name}'; reassign them "
-                "before deleting the group.",
-            )
-        group.delete()
+        _locked_group(group_id).delete()
 
 
 @transaction.atomic

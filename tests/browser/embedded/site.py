@@ -20,13 +20,13 @@ def main(argv: list[str]) -> None:
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
-    from tasks_inbox import services
     from tests.integration.inbox.workflows import EXPENSE, publish
-    from workflow_platform.engine.models import HumanTask
     from workflow_platform.engine.services import start_instance
     from workflow_platform.tenancy.models import Tenant
     from workflow_platform.tenancy.scoping import tenant_scope
     from workflow_platform.tenancy.services import add_member, add_to_group, create_tenant
+    from workflow_platform.worklist import services
+    from workflow_platform.worklist.models import HumanTask
 
     if not settings.EMBEDDED or settings.CHANNEL_LAYER_URL:
         raise SystemExit("the embedded site runs without DATABASE_URL and REDIS_URL")

@@ -14,9 +14,10 @@ import requests
 from playwright.sync_api import expect
 
 from tests.integration.inbox.workflows import EXPENSE, publish
-from workflow_platform.engine.models import HumanTask, Instance
+from workflow_platform.engine.models import Instance
 from workflow_platform.tenancy.scoping import tenant_scope
 from workflow_platform.tenancy.services import add_to_group
+from workflow_platform.worklist.models import HumanTask
 
 
 def record_frames(page) -> list[dict]:

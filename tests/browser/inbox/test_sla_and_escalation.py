@@ -8,11 +8,11 @@ import time
 from playwright.sync_api import expect
 
 from tests.integration.inbox.workflows import escalating, publish
-from workflow_platform.engine.models import HumanTask
 from workflow_platform.engine.scheduler import sweep_due_timers
 from workflow_platform.engine.services import start_instance
 from workflow_platform.tenancy.scoping import tenant_scope
 from workflow_platform.tenancy.services import add_to_group
+from workflow_platform.worklist.models import HumanTask
 
 
 def test_overdue_task_turns_red_and_escalates_live_to_the_leads(

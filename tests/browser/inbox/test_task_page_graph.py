@@ -6,10 +6,10 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.integration.inbox.workflows import EXPENSE, publish
-from workflow_platform.engine.models import HumanTask
 from workflow_platform.engine.services import start_instance
 from workflow_platform.tenancy.scoping import tenant_scope
 from workflow_platform.tenancy.services import add_to_group
+from workflow_platform.worklist.models import HumanTask
 
 
 def test_the_task_page_draws_the_instance_graph_with_the_current_state(

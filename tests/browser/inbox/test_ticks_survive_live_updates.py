@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tasks_inbox import services
 from tests.integration.inbox.workflows import EXPENSE, publish
-from workflow_platform.engine.models import HumanTask
 from workflow_platform.engine.services import start_instance
 from workflow_platform.tenancy.scoping import tenant_scope
 from workflow_platform.tenancy.services import add_to_group
+from workflow_platform.worklist import services
+from workflow_platform.worklist.models import HumanTask
 
 
 def open_task(tenant, purpose: str) -> HumanTask:

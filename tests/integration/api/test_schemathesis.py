@@ -97,11 +97,11 @@ def world(settings, tenant_a, make_member, make_token, published, run_worker):  
     from workflow_platform.api.webhooks.signing import new_secret
     from workflow_platform.definitions.models import Dependency
     from workflow_platform.definitions.services import create_definition
-    from workflow_platform.engine.models import HumanTask
     from workflow_platform.engine.services import start_instance
     from workflow_platform.tenancy.models import Membership
     from workflow_platform.tenancy.scoping import tenant_scope
     from workflow_platform.tenancy.services import add_to_group
+    from workflow_platform.worklist.models import HumanTask
 
     settings.WORKFLOW_API_RATE = "100000/min"  # fuzzing is not what throttling is for
     fuzzer = make_member(tenant_a, "admin", username="fuzzer")

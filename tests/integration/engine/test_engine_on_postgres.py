@@ -7,11 +7,13 @@ from django.db import connection
 
 from tests.reliability.conftest import wait_for
 from tests.reliability.workflows import loopback_tenant, publish
-from workflow_platform.engine import dispatch, executor, fanout, human, leases, services
+from workflow_platform.engine import dispatch, executor, fanout, leases, services
 from workflow_platform.engine.journal import write_moves
-from workflow_platform.engine.models import HumanTask, Instance
+from workflow_platform.engine.models import Instance
 from workflow_platform.errors import Conflict
 from workflow_platform.tenancy.scoping import all_tenants
+from workflow_platform.worklist import services as worklist
+from workflow_platform.worklist.models import HumanTask
 
 
 def test_concurrent_starts_with_one_idempotency_key_make_one_instance(transactional_db):
@@ -92,7 +94,7 @@ def test_a_decided_human_task_resumes_the_instance_on_a_worker(start_worker, mak
                                        data={"item": "laptop"})  # fmt: skip
     task = HumanTask.objects.for_tenant(tenant).get(instance=instance)
     user = make_member(tenant)
-    human.complete_human_task(tenant=tenant, task_id=task.pk, user=user, decision="approve",
+    worklist.complete_human_task(tenant=tenant, task_id=task.pk, user=user, decision="approve",
                                  data={"ok": True})  # fmt: skip
     done = wait_for(
         lambda: Instance.objects.for_tenant(tenant).filter(pk=instance.pk, status="completed")
@@ -100,7 +102,7 @@ def test_a_decided_human_task_resumes_the_instance_on_a_worker(start_worker, mak
     )  # fmt: skip
     assert (done.data["ok"], done.data["item"], done.data["noted"]) == (True, "laptop", True)
     try:
-        human.complete_human_task(tenant=tenant, task_id=task.pk, user=user,
+        worklist.complete_human_task(tenant=tenant, task_id=task.pk, user=user,
                                      decision="approve", data={"ok": True})  # fmt: skip
     except Conflict as error:
         assert error.code == "task_already_completed"

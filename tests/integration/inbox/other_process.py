@@ -17,8 +17,8 @@ def main(argv: list[str]) -> None:
     django.setup()
     from django.contrib.auth import get_user_model
 
-    from tasks_inbox import services
     from workflow_platform.tenancy.models import Tenant
+    from workflow_platform.worklist import services
 
     verb, slug, task_id, username = argv
     tenant = Tenant.objects.get(slug=slug)

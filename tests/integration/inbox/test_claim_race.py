@@ -7,9 +7,9 @@ import threading
 import pytest
 from django.db import connection
 
-from tasks_inbox import services
 from workflow_platform.errors import Conflict
 from workflow_platform.tenancy.services import add_to_group
+from workflow_platform.worklist import services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

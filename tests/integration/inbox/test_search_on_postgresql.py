@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks_inbox.selectors import inbox_tasks
+from workflow_platform.worklist.selectors import inbox_tasks
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,11 @@ import time
 from django.core.management import call_command
 
 from workflow_platform.definitions.templates import template_documents
-from workflow_platform.engine import human, services
-from workflow_platform.engine.models import HumanTask, Instance
+from workflow_platform.engine import services
+from workflow_platform.engine.models import Instance
 from workflow_platform.tenancy.models import OperatorGroup
+from workflow_platform.worklist import services as worklist
+from workflow_platform.worklist.models import HumanTask
 
 from ...reliability.workflows import loopback_tenant, publish
 
@@ -84,7 +86,7 @@ def test_every_template_finishes_on_real_workers(start_worker, start_beat):
                     )
                 continue
             decision, data = DECISIONS[(task.instance.definition.key, task.state)]
-            human.complete_human_task(
+            worklist.complete_human_task(
                 tenant=tenant, task_id=task.pk, user=None, decision=decision, data=data
             )
         ours = [*started.values(), withdrawn, *([cancel] if cancel else [])]

@@ -196,8 +196,8 @@ def test_an_instance_failing_in_the_engine_records_its_incident_event(
 def test_an_escalated_task_is_an_sla_breach(
     private_tenant, api_as, receiver, published, run_worker
 ):
-    from workflow_platform.engine.models import HumanTask
-    from workflow_platform.engine.signals import human_task_changed
+    from workflow_platform.worklist.models import HumanTask
+    from workflow_platform.worklist.signals import human_task_changed
 
     from .conftest import APPROVAL
 

@@ -5,12 +5,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from workflow_platform.engine import executor, human, leases, scheduler, services
+from workflow_platform.engine import executor, leases, scheduler, services
 from workflow_platform.engine.journal import write_moves
-from workflow_platform.engine.models import HistoryEvent, HumanTask, Incident, Instance, Timer
-from workflow_platform.engine.signals import human_task_changed
-from workflow_platform.errors import Conflict, InvalidInput, NotFound
+from workflow_platform.engine.models import HistoryEvent, Incident, Instance, Timer
+from workflow_platform.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from workflow_platform.tenancy.services import add_to_group
+from workflow_platform.worklist import services as worklist
+from workflow_platform.worklist.models import HumanTask
+from workflow_platform.worklist.signals import human_task_changed
 
 from .conftest import linear
 
@@ -266,20 +268,21 @@ def test_a_decision_with_valid_form_data_resumes_the_instance_once(
     user = make_member(tenant_a)
     instance = start(tenant_a, publish(REVIEW))
     task = HumanTask.objects.for_tenant(tenant_a).get(instance=instance)
-    with pytest.raises(InvalidInput) as invalid:
-        human.complete_human_task(
+    with pytest.raises(Unprocessable) as invalid:
+        worklist.complete_human_task(
             tenant=tenant_a, task_id=task.pk, user=user, decision="approve", data={"score": 0}
         )
-    assert invalid.value.code == "invalid_form_data" and invalid.value.details
+    assert invalid.value.code == "invalid_task_data"
+    assert [d["field"] for d in invalid.value.details] == ["score"]
     with pytest.raises(InvalidInput):
-        human.complete_human_task(
+        worklist.complete_human_task(
             tenant=tenant_a, task_id=task.pk, user=user, decision="ship", data={"score": 4}
         )
-    human.complete_human_task(
+    worklist.complete_human_task(
         tenant=tenant_a, task_id=task.pk, user=user, decision="approve", data={"score": 4}
     )
     with pytest.raises(Conflict) as twice:
-        human.complete_human_task(
+        worklist.complete_human_task(
             tenant=tenant_a, task_id=task.pk, user=user, decision="reject", data={"score": 1}
         )
     assert twice.value.code == "task_already_completed"

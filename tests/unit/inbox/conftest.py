@@ -8,9 +8,10 @@ import itertools
 import pytest
 
 from workflow_platform.definitions.models import Definition, Version
-from workflow_platform.engine.models import HumanTask, Instance
+from workflow_platform.engine.models import Instance
 from workflow_platform.tenancy.scoping import tenant_scope
 from workflow_platform.tenancy.services import add_to_group
+from workflow_platform.worklist.models import HumanTask
 
 _n = itertools.count(1)
 

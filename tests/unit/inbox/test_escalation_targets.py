@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from workflow_platform.engine.human import escalate_task
-from workflow_platform.engine.models import HumanTask
 from workflow_platform.tenancy.models import Membership
 from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
+from workflow_platform.worklist.activation import escalate_task
+from workflow_platform.worklist.models import HumanTask
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from workflow_platform.engine.models import HumanTask
 from workflow_platform.tenancy.scoping import tenant_scope
+from workflow_platform.worklist.models import HumanTask
 
 
 def test_inbox_lists_group_tasks_for_members_only(

@@ -13,9 +13,10 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from tasks_inbox import live, services
+from tasks_inbox import live
 from tasks_inbox.models import LiveNotification
 from workflow_platform.tenancy.scoping import all_tenants
+from workflow_platform.worklist import services
 
 IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

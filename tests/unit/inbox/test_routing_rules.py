@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tasks_inbox.routing_rules import route, sentiment_of
 from workflow_platform.definitions.machine import TaskSpec
 from workflow_platform.tenancy.models import Membership
 from workflow_platform.tenancy.scoping import tenant_scope
 from workflow_platform.tenancy.services import add_to_group
+from workflow_platform.worklist.rules import route, sentiment_of
 
 
 def _spec(**assign):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tasks_inbox.selectors import inbox_tasks
 from workflow_platform.engine.models import Instance
 from workflow_platform.engine.signals import instance_changed
 from workflow_platform.tenancy.scoping import tenant_scope
+from workflow_platform.worklist.selectors import inbox_tasks
 
 
 def found(tenant, user, query: str) -> list[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.http import QueryDict
 
-from tasks_inbox.forms_schema import form_fields, parse_posted, problems
+from tasks_inbox.forms_schema import form_fields, parse_posted
+from workflow_platform.worklist.forms import problems
 
 SCHEMA = {
     "type": "object",

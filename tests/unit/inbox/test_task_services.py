@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tasks_inbox import services
-from tasks_inbox.models import TaskActivity
-from tasks_inbox.selectors import inbox_tasks
 from workflow_platform.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from workflow_platform.tenancy.scoping import tenant_scope
+from workflow_platform.worklist import services
+from workflow_platform.worklist.models import TaskActivity
+from workflow_platform.worklist.selectors import inbox_tasks
 
 
 def test_two_operators_claiming_one_task_make_one_winner(tenant_a, ops, make_task):

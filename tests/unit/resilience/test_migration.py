@@ -3,10 +3,12 @@
 import pytest
 from django.core.management import call_command
 
-from workflow_platform.engine import human, services
+from workflow_platform.engine import services
 from workflow_platform.engine.migration import migrate_instances
-from workflow_platform.engine.models import HistoryEvent, HumanTask, Instance
+from workflow_platform.engine.models import HistoryEvent, Instance
 from workflow_platform.errors import InvalidInput, NotFound, Unprocessable
+from workflow_platform.worklist import services as worklist
+from workflow_platform.worklist.models import HumanTask
 
 
 def review(*, key="claims", second="review", extra=None):
@@ -92,7 +94,7 @@ def test_the_real_run_moves_instances_records_history_and_they_go_on(
     assert event.detail["from_version"] == 1 and event.detail["to_version"] == 2
     task = HumanTask.objects.for_tenant(tenant_a).get(instance=first)
     assert task.state == "assess"
-    human.complete_human_task(
+    worklist.complete_human_task(
         tenant=tenant_a, task_id=task.pk, user=None, decision="approve", data={}
     )
     work()

@@ -4,8 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from workflow_platform.engine import services, suspension
-from workflow_platform.engine.models import HistoryEvent, HumanTask, Incident, Instance
+from workflow_platform.engine.models import HistoryEvent, Incident, Instance
 from workflow_platform.errors import Conflict
+from workflow_platform.worklist.models import HumanTask
 
 from . import callables
 

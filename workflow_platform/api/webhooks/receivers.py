@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
-from workflow_platform.engine.signals import human_task_changed, instance_changed
+from workflow_platform.engine.signals import instance_changed
 from workflow_platform.tenancy.scoping import all_tenants
+from workflow_platform.worklist.signals import human_task_changed
 
 from ..models import WebhookEvent
 from .services import record_event

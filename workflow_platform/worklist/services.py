@@ -5,10 +5,12 @@ Every service is one verb on one task, keyword-only with the tenant first, atomi
 ``revision``, when the page sent one, and the status the verb needs), bumping the
 revision in the same UPDATE. Two people acting on one task: exactly one UPDATE matches,
 the other gets a :class:`Conflict` that says who got there first. Each change is audited
-(``TaskActivity``) and announced with the engine's ``human_task_changed`` signal inside
-the transaction, which the live notifications follow (receivers.py).
+(``TaskActivity``) and announced with ``human_task_changed`` inside the transaction
+(``HumanTask.change``), which the inbox's live notifications follow.
 
-Completing goes through the engine's ``complete_human_task`` so the instance resumes.
+Deciding a task (:func:`complete_human_task`, and :func:`complete_task` for an operator)
+checks the decision and its data once (``forms.check_decision``) and resumes the instance
+through the engine's ``accept_event`` in the same transaction.
 """
 
 from __future__ import annotations
@@ -20,19 +22,20 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from workflow_platform.engine.models import HumanTask, TaskStatus
-from workflow_platform.engine.signals import human_task_changed
+from workflow_platform.engine import dispatch
+from workflow_platform.engine.journal import lock_instance, save_one
+from workflow_platform.engine.models import HistoryEvent
+from workflow_platform.engine.stepping import accept_event
 from workflow_platform.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from workflow_platform.tenancy.models import Membership, OperatorGroup, Role, Tenant
 from workflow_platform.tenancy.scoping import tenant_scope
 
-from .forms_schema import validate_decision_data
-from .models import TaskActivity
-
-OPEN = (TaskStatus.OPEN, TaskStatus.CLAIMED)
+from .forms import check_decision
+from .models import OPEN_STATUSES as OPEN
+from .models import HumanTask, TaskActivity, TaskStatus
 
 
 def _membership(tenant: Tenant, user: AbstractBaseUser) -> Membership:
@@ -91,21 +94,13 @@ def _update(
     **values: Any,
 ) -> HumanTask:
     """Apply ``values`` only if the row still matches ``guard`` (and the revision)."""
-    condition = Q(pk=task.pk) & guard
     if expected_revision is not None:
-        condition &= Q(revision=expected_revision)
-    updated = (
-        HumanTask.objects.with_scopes_disabled()
-        .filter(condition)
-        .update(revision=F("revision") + 1, **values)
-    )
-    if updated != 1:
+        guard &= Q(revision=expected_revision)
+    if not task.change(change, guard=guard, **values):
         raise _stale(task, verb)
-    task.refresh_from_db()
     TaskActivity(
         tenant_id=task.tenant_id, task=task, user=user, action=change, detail=detail or {}
     ).save()
-    human_task_changed.send(sender=HumanTask, task=task, change=change)
     return task
 
 
@@ -301,23 +296,18 @@ def complete_task(
     data: dict[str, Any],
     expected_revision: int | None = None,
 ) -> HumanTask:
-    """Decide a task you hold: validate ``data`` against its form, then resume the instance.
+    """Decide a task you hold (or an open one you may see, which you claim first).
 
-    Raises Unprocessable with per-field ``details`` when the data does not fit the form,
-    InvalidInput for a decision the state does not offer, Conflict when someone else
-    holds or finished it. The engine's ``complete_human_task`` does the rest atomically.
+    Raises NotFound (invisible), Conflict when someone else holds or finished it, and
+    what :func:`complete_human_task` raises for the decision and its data.
     """
-    from workflow_platform.engine.human import complete_human_task
-
     membership = _membership(tenant, user)
     task = _load(tenant, task_id)
     if not _can_see(task, user, membership):
         raise NotFound("task_not_found", "No such task in this tenant.")
-    if task.decisions and decision not in task.decisions:
-        raise InvalidInput("bad_decision", f"'{decision}' is not a decision of this task.")
-    validate_decision_data(task.form, data)
     with transaction.atomic():
-        # Re-read under a row lock: the checks and the completion see the same task.
+        # Re-read under a row lock: the checks and the completion see the same task. A
+        # decision that does not pass its check rolls the claim back with it.
         locked = HumanTask.objects.with_scopes_disabled().select_for_update().get(pk=task.pk)
         if locked.status not in OPEN or locked.assignee_id not in (None, user.pk):
             raise _stale(locked, "complete")
@@ -333,3 +323,31 @@ def complete_task(
             detail={"decision": decision},
         ).save()  # fmt: skip
     return done
+
+
+def complete_human_task(*, tenant, task_id: int, user, decision: str, data: Any) -> HumanTask:
+    """Decide a human task: check the decision and ``data`` against its form, resume the
+    instance.
+
+    Atomic: the task, the event the decision fires and the instance change commit
+    together. Raises NotFound, Conflict ``task_already_completed`` (decided twice, or
+    cancelled), InvalidInput ``bad_decision``, Unprocessable ``invalid_task_data`` (one
+    detail per field), Conflict ``event_not_accepted`` when the decision's guard refuses
+    the data.
+    """
+    with transaction.atomic():
+        task = HumanTask.objects.for_tenant(tenant).select_for_update().filter(pk=task_id).first()
+        if task is None:
+            raise NotFound("task_not_found", f"Task {task_id} does not exist.")
+        if task.is_done:
+            raise Conflict("task_already_completed", f"Task {task.pk} is already {task.status}.")
+        data = check_decision(task, decision, data)
+        instance = lock_instance(tenant, task.instance_id)
+        now = timezone.now()
+        move = accept_event(instance, event=decision, payload=data, user=user, now=now)
+        move.history[-1].type = HistoryEvent.Type.TASK_COMPLETED
+        move.history[-1].detail = {"task": task.pk, "payload": data}
+        save_one(move, now=now)
+        task.complete(decision=decision, data=data, user=user, now=now)
+        dispatch.nudge_steps()
+    return task

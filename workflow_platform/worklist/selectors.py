@@ -1,4 +1,4 @@
-"""Reads of the inbox: who listens where, which tasks an operator sees, and counts.
+"""Reads of the worklist: which tasks an operator sees, searches and counts, who can take them.
 
 Tenant first, always: a task query without a tenant is a type error, not a leak.
 """
@@ -11,11 +11,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from workflow_platform.engine.models import HumanTask
 from workflow_platform.errors import NotFound
 from workflow_platform.tenancy.models import Membership, Role, Tenant
 
-from .models import TaskActivity
+from .models import HumanTask, TaskActivity
 from .search import fold
 
 OPEN_STATUSES = ("open", "claimed")

@@ -1,7 +1,8 @@
 """The ``human`` state kind: entering the state opens a task, leaving it closes the task.
 
-Registered with the step layer as an activation and with the journal as hooks
-(:mod:`.kinds`): the step layer never imports the task model.
+Registered with the engine's step layer as an activation and with its journal as hooks
+(``engine/kinds.py``, docs/adr/0011-state-kinds-as-activations.md): the engine never
+imports the worklist. Escalation is the worklist's own timer kind.
 """
 
 from __future__ import annotations
@@ -9,20 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from workflow_platform.definitions.conditions import render_template
-from workflow_platform.definitions.form_schemas import form_validator
-from workflow_platform.errors import Conflict, InvalidInput, NotFound
+from workflow_platform.engine import kinds
+from workflow_platform.engine.models import Timer, TimerKind
 
-from . import dispatch, kinds
-from .journal import lock_instance, save_one
-from .models import HistoryEvent, HumanTask, TaskStatus, Timer, TimerKind
+from .models import OPEN_STATUSES as OPEN_TASK
+from .models import HumanTask, TaskStatus
 from .routing import escalation_target, route_task
 from .signals import human_task_changed
-from .stepping import accept_event
-
-OPEN_TASK = (TaskStatus.OPEN, TaskStatus.CLAIMED)
 
 
 def enter(move, machine, state, now) -> None:
@@ -79,10 +77,7 @@ def close_tasks(instance_id: int, *, state: str | None = None, change: str, tena
     if state is not None:
         tasks = tasks.filter(state=state)
     for task in tasks:
-        task.status = TaskStatus.CANCELLED
-        task.revision += 1
-        task.save(update_fields=["status", "revision"])
-        human_task_changed.send(sender=HumanTask, task=task, change=change)
+        task.cancel(change=change)
 
 
 def open_task(task: HumanTask, spec, *, now) -> HumanTask:
@@ -126,21 +121,21 @@ def escalate_task(task_id: int | None, *, now=None) -> bool:
         if task is None or task.escalated_at is not None:
             return False
         group, user_id, where = escalation_target(task)
+        values: dict[str, Any] = {}
         if group is not None:
-            task.group = group
+            values["group"] = group
         if user_id is not None or group is not None:
-            task.assignee_id = user_id
+            values["assignee_id"] = user_id
             if task.status == TaskStatus.CLAIMED:
-                task.status = TaskStatus.OPEN
-                task.claimed_at = None
-        task.escalated_at = now
-        task.routing_reason = (
-            f"escalated at {now:%Y-%m-%d %H:%M} UTC (due {task.due_at:%H:%M}): {where}"
-        )[:1000]
-        task.revision += 1
-        task.save()
-        human_task_changed.send(sender=HumanTask, task=task, change="escalated")
-    return True
+                values.update(status=TaskStatus.OPEN, claimed_at=None)
+        reason = f"escalated at {now:%Y-%m-%d %H:%M} UTC (due {task.due_at:%H:%M}): {where}"
+        return task.change(
+            "escalated",
+            guard=Q(escalated_at__isnull=True),
+            escalated_at=now,
+            routing_reason=reason[:1000],
+            **values,
+        )
 
 
 @kinds.migration_check
@@ -163,62 +158,3 @@ def tasks_block_migration(instance, machine, to_state, version_number) -> list[t
 @kinds.on_migrated
 def tasks_follow_state(instance, to_state) -> None:
     HumanTask.objects.filter(instance_id=instance.pk, status__in=OPEN_TASK).update(state=to_state)
-
-
-def complete_human_task(*, tenant, task_id: int, user, decision: str, data: Any) -> HumanTask:
-    """Decide a human task: validate ``data`` against its form and resume the instance.
-
-    Atomic: the task, the event the decision fires and the instance change commit
-    together. Raises NotFound, Conflict ``task_already_completed`` (decided twice, or
-    cancelled), InvalidInput ``bad_decision`` / ``invalid_form_data`` (with details),
-    Conflict ``event_not_accepted`` when the decision's guard refuses the data.
-    """
-    data = {} if data is None else data
-    if not isinstance(data, dict):
-        raise InvalidInput("invalid_form_data", "A decision's data must be a JSON object.")
-    with transaction.atomic():
-        task = HumanTask.objects.for_tenant(tenant).select_for_update().filter(pk=task_id).first()
-        if task is None:
-            raise NotFound("task_not_found", f"Task {task_id} does not exist.")
-        if task.is_done:
-            raise Conflict("task_already_completed", f"Task {task.pk} is already {task.status}.")
-        if decision not in (task.decisions or []):
-            raise InvalidInput(
-                "bad_decision",
-                f"'{decision}' is not a choice of this task; choose one of "
-                f"{', '.join(task.decisions or []) or 'nothing'}.",
-            )
-        _validate_form(task.form, data)
-        instance = lock_instance(tenant, task.instance_id)
-        now = timezone.now()
-        move = accept_event(instance, event=decision, payload=data, user=user, now=now)
-        move.history[-1].type = HistoryEvent.Type.TASK_COMPLETED
-        move.history[-1].detail = {"task": task.pk, "payload": data}
-        save_one(move, now=now)
-        task.status = TaskStatus.COMPLETED
-        task.decision = decision
-        task.decision_data = data
-        task.completed_at = now
-        task.completed_by = user
-        task.revision += 1
-        task.save()
-        human_task_changed.send(sender=HumanTask, task=task, change="completed")
-        dispatch.nudge_steps()
-    return task
-
-
-def _validate_form(form: dict, data: dict) -> None:
-    if not form:
-        return
-    validator = form_validator(form)
-    problems = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
-    if problems:
-        details = [
-            {"path": "/".join(str(p) for p in e.path) or "(form)", "message": e.message}
-            for e in problems
-        ]
-        raise InvalidInput(
-            "invalid_form_data",
-            "The form data is not valid: " + "; ".join(d["message"] for d in details[:3]),
-            details=details,
-        )

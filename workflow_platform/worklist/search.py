@@ -1,4 +1,4 @@
-"""The inbox's full-text search: what a task's search matches, kept next to the task.
+"""The worklist's full-text search: what a task's search matches, kept next to the task.
 
 Search looks at a task's title and the *values* of its instance's data (never the key
 names: searching "amount" must not match every expense). Matching must be the same on
@@ -8,9 +8,8 @@ can do it there. Each task therefore has a ``TaskSearchText`` row holding its ti
 data values case-folded (and NFC-normalised) by Python; a search folds the query the
 same way and looks for it with a plain ``contains``, which behaves alike on both.
 
-The engine owns ``HumanTask`` and ``Instance``; the inbox keeps its own rows up to date
-from their signals (``receivers.py``): a task saved, and an instance whose data changed
-while it waits in a human state.
+The search rows follow the tasks and the engine's instances (``receivers.py``): a task
+saved, and an instance whose data changed while it waits in a human state.
 """
 
 from __future__ import annotations
@@ -18,9 +17,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from workflow_platform.engine.models import HumanTask, TaskStatus
-
-from .models import TaskSearchText
+from .models import HumanTask, TaskSearchText, TaskStatus
 
 # Enough for any title and the data people search by; a huge payload is cut, not stored.
 MAX_TEXT = 20_000

@@ -1,6 +1,6 @@
 """Smart routing of new human tasks (seed 001): least loaded, by skill, or by a text rule.
 
-Installed as the engine's ``WORKFLOW_TASK_ROUTER``; the engine calls ``route(task, spec)``
+The default ``WORKFLOW_TASK_ROUTER``; the worklist calls ``route(task, spec)``
 while it opens a task and applies the returned decision (group by name, assignee, the
 reason it records). What a state's ``task.assign`` may say (docs/inbox.md):
 
@@ -25,9 +25,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from workflow_platform.engine.routing import RoutingDecision
+from workflow_platform.definitions.conditions import render_template
 from workflow_platform.tenancy.models import Membership, OperatorGroup, Role
 
+from .routing import RoutingDecision
 from .selectors import open_load
 
 # A small, explainable word list: routing must say why, so no opaque model.
@@ -130,7 +131,6 @@ def _available_members(task, group: OperatorGroup, skill: str | None) -> list[Me
 def _render(value: str, data: dict[str, Any]) -> str:
     if "{{" not in value:
         return value
-    from workflow_platform.definitions.conditions import render_template
 
     return render_template(value, {"data": data}).strip()
 

@@ -1,9 +1,9 @@
 """Who a new human task goes to: the pluggable routing hook and its default.
 
 The setting ``WORKFLOW_TASK_ROUTER`` names a function ``route(task, spec) ->
-RoutingDecision`` (dotted path). The engine's default, :func:`route_by_spec`, follows
-the state's ``task.assign`` (``{"group": name}`` or ``{"user": username}``); the inbox
-installs a smarter router (skills, load, availability). The engine applies the
+RoutingDecision`` (dotted path). The simplest, :func:`route_by_spec`, follows
+the state's ``task.assign`` (``{"group": name}`` or ``{"user": username}``); the default
+(``rules.route``) adds skills, load and availability. The worklist applies the
 decision: it resolves the group by name in the task's tenant and records the reason.
 """
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from .models import HumanTask
 
-DEFAULT_ROUTER = "workflow_platform.engine.routing.route_by_spec"
+DEFAULT_ROUTER = "workflow_platform.worklist.rules.route"
 
 
 @dataclass(frozen=True)
