@@ -1,5 +1,9 @@
 from django.apps import AppConfig
 
+from workflow_platform.definitions import known_callables
+
+from .registry import callable_names, load_builtins
+
 
 class ActionsConfig(AppConfig):
     name = "workflow_platform.actions"
@@ -7,7 +11,7 @@ class ActionsConfig(AppConfig):
     verbose_name = "Action types"
 
     def ready(self) -> None:
-        # Register the built-in action types and demo callables once the apps are loaded.
-        from .registry import load_builtins
-
+        # The built-in action types and demo callables register on import, which needs
+        # the models loaded; then the definitions layer learns which callables exist.
         load_builtins()
+        known_callables.provide(callable_names)

@@ -2,7 +2,7 @@
 
 The engine builds an :class:`ActionCall` (who, which step, which action, a copy of the
 data, the attempt number and the step's stable idempotency key), calls
-:func:`run_action` outside any database lock, and maps what comes back: an
+:func:`.registry.run_action` outside any database lock, and maps what comes back: an
 :class:`ActionResult` on success, or an :class:`ActionError` whose ``retryable`` flag
 decides between a durable retry timer and the saga/incident path. Action types
 (``http``, ``python``, ``set``, ``subworkflow``, ``notify``) register themselves in
@@ -28,7 +28,6 @@ __all__ = [
     "NonRetryableActionError",
     "RetryableActionError",
     "ThrottledError",
-    "run_action",
 ]
 
 
@@ -129,33 +128,3 @@ def timeout_of(action: Action) -> float:
 def timeout_seconds(call: ActionCall) -> float:
     """The timeout of the call's action (:func:`timeout_of`)."""
     return timeout_of(call.action)
-
-
-def run_action(call: ActionCall) -> ActionResult:
-    """Run ``call.action`` with the handler of its type and return its result.
-
-    Promises: returns an :class:`ActionResult` or raises an :class:`ActionError`
-    (never anything else: unexpected exceptions of a handler become a
-    :class:`RetryableActionError`); enforces ``call.action.timeout`` (python callables
-    run in a thread with a deadline, HTTP calls under an overall deadline) and raises
-    :class:`ActionTimeout` past it. Touches no database rows of the engine.
-    """
-    from .registry import action_type
-
-    handler = action_type(call.action.type)
-    try:
-        result = handler(call)
-    except ActionError:
-        raise
-    except Exception as error:  # a bug in a handler must not kill the worker's loop
-        raise RetryableActionError(
-            f"Action '{call.action.name}' crashed: {type(error).__name__}: {error}",
-            code="action_crashed",
-        ) from error
-    if not isinstance(result, ActionResult):
-        raise NonRetryableActionError(
-            f"Action type '{call.action.type}' returned {type(result).__name__}, "
-            "not an ActionResult.",
-            code="bad_result",
-        )
-    return result

@@ -6,7 +6,8 @@ the built-in ones register when :mod:`workflow_platform.actions.types` is import
 app's ``ready()`` does it). *Callables* are the functions that ``python`` actions name
 in their params: installed apps register them with ``@register_callable("app.verb")``
 at import time, so a definition can only run code that an installed app chose to
-expose, never an arbitrary dotted path.
+expose, never an arbitrary dotted path. :func:`run_action` dispatches a call to the
+handler of its type.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .base import ActionCall, ActionResult, NonRetryableActionError
+from .base import (
+    ActionCall,
+    ActionError,
+    ActionResult,
+    NonRetryableActionError,
+    RetryableActionError,
+)
 
 Handler = Callable[[ActionCall], ActionResult]
 
@@ -116,3 +123,31 @@ def callable_names() -> list[str]:
     """Every registered callable name (the designer and validation may list them)."""
     load_builtins()
     return sorted(_CALLABLES)
+
+
+def run_action(call: ActionCall) -> ActionResult:
+    """Run ``call.action`` with the handler of its type and return its result.
+
+    Promises: returns an :class:`ActionResult` or raises an :class:`ActionError`
+    (never anything else: unexpected exceptions of a handler become a
+    :class:`RetryableActionError`); enforces ``call.action.timeout`` (python callables
+    run in a thread with a deadline, HTTP calls under an overall deadline) and raises
+    :class:`ActionTimeout` past it. Touches no database rows of the engine.
+    """
+    handler = action_type(call.action.type)
+    try:
+        result = handler(call)
+    except ActionError:
+        raise
+    except Exception as error:  # a bug in a handler must not kill the worker's loop
+        raise RetryableActionError(
+            f"Action '{call.action.name}' crashed: {type(error).__name__}: {error}",
+            code="action_crashed",
+        ) from error
+    if not isinstance(result, ActionResult):
+        raise NonRetryableActionError(
+            f"Action type '{call.action.type}' returned {type(result).__name__}, "
+            "not an ActionResult.",
+            code="bad_result",
+        )
+    return result

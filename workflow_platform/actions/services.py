@@ -14,6 +14,7 @@ from workflow_platform.errors import InvalidInput, NotFound
 from workflow_platform.tenancy.models import Tenant
 from workflow_platform.tenancy.scoping import tenant_scope
 
+from .base import NonRetryableActionError
 from .encryption import InvalidToken, decrypt, encrypt
 from .models import Secret
 
@@ -67,8 +68,6 @@ def reveal_secret(*, tenant_id: int, name: str) -> str:
     log or return it. Raises NonRetryableActionError when it is missing or unreadable
     (a configuration problem that retrying will not fix).
     """
-    from .base import NonRetryableActionError
-
     ciphertext = (
         Secret.objects.for_tenant(Tenant(pk=tenant_id))
         .filter(name=name)

@@ -16,12 +16,11 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from workflow_platform.engine.limits.admin import DependencyUsageAdminMixin
 from workflow_platform.errors import PlatformError
 from workflow_platform.tenancy.admin_base import TenantAdmin, TenantInline, is_platform_superuser
 
 from . import services
-from .models import Definition, Dependency, State, Transition, Version, VersionStatus
+from .models import Definition, State, Transition, Version, VersionStatus
 from .validation import validate_document
 
 # An admin message lists at most this many problems of one version.
@@ -256,20 +255,3 @@ class VersionAdmin(TenantAdmin):
         filename = f"{version.definition.key}-v{version.number}.json"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
-
-
-@admin.register(Dependency)
-class DependencyAdmin(DependencyUsageAdminMixin, TenantAdmin):
-    list_display = [
-        "name",
-        "rate_limit_tps",
-        "rate_limit_burst",
-        "breaker_failure_threshold",
-        "breaker_recovery_seconds",
-        "concurrency_limit",
-        "limit_usage",
-        "updated_at",
-    ]
-    list_filter = ["updated_at"]
-    search_fields = ["name"]
-    readonly_fields = ["limit_usage", "created_at", "updated_at"]

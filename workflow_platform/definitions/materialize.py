@@ -8,12 +8,19 @@ rows are complete. Rows are replaced wholesale in the caller's transaction.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from django.apps import apps
 
 from .machine import parse_duration
 
-if TYPE_CHECKING:
-    from .models import Version
+# ``Version.save`` calls this module, so it finds the row models through the app
+# registry instead of importing ``models`` (which would be an import cycle); ``version``
+# is a ``models.Version``.
+
+
+def _model(name: str) -> Any:
+    return apps.get_model("definitions", name)
 
 
 def _seconds(value: Any) -> float | None:
@@ -32,9 +39,8 @@ def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _task_spec(version: Version, state: Any, task: dict[str, Any]) -> Any:
-    from .models import HumanTaskSpec
-
+def _task_spec(version: Any, state: Any, task: dict[str, Any]) -> Any:
+    HumanTaskSpec = _model("HumanTaskSpec")
     assign = _dict(task.get("assign"))
     priority = task.get("priority")
     escalate_to = task.get("escalate_to")
@@ -54,8 +60,10 @@ def _task_spec(version: Version, state: Any, task: dict[str, Any]) -> Any:
     )
 
 
-def materialize_rows(version: Version) -> None:
-    from .models import Action, HumanTaskSpec, State, Transition
+def materialize_rows(version: Any) -> None:
+    State, Transition, Action, HumanTaskSpec = (
+        _model(name) for name in ("State", "Transition", "Action", "HumanTaskSpec")
+    )
 
     document = _dict(version.document)
     common = {"tenant_id": version.tenant_id, "version": version}

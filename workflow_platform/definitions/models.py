@@ -42,6 +42,7 @@ from .immutability import (
     version_is_frozen,
 )
 from .machine import Machine, compile_machine
+from .materialize import materialize_rows
 
 # What may differ between a stored non-draft version and the one being saved: only the
 # status, and only through the retire transition (checked separately).
@@ -117,8 +118,6 @@ class Version(FSMModelMixin, TenantOwned):
                 stored = (
                     type(self).objects.filter(pk=self.pk).values("status", *_FROZEN_FIELDS).first()
                 )
-        from .materialize import materialize_rows
-
         if stored is None:
             super().save(*args, **kwargs)
             materialize_rows(self)

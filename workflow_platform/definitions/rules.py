@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from workflow_platform.tenancy.models import Membership, OperatorGroup, Tenant
+
+from . import known_callables
 from .conditions import GUARD_ROOTS
 from .field_rules import (
     PARAM_ROOTS,
@@ -26,10 +29,8 @@ from .field_rules import (
 )
 from .graph import graph_problems
 from .machine import AUTO, TERMINAL_KINDS, TIMER, parse_duration
+from .models import Definition, Dependency
 from .state_rules import StateRules
-
-if TYPE_CHECKING:
-    from workflow_platform.tenancy.models import Tenant
 
 TIMER_ROOTS = ("data",)
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -68,33 +69,23 @@ class _Rules(StateRules):
     # Tenant look-ups, each at most one query.
     @cached_property
     def tenant_groups(self) -> set[str]:
-        from workflow_platform.tenancy.models import OperatorGroup
-
         return set(OperatorGroup.objects.for_tenant(self.tenant).values_list("name", flat=True))
 
     @cached_property
     def tenant_users(self) -> set[str]:
-        from workflow_platform.tenancy.models import Membership
-
         members = Membership.objects.for_tenant(self.tenant)
         return set(members.values_list("user__username", flat=True))
 
     @cached_property
     def tenant_dependencies(self) -> set[str]:
-        from .models import Dependency
-
         return set(Dependency.objects.for_tenant(self.tenant).values_list("name", flat=True))
 
     @cached_property
     def registered_callables(self) -> set[str]:
-        from workflow_platform.actions.registry import callable_names
-
-        return set(callable_names())
+        return known_callables.names()
 
     @cached_property
     def tenant_workflows(self) -> set[str]:
-        from .models import Definition
-
         return set(Definition.objects.for_tenant(self.tenant).values_list("key", flat=True))
 
     def problems(self) -> Iterator[Found]:

@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from workflow_platform.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from workflow_platform.tenancy.models import Tenant
-from workflow_platform.tenancy.scoping import tenant_scope
+from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
 
 from .bounds import refuse_out_of_bounds
 from .checksum import canonical_json, document_checksum
 from .interchange import canonical_document, export_text, import_text
-from .machine import FORMAT
+from .machine import FORMAT, parse_duration
 from .models import Definition, Dependency, Version, VersionStatus
 from .selectors import definition_of, version_of
 from .validation import MAX_DOCUMENT_BYTES, validate_document
@@ -181,8 +181,6 @@ def _add_missing_dependencies(tenant: Tenant, declared: dict[str, Any]) -> None:
         limit, breaker = raw.get("rate_limit") or {}, raw.get("circuit_breaker") or {}
         recovery = None
         if breaker.get("recovery_time") is not None:
-            from .machine import parse_duration
-
             recovery = parse_duration(breaker["recovery_time"]).total_seconds()
         Dependency.objects.create(
             tenant=tenant,
@@ -299,8 +297,6 @@ def _has_instances(definition: Definition) -> bool:
     related = getattr(definition, "instances", None)
     if related is None:
         return False
-    from workflow_platform.tenancy.scoping import all_tenants
-
     with all_tenants():
         return related.exists()
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .bounds import bound_problems
 from .checksum import canonical_json
 from .document_schema import schema_problems
+from .rules import document_problems
 
 if TYPE_CHECKING:
     from workflow_platform.tenancy.models import Tenant
@@ -76,8 +77,6 @@ def validate_document(document: Any, *, tenant: Tenant | None = None) -> list[Pr
     problems = [Problem(*found) for found in schema_problems(document)]
     if any(p.code in _SIZE_CODES for p in problems):
         return problems
-    from .rules import document_problems
-
     seen = {(p.path, p.code) for p in problems}
     for found in document_problems(document, tenant=tenant):
         problem = Problem(*found)

@@ -19,6 +19,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from workflow_platform.definitions.machine import Machine
+from workflow_platform.definitions.models import Dependency
 from workflow_platform.tenancy.scoping import all_tenants
 
 from .limits import Admission, DependencyLimits, defer, record_result, release
@@ -56,8 +57,6 @@ def limits_of(machine: Machine, dependency: str | None, tenant_id: int):
 
 
 def _tenant_dependency(tenant_id: int, name: str):
-    from workflow_platform.definitions.models import Dependency
-
     key = (tenant_id, name)
     cached = _DEPENDENCY_ROWS.get(key)
     if cached is not None and time.monotonic() - cached[0] < DEPENDENCY_ROWS_TTL:

@@ -20,13 +20,8 @@ import time
 from django.conf import settings
 from django.utils import timezone
 
-from workflow_platform.actions.base import (
-    ActionCall,
-    ActionError,
-    ActionResult,
-    ThrottledError,
-    run_action,
-)
+from workflow_platform.actions.base import ActionCall, ActionError, ActionResult, ThrottledError
+from workflow_platform.actions.registry import run_action
 from workflow_platform.definitions.machine import AUTO, Machine
 from workflow_platform.tenancy.scoping import all_tenants
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import copy
 from datetime import timedelta
 
-from workflow_platform.actions.base import ActionCall, ActionError, ThrottledError, run_action
+from workflow_platform.actions.base import ActionCall, ActionError, ThrottledError
+from workflow_platform.actions.registry import run_action
 from workflow_platform.definitions.machine import Machine
 from workflow_platform.tenancy.scoping import all_tenants
 

@@ -35,13 +35,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from workflow_platform.actions.base import (
-    ActionCall,
-    ActionError,
-    max_action_timeout,
-    run_action,
-    timeout_of,
-)
+from workflow_platform.actions.base import ActionCall, ActionError, max_action_timeout, timeout_of
+from workflow_platform.actions.registry import run_action
 from workflow_platform.definitions.machine import Machine, State
 from workflow_platform.errors import Conflict, InvalidInput, NotFound
 from workflow_platform.tenancy.scoping import all_tenants

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from workflow_platform.definitions.models import Definition
 from workflow_platform.engine import selectors, services, suspension
 from workflow_platform.engine.limits.selectors import dependency_usage
 from workflow_platform.engine.models import Status
@@ -43,8 +44,6 @@ def instance_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.instances_for(tenant, **filters), 50).get_page(
         request.GET.get("page")
     )
-    from workflow_platform.definitions.models import Definition
-
     return render(request, "operations/instance_list.html", {
         "page": page,
         "filters": filters,

@@ -7,3 +7,7 @@ class RuntimeConfig(AppConfig):
     name = "workflow_platform.runtime"
     label = "runtime"
     verbose_name = "Runtime"
+
+    def ready(self) -> None:
+        # Demo callables that need the engine register here, above it (not in actions).
+        from . import app_store_actions  # noqa: F401

@@ -14,6 +14,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from workflow_platform.definitions.templates import install_templates
+from workflow_platform.engine.services import start_instance
 from workflow_platform.tenancy.models import Role, Tenant
 from workflow_platform.tenancy.services import add_member, add_to_group
 
@@ -128,16 +130,12 @@ def _tenant_admins_group() -> Group:
 
 def _install_templates(tenants: dict[str, Tenant]) -> None:
     """Load the seed workflow templates into the demo tenants."""
-    from workflow_platform.definitions.templates import install_templates
-
     for tenant in tenants.values():
         install_templates(tenant=tenant)
 
 
 def _start_demo_instances(tenants: dict[str, Tenant]) -> None:
     """Start the demo instances a tenant does not have yet (idempotent by key)."""
-    from workflow_platform.engine.services import start_instance
-
     for slug, key, idempotency_key, data in DEMO_STARTS:
         start_instance(
             tenant=tenants[slug],

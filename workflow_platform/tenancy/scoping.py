@@ -17,15 +17,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.db import models
 from django_scopes import ScopedManager, scope, scopes_disabled
 from django_scopes.exceptions import ScopeError
 from django_scopes.manager import DisabledQuerySet
 
-if TYPE_CHECKING:
-    from .models import Tenant
+
+class Tenant(Protocol):
+    """What scoping needs of a tenant (``models.Tenant``, which imports this module)."""
+
+    pk: Any
+
 
 __all__ = ["ScopeError", "TenantScopedManager", "all_tenants", "tenant_scope"]
 

@@ -12,8 +12,8 @@ from workflow_platform.actions.base import (
     NonRetryableActionError,
     RetryableActionError,
     ThrottledError,
-    run_action,
 )
+from workflow_platform.actions.registry import run_action
 from workflow_platform.actions.services import set_secret
 
 pytestmark = pytest.mark.django_db

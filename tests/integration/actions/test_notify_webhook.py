@@ -9,7 +9,8 @@ import json
 import pytest
 
 from tests.unit.actions.conftest import make_call
-from workflow_platform.actions.base import NonRetryableActionError, RetryableActionError, run_action
+from workflow_platform.actions.base import NonRetryableActionError, RetryableActionError
+from workflow_platform.actions.registry import run_action
 from workflow_platform.actions.services import set_secret
 
 pytestmark = pytest.mark.django_db

@@ -8,12 +8,8 @@ import json
 import pytest
 from django.core.cache import cache
 
-from workflow_platform.actions.base import (
-    ActionResult,
-    NonRetryableActionError,
-    run_action,
-)
-from workflow_platform.actions.registry import callable_names
+from workflow_platform.actions.base import ActionResult, NonRetryableActionError
+from workflow_platform.actions.registry import callable_names, run_action
 from workflow_platform.definitions.templates import TEMPLATE_DIR
 
 

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from workflow_platform.actions.base import NonRetryableActionError, run_action
+from workflow_platform.actions.base import NonRetryableActionError
 from workflow_platform.actions.http_client import parse_retry_after
+from workflow_platform.actions.registry import run_action
 from workflow_platform.actions.templating import render_url
 
 NOW = datetime(2026, 11, 23, 19, 0, 0, tzinfo=UTC)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from workflow_platform.actions.base import NonRetryableActionError, run_action
+from workflow_platform.actions.base import NonRetryableActionError
+from workflow_platform.actions.registry import run_action
 from workflow_platform.actions.types.notify_action import signature
 
 

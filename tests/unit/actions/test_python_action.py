@@ -13,9 +13,8 @@ from workflow_platform.actions.base import (
     NonRetryableActionError,
     RetryableActionError,
     ThrottledError,
-    run_action,
 )
-from workflow_platform.actions.registry import register_callable
+from workflow_platform.actions.registry import register_callable, run_action
 
 finished = threading.Event()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workflow_platform.actions.base import ChildStart, NonRetryableActionError, run_action
+from workflow_platform.actions.base import ChildStart, NonRetryableActionError
+from workflow_platform.actions.registry import run_action
 
 
 def test_set_keeps_the_type_of_a_single_placeholder_and_renders_text(call_of):

@@ -1,9 +1,8 @@
 """App-store submissions (seed 002's question): submit a binary, update a version, cancel.
 
-``check_submission_cancellable`` and ``withdraw_submission`` act on another instance of
-the same tenant through the engine's selectors and services: cancelling a submission is
-an event (``withdraw``) sent to the submission's own instance, which then discards the
-binary itself.
+The two callables that act on another instance of the tenant
+(``check_submission_cancellable``, ``withdraw_submission``) need the engine, which sits
+above the actions; they live in ``runtime/app_store_actions.py``.
 """
 
 from __future__ import annotations
@@ -11,15 +10,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from workflow_platform.errors import Conflict, NotFound
-
-from ..base import ActionCall, ActionResult, NonRetryableActionError, RetryableActionError
+from ..base import ActionCall, ActionResult
 from ..registry import register_callable
 from .polls import first_poll
-
-CANCELLABLE_STATES = ("scanning", "in_review")
-WITHDRAWN_STATE = "withdrawn"
-SUBMISSION_KEY = "app-submission"
 
 
 @register_callable("demo.validate_binary")
@@ -102,56 +95,3 @@ def rollout_status(call: ActionCall) -> ActionResult | dict[str, Any]:
 @register_callable("demo.halt_rollout")
 def halt_rollout(call: ActionCall) -> dict[str, Any]:
     return {"halted": (call.data.get("rollout") or {}).get("rollout_id")}
-
-
-def _submission(call: ActionCall):
-    """The tenant's app-submission instance named by ``data.submission_instance_id``."""
-    from workflow_platform.engine.selectors import instance_detail
-    from workflow_platform.tenancy.models import Tenant
-
-    instance_id = call.data.get("submission_instance_id")
-    if not isinstance(instance_id, int) or isinstance(instance_id, bool):
-        return None
-    try:
-        instance = instance_detail(Tenant.objects.get(pk=call.tenant_id), instance_id)
-    except NotFound:
-        return None
-    return instance if instance.definition.key == SUBMISSION_KEY else None
-
-
-@register_callable("demo.check_submission_cancellable")
-def check_submission_cancellable(call: ActionCall) -> dict[str, Any]:
-    submission = _submission(call)
-    if submission is None:
-        return {"ok": False, "reason": "There is no such app submission."}
-    if submission.state in CANCELLABLE_STATES:
-        return {"ok": True, "reason": f"The submission is {submission.state}."}
-    return {
-        "ok": False,
-        "reason": f"The submission is already {submission.state}; it can no longer be cancelled.",
-    }
-
-
-@register_callable("demo.withdraw_submission")
-def withdraw_submission(call: ActionCall) -> dict[str, Any]:
-    """Send ``withdraw`` to the submission; already withdrawn counts as done (retries)."""
-    from workflow_platform.engine.services import send_event
-    from workflow_platform.tenancy.models import Tenant
-
-    submission = _submission(call)
-    if submission is None:
-        raise NonRetryableActionError("There is no such app submission.", code="not_found")
-    if submission.state == WITHDRAWN_STATE:
-        return {"withdrawn": submission.pk}
-    try:
-        send_event(
-            tenant=Tenant.objects.get(pk=call.tenant_id),
-            instance_id=submission.pk,
-            event="withdraw",
-            payload={"requested_by": call.idempotency_key},
-        )
-    except Conflict as error:
-        if error.code == "instance_busy":
-            raise RetryableActionError(str(error), code="submission_busy") from None
-        raise NonRetryableActionError(str(error), code=error.code) from None
-    return {"withdrawn": submission.pk}

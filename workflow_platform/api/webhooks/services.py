@@ -22,9 +22,10 @@ from workflow_platform.actions.encryption import encrypt
 from workflow_platform.actions.network_guard import resolve_public
 from workflow_platform.errors import InvalidInput, NotFound
 from workflow_platform.tenancy.models import Tenant
-from workflow_platform.tenancy.scoping import tenant_scope
+from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
 
 from ..models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
+from ..tasks import deliver_webhooks
 from .signing import new_secret
 
 logger = logging.getLogger(__name__)
@@ -142,8 +143,6 @@ _subscriptions: dict[int, tuple[float, list[tuple[int, frozenset[str]]]]] = {}
 
 def active_subscriptions(tenant_id: int) -> list[tuple[int, frozenset[str]]]:
     """(id, events) of ``tenant_id``'s active subscriptions, at most SUBSCRIPTIONS_TTL old."""
-    from workflow_platform.tenancy.scoping import all_tenants
-
     cached = _subscriptions.get(tenant_id)
     if cached is not None and time.monotonic() - cached[0] < SUBSCRIPTIONS_TTL:
         return cached[1]
@@ -174,8 +173,6 @@ def record_event(*, tenant_id: int, event: str, payload: dict | Callable[[], dic
     ``payload`` may be a function: it is called only when someone subscribed, so the
     engine's hot path pays nothing for tenants without webhooks.
     """
-    from workflow_platform.tenancy.scoping import all_tenants
-
     subscription_ids = [pk for pk, events in active_subscriptions(tenant_id) if event in events]
     if not subscription_ids:
         return 0
@@ -209,8 +206,6 @@ def record_event(*, tenant_id: int, event: str, payload: dict | Callable[[], dic
 def _sweep_after_commit() -> None:
     def enqueue() -> None:
         try:
-            from ..tasks import deliver_webhooks
-
             deliver_webhooks.delay()
         except Exception:
             # The broker is down: the periodic sweep delivers the rows all the same. This

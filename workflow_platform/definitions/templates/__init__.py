@@ -18,6 +18,9 @@ from django.db import transaction
 
 from workflow_platform.tenancy.models import OperatorGroup, Tenant
 
+from ..models import Definition
+from ..services import create_definition, publish_version
+
 TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
@@ -52,9 +55,6 @@ def install_templates(*, tenant: Tenant) -> list[str]:
     a child workflow (etl-partitions -> etl-partition) resolves. Raises
     ``Unprocessable`` if a shipped template does not validate (a bug, tested).
     """
-    from ..models import Definition
-    from ..services import create_definition, publish_version
-
     documents = template_documents()
     for name in sorted(set().union(*(groups_used(d) for d in documents))):
         OperatorGroup.objects.for_tenant(tenant).get_or_create(

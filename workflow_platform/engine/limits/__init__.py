@@ -69,11 +69,11 @@ def backend():
                     "limits_backend_unavailable",
                     "WORKFLOW_LIMITS_BACKEND is 'redis' but REDIS_URL is not set.",
                 )
-            from .redis_backend import RedisLimits
+            from .redis_backend import RedisLimits  # each backend builds on this module
 
             _backends[key] = RedisLimits(settings.REDIS_URL)
         elif choice == "database":
-            from .database_backend import DatabaseLimits
+            from .database_backend import DatabaseLimits  # (an import cycle at top)
 
             _backends[key] = DatabaseLimits()
         else:

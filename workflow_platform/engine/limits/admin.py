@@ -1,9 +1,9 @@
 """Admin views of the shared limits: the embedded mode's state rows, and live usage.
 
 ``DependencyStateAdmin`` lists the database backend's rows (empty when the state is in
-Redis). ``DependencyUsageAdminMixin`` adds a read-only "Limit usage" column and field to
-the admin of tenant dependencies (``definitions.Dependency``), read through
-``limits.snapshot`` so it shows the live state whichever backend holds it.
+Redis). The admin of tenant dependencies (``definitions.Dependency``) is registered here,
+above the definitions, because it shows each one's live "Limit usage", read through
+``limits.snapshot`` whichever backend holds it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from django.contrib import admin
 from django.utils.html import format_html
 
+from workflow_platform.definitions.models import Dependency
 from workflow_platform.tenancy.admin_base import TenantAdmin
 
 from . import DependencyLimits, snapshot
@@ -54,3 +55,20 @@ class DependencyStateAdmin(TenantAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # rows appear when workers first call a dependency
+
+
+@admin.register(Dependency)
+class DependencyAdmin(DependencyUsageAdminMixin, TenantAdmin):
+    list_display = [
+        "name",
+        "rate_limit_tps",
+        "rate_limit_burst",
+        "breaker_failure_threshold",
+        "breaker_recovery_seconds",
+        "concurrency_limit",
+        "limit_usage",
+        "updated_at",
+    ]
+    list_filter = ["updated_at"]
+    search_fields = ["name"]
+    readonly_fields = ["limit_usage", "created_at", "updated_at"]

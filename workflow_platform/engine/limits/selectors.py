@@ -6,6 +6,8 @@ import logging
 
 from redis.exceptions import RedisError
 
+from workflow_platform.definitions.models import Dependency
+
 from . import DependencyLimits, snapshot
 
 log = logging.getLogger(__name__)
@@ -26,8 +28,6 @@ def dependency_usage(tenant) -> list[dict]:
     are None and the configured limits are still there. Reads one Redis round trip or
     one row per dependency; meant for an operations page.
     """
-    from workflow_platform.definitions.models import Dependency
-
     views = []
     for row in Dependency.objects.for_tenant(tenant).order_by("name"):
         limits = DependencyLimits.from_model(row)
