@@ -20,11 +20,9 @@ from prometheus_client.registry import Collector
 from workflow_platform.engine.models import Incident, Instance, Timer
 from workflow_platform.tenancy.models import Tenant
 from workflow_platform.tenancy.scoping import all_tenants
-from workflow_platform.worklist.models import HumanTask, TaskStatus
+from workflow_platform.worklist.models import OPEN_STATUSES, HumanTask
 
 from .models import WorkerHeartbeat
-
-OPEN_TASKS = (TaskStatus.OPEN, TaskStatus.CLAIMED)
 
 
 class PlatformCollector(Collector):
@@ -74,7 +72,7 @@ def _tasks(slugs: dict[int, str], now) -> Iterator[GaugeMetricFamily]:
         labels=["tenant"],
     )  # fmt: skip
     rows = (
-        HumanTask.objects.filter(status__in=OPEN_TASKS)
+        HumanTask.objects.filter(status__in=OPEN_STATUSES)
         .values_list("tenant_id")
         .annotate(n=Count("pk"), late=Count("pk", filter=Q(due_at__lt=now)))
         .order_by()

@@ -17,8 +17,7 @@ from workflow_platform.definitions.conditions import render_template
 from workflow_platform.engine import kinds
 from workflow_platform.engine.models import Timer, TimerKind
 
-from .models import OPEN_STATUSES as OPEN_TASK
-from .models import HumanTask, TaskStatus
+from .models import OPEN_STATUSES, HumanTask, TaskStatus
 from .routing import escalation_target, route_task
 from .signals import human_task_changed
 
@@ -73,7 +72,7 @@ def close_tasks(instance_id: int, *, state: str | None = None, change: str, tena
     Without ``tenant``, inside the journal's ``all_tenants()`` scope.
     """
     rows = HumanTask.objects.for_tenant(tenant) if tenant is not None else HumanTask.objects
-    tasks = rows.filter(instance_id=instance_id, status__in=OPEN_TASK)
+    tasks = rows.filter(instance_id=instance_id, status__in=OPEN_STATUSES)
     if state is not None:
         tasks = tasks.filter(state=state)
     for task in tasks:
@@ -115,7 +114,7 @@ def escalate_task(task_id: int | None, *, now=None) -> bool:
         task = (
             HumanTask.objects.select_for_update()
             .select_related("tenant")
-            .filter(pk=task_id, status__in=OPEN_TASK)
+            .filter(pk=task_id, status__in=OPEN_STATUSES)
             .first()
         )
         if task is None or task.escalated_at is not None:
@@ -141,7 +140,7 @@ def escalate_task(task_id: int | None, *, now=None) -> bool:
 @kinds.migration_check
 def tasks_block_migration(instance, machine, to_state, version_number) -> list[tuple[str, str]]:
     """An open task whose decisions the new state does not accept blocks the migration."""
-    tasks = HumanTask.objects.filter(instance_id=instance.pk, status__in=OPEN_TASK)
+    tasks = HumanTask.objects.filter(instance_id=instance.pk, status__in=OPEN_STATUSES)
     accepted = set(machine.events_of(to_state))
     human = machine.states[to_state].kind == "human"
     return [
@@ -157,4 +156,6 @@ def tasks_block_migration(instance, machine, to_state, version_number) -> list[t
 
 @kinds.on_migrated
 def tasks_follow_state(instance, to_state) -> None:
-    HumanTask.objects.filter(instance_id=instance.pk, status__in=OPEN_TASK).update(state=to_state)
+    HumanTask.objects.filter(instance_id=instance.pk, status__in=OPEN_STATUSES).update(
+        state=to_state
+    )

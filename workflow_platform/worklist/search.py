@@ -17,7 +17,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from .models import HumanTask, TaskSearchText, TaskStatus
+from .models import OPEN_STATUSES, HumanTask, TaskSearchText
 
 # Enough for any title and the data people search by; a huge payload is cut, not stored.
 MAX_TEXT = 20_000
@@ -54,7 +54,7 @@ def index_task(task: HumanTask) -> None:
 def index_open_tasks_of(instance) -> None:
     """Re-index the open tasks of ``instance`` (its data may have changed)."""
     tasks = HumanTask.objects.with_scopes_disabled().filter(
-        instance_id=instance.pk, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED]
+        instance_id=instance.pk, status__in=OPEN_STATUSES
     )
     for task in tasks.only("pk", "tenant_id", "title"):
         task.instance = instance

@@ -14,10 +14,9 @@ from django.utils import timezone
 from workflow_platform.errors import NotFound
 from workflow_platform.tenancy.models import Membership, Role, Tenant
 
-from .models import HumanTask, TaskActivity
+from .models import OPEN_STATUSES, HumanTask, TaskActivity
 from .search import fold
 
-OPEN_STATUSES = ("open", "claimed")
 DUE_SOON = timedelta(hours=1)
 VIEWS = ("mine", "groups", "unassigned", "all")
 SORTS = {

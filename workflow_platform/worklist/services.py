@@ -34,8 +34,7 @@ from workflow_platform.tenancy.models import Membership, OperatorGroup, Role, Te
 from workflow_platform.tenancy.scoping import tenant_scope
 
 from .forms import check_decision
-from .models import OPEN_STATUSES as OPEN
-from .models import HumanTask, TaskActivity, TaskStatus
+from .models import OPEN_STATUSES, HumanTask, TaskActivity, TaskStatus
 
 
 def _membership(tenant: Tenant, user: AbstractBaseUser) -> Membership:
@@ -155,7 +154,7 @@ def release_task(
         raise NotFound("task_not_found", "No such task in this tenant.")
     if task.assignee_id != user.pk and membership.role != Role.ADMIN:
         raise PermissionDenied("not_your_task", "Only the assignee or an admin can release it.")
-    guard = Q(status__in=OPEN, assignee_id=task.assignee_id)
+    guard = Q(status__in=OPEN_STATUSES, assignee_id=task.assignee_id)
     return _update(
         task, verb="release", expected_revision=expected_revision, guard=guard,
         change="released", user=user, status=TaskStatus.OPEN, assignee=None, claimed_at=None,
@@ -215,7 +214,7 @@ def reassign_task(
         values["group"] = group
     if to_username:
         values["assignee"] = _assignable(tenant, to_username)
-    guard = Q(status__in=OPEN)
+    guard = Q(status__in=OPEN_STATUSES)
     return _update(
         task, verb="reassign", expected_revision=expected_revision, guard=guard,
         change="reassigned", user=user, detail={"group": to_group, "user": to_username},
@@ -241,7 +240,7 @@ def delegate_task(
     if task.assignee_id != user.pk and membership.role != Role.ADMIN:
         raise PermissionDenied("not_your_task", "Claim the task before delegating it.")
     delegate = _assignable(tenant, to_username)
-    guard = Q(status__in=OPEN, assignee_id=task.assignee_id)
+    guard = Q(status__in=OPEN_STATUSES, assignee_id=task.assignee_id)
     return _update(
         task, verb="delegate", expected_revision=expected_revision, guard=guard,
         change="reassigned", user=user, detail={"delegated_to": to_username},
@@ -266,7 +265,7 @@ def snooze_task(
     if until is not None and until <= timezone.now():
         raise InvalidInput("bad_snooze", "Snooze until a time in the future.")
     return _update(
-        task, verb="snooze", expected_revision=expected_revision, guard=Q(status__in=OPEN),
+        task, verb="snooze", expected_revision=expected_revision, guard=Q(status__in=OPEN_STATUSES),
         change="snoozed", user=user, detail={"until": until.isoformat() if until else None},
         snoozed_until=until,
     )  # fmt: skip
@@ -309,7 +308,7 @@ def complete_task(
         # Re-read under a row lock: the checks and the completion see the same task. A
         # decision that does not pass its check rolls the claim back with it.
         locked = HumanTask.objects.with_scopes_disabled().select_for_update().get(pk=task.pk)
-        if locked.status not in OPEN or locked.assignee_id not in (None, user.pk):
+        if locked.status not in OPEN_STATUSES or locked.assignee_id not in (None, user.pk):
             raise _stale(locked, "complete")
         if expected_revision is not None and locked.revision != expected_revision:
             raise _stale(locked, "complete")
