@@ -3,7 +3,7 @@
 Thin shells over ``engine.services`` and ``engine.selectors``. Starting honours an
 ``Idempotency-Key`` header: the same key with the same request answers with the
 instance the first call started (200 instead of 201), with other data 409. Which of
-the two happened is the engine's own answer (starts.py), so of two racing requests
+the two happened is the engine's own answer (`start_or_find_instance`), so of two racing requests
 with one key exactly one gets the 201.
 """
 
@@ -34,7 +34,6 @@ from .operations import InstanceRepairsMixin
 from .ordering import PlatformOrderingFilter
 from .pagination import PlatformCursorPagination
 from .permissions import HandlesWork, ReadOnly
-from .starts import noting_starts
 from .viewsets import TenantViewSet
 
 
@@ -216,18 +215,17 @@ class InstanceViewSet(
         key = request.headers.get("Idempotency-Key", "").strip() or None
         if key is not None and len(key) > 200:
             raise serializers.ValidationError({"Idempotency-Key": ["At most 200 characters."]})
-        with noting_starts() as started:
-            instance = services.start_instance(
-                tenant=request.tenant,
-                definition_key=data.validated_data["definition"],
-                data=data.validated_data["data"],
-                idempotency_key=key,
-                business_key=data.validated_data["business_key"],
-                priority=data.validated_data["priority"],
-                user=request.user,
-            )
+        instance, created = services.start_or_find_instance(
+            tenant=request.tenant,
+            definition_key=data.validated_data["definition"],
+            data=data.validated_data["data"],
+            idempotency_key=key,
+            business_key=data.validated_data["business_key"],
+            priority=data.validated_data["priority"],
+            user=request.user,
+        )
         # Found, not created: a retry, or the loser of a race for the same key.
-        replayed = key is not None and instance.pk not in started
+        replayed = not created
         instance = selectors.instance_detail(request.tenant, instance.pk)
         return Response(
             InstanceSerializer(instance).data,

@@ -10,6 +10,8 @@ instance's fencing token, so a worker still holding an old lease cannot overwrit
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, NamedTuple
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -23,21 +25,33 @@ from .moves import Move
 from .sagas import PLAN, plan_for
 from .stepping import accept_event
 
+if TYPE_CHECKING:
+    from workflow_platform.tenancy.models import Tenant
 
-def start_instance(
+
+class Started(NamedTuple):
+    """What :func:`start_or_find_instance` did: the instance, and whether this call made it."""
+
+    instance: Instance
+    created: bool
+
+
+def start_or_find_instance(
     *,
-    tenant,
+    tenant: Tenant,
     definition_key: str,
     data: dict | None,
     idempotency_key: str | None = None,
     business_key: str = "",
     priority: int = 0,
     user=None,
-) -> Instance:
-    """Start an instance of the latest published version of ``definition_key``.
+) -> Started:
+    """Start an instance of the latest published version of ``definition_key``, or find the
+    one an earlier start with the same ``idempotency_key`` made.
 
     Idempotent on (tenant, ``idempotency_key``): the same key with the same request
-    returns the instance the first call started; with other data it raises Conflict
+    returns the instance the first call started, with ``created`` false (also when a
+    concurrent start with that key won the race); with other data it raises Conflict
     ``idempotency_key_reused``. Raises NotFound when nothing is published, InvalidInput
     for data that is not a JSON object. The instance, its entry into the initial state
     and its first history event are committed together.
@@ -53,7 +67,29 @@ def start_instance(
     )
     if created and instance.ready:
         dispatch.nudge_starts()
-    return instance
+    return Started(instance, created)
+
+
+def start_instance(
+    *,
+    tenant: Tenant,
+    definition_key: str,
+    data: dict | None,
+    idempotency_key: str | None = None,
+    business_key: str = "",
+    priority: int = 0,
+    user=None,
+) -> Instance:
+    """:func:`start_or_find_instance` for callers that need only the instance."""
+    return start_or_find_instance(
+        tenant=tenant,
+        definition_key=definition_key,
+        data=data,
+        idempotency_key=idempotency_key,
+        business_key=business_key,
+        priority=priority,
+        user=user,
+    ).instance
 
 
 @transaction.atomic
