@@ -37,6 +37,8 @@ from pathlib import Path
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflow_platform.settings")
+# The benchmark's step is the test callable `noop`; its workers inherit this environment.
+os.environ.setdefault("WORKFLOW_CALLABLE_MODULES", "workflow_platform.actions.testing_callables")
 django.setup()
 
 

@@ -171,6 +171,11 @@ WORKFLOW_LIMITS_BACKEND = os.environ.get("WORKFLOW_LIMITS_BACKEND", "")
 WORKFLOW_TASK_ROUTER = os.environ.get(
     "WORKFLOW_TASK_ROUTER", "workflow_platform.worklist.rules.route"
 )
+# More modules whose @register_callable functions python actions may name, imported
+# after the built-in ones. The test suites and bench/ list the test callables
+# (workflow_platform.actions.testing_callables: noop, fail, flaky); tenants never see
+# them otherwise.
+WORKFLOW_CALLABLE_MODULES = env_list("WORKFLOW_CALLABLE_MODULES", [])
 # Email assignees when a task is assigned to them or escalated (tasks_inbox/notifications.py).
 WORKFLOW_INBOX_EMAILS = env_bool("WORKFLOW_INBOX_EMAILS", False)
 # A bearer token Prometheus sends to /metrics; unset: loopback and superusers only.

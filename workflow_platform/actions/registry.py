@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+
 from .base import (
     ActionCall,
     ActionError,
@@ -31,7 +33,7 @@ _ACTION_TYPES: dict[str, Handler] = {}
 _CALLABLES: dict[str, RegisteredCallable] = {}
 _BUILTIN_MODULES = (
     "workflow_platform.actions.types",
-    "workflow_platform.actions.builtin_callables",
+    "workflow_platform.actions.demo",
 )
 
 
@@ -82,8 +84,10 @@ def _qualname(fn: Callable[..., Any]) -> str:
 
 
 def load_builtins() -> None:
-    """Import the modules that register the built-in types and demo callables."""
-    for module in _BUILTIN_MODULES:
+    """Import the modules that register the built-in types and the seed templates'
+    callables, then those the ``WORKFLOW_CALLABLE_MODULES`` setting lists (the tests'
+    and the benchmark's ``noop``/``fail``/``flaky``, or an installation's own)."""
+    for module in (*_BUILTIN_MODULES, *getattr(settings, "WORKFLOW_CALLABLE_MODULES", ())):
         importlib.import_module(module)
 
 

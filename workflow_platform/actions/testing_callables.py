@@ -1,16 +1,17 @@
-"""Callables that the tests and the benchmark run as ``python`` actions, plus the demo
-callables of the seed templates (the :mod:`.demo` package, imported here).
+"""Callables that the tests and the benchmark run as ``python`` actions: ``noop``,
+``fail``, ``flaky``.
 
-Each one is deterministic: its behaviour depends only on the call (data, attempt,
-idempotency key), so a retry or a re-run after a crash gives the same answer, and
-several worker processes agree without shared state.
+They are not offered to tenants: this module registers them only where the
+``WORKFLOW_CALLABLE_MODULES`` setting lists it (the test suites and ``bench/`` do;
+``./run`` and production do not). Each one is deterministic: its behaviour depends only
+on the call (data, attempt, idempotency key), so a retry or a re-run after a crash gives
+the same answer, and several worker processes agree without shared state.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import demo  # noqa: F401  (registers the templates' callables)
 from .base import ActionCall, NonRetryableActionError, RetryableActionError
 from .registry import register_callable
 
