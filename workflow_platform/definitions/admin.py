@@ -10,9 +10,11 @@ Dependencies show their live limit usage (rate, breaker, in flight) beside their
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -23,14 +25,16 @@ from . import services
 from .models import Definition, State, Transition, Version, VersionStatus
 from .validation import validate_document
 
+if TYPE_CHECKING:
+    from workflow_platform.tenancy.models import Tenant
+
 # An admin message lists at most this many problems of one version.
 MESSAGE_PROBLEMS = 10
 
 
 class VersionInline(TenantInline):
     model = Version
-    fields = ["link", "status", "checksum", "published_at", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("link", "status", "checksum", "published_at", "created_at")
     ordering = ["-number"]
 
     @admin.display(description="Version")
@@ -55,10 +59,11 @@ class DefinitionForm(forms.ModelForm):
 
     # The editing tenant admin's tenant (DefinitionAdmin.get_form): the tenant field is
     # hidden from them, so the model's unique check cannot see it.
-    request_tenant = None
+    request_tenant: Tenant | None = None
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         tenant = self.request_tenant or cleaned.get("tenant")
         key = cleaned.get("key")
         taken = (
@@ -81,8 +86,15 @@ class DefinitionAdmin(TenantAdmin):
     readonly_fields = ["created_at"]
     inlines = [VersionInline]
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: Definition | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[DefinitionForm]:
+        # Django builds the form class as a subclass of ``self.form``.
+        form = cast("type[DefinitionForm]", super().get_form(request, obj, change, **kwargs))
         if not is_platform_superuser(request):
             form.request_tenant = getattr(request, "tenant", None)
         return form
@@ -123,14 +135,21 @@ class _VersionPartInline(TenantInline):
 
 class StateInline(_VersionPartInline):
     model = State
-    fields = ["position", "name", "kind", "label", "timeout_seconds"]
-    readonly_fields = fields
+    fields = readonly_fields = ("position", "name", "kind", "label", "timeout_seconds")
 
 
 class TransitionInline(_VersionPartInline):
     model = Transition
-    fields = ["position", "source", "target", "on", "guard", "action", "order", "after_seconds"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "position",
+        "source",
+        "target",
+        "on",
+        "guard",
+        "action",
+        "order",
+        "after_seconds",
+    )
 
 
 class VersionForm(forms.ModelForm):

@@ -12,9 +12,10 @@ so a hostile expression is cut off, never left to exhaust a worker.
 from __future__ import annotations
 
 import ast
+import operator
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from .condition_syntax import CONSTANT_NAMES, offset_of
 from .condition_values import (
@@ -212,7 +213,7 @@ class Evaluation:
             if len(left) + len(right) > MAX_SEQUENCE:
                 raise self.fail(node, f"the result would be longer than {MAX_SEQUENCE}")
             self.charge(node, size_of(left, MAX_VALUE_SIZE) + size_of(right, MAX_VALUE_SIZE))
-            return left + right
+            return operator.add(left, right)  # str + str or list + list
         if not arithmetic_ok(op, left, right):
             raise self.fail(node, f"cannot compute {kind(left)} {SYMBOLS[type(op)]} {kind(right)}")
         try:
@@ -228,7 +229,7 @@ class Evaluation:
         return result
 
     def _Call(self, node: ast.Call) -> Any:
-        name = node.func.id  # _check guarantees a whitelisted plain name
+        name = cast("ast.Name", node.func).id  # _check guarantees a whitelisted plain name
         args = [self.run(a) for a in node.args]
         function, arity = FUNCTIONS[name]
         low, high = arity

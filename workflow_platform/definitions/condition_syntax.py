@@ -140,8 +140,8 @@ def _parse_cached(text: str) -> Condition:
     try:
         _check(stripped, tree, 0)
     except ConditionError as exc:
-        position = None if exc.position is None else exc.position + lead
-        raise ConditionError(exc.message, position) from None
+        where = None if exc.position is None else exc.position + lead
+        raise ConditionError(exc.message, where) from None
     return Condition(text=stripped, tree=tree)
 
 

@@ -114,8 +114,9 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> DocumentDiff:
     """What changed from ``old`` to ``new`` (either may be malformed; nothing raises)."""
     old = old if isinstance(old, dict) else {}
     new = new if isinstance(new, dict) else {}
-    old_actions = old.get("actions") if isinstance(old.get("actions"), dict) else {}
-    new_actions = new.get("actions") if isinstance(new.get("actions"), dict) else {}
+    old_actions, new_actions = old.get("actions"), new.get("actions")
+    old_actions = old_actions if isinstance(old_actions, dict) else {}
+    new_actions = new_actions if isinstance(new_actions, dict) else {}
     parts = ("states", "transitions", "actions")
     return DocumentDiff(
         states=_named_diff(_by_name(old.get("states")), _by_name(new.get("states"))),

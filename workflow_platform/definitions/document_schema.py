@@ -119,7 +119,7 @@ def _describe(error: ValidationError) -> Iterator[tuple[str, str, str]]:
 def _message(keyword: str, error: ValidationError) -> str:
     value = error.validator_value
     if keyword == "type":
-        wanted = value if isinstance(value, list) else [value]
+        wanted: list[str] = value if isinstance(value, list) else [value]
         return "must be " + " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
     if keyword == "enum":
         return "must be one of: " + ", ".join(str(v) for v in value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from .conditions import ConditionError, parse_condition, parse_template
 from .machine import parse_duration
@@ -73,7 +73,7 @@ def too_long_durations(document: dict[str, Any]) -> Iterator[Found]:
             yield path, "bad_duration", "is longer than 366 days, the limit"
 
 
-def is_name(value: Any) -> bool:
+def is_name(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value)
 
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import re2
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 from referencing import Registry
 from referencing.exceptions import NoSuchResource
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # a refused pattern is a problem we report, not stderr noise
@@ -59,8 +62,8 @@ def _linear_pattern_properties(validator, patterns, instance, schema):
                 yield from validator.descend(value, subschema, path=name, schema_path=pattern)
 
 
-def _no_retrieval(uri: str):
-    raise NoSuchResource(ref=uri)
+def _no_retrieval(uri: str) -> NoReturn:
+    raise NoSuchResource(uri)  # its one field, ``ref``
 
 
 _FormValidator = validators.extend(
@@ -69,9 +72,12 @@ _FormValidator = validators.extend(
 )
 
 
-def form_validator(form: dict[str, Any]):
+def form_validator(form: dict[str, Any]) -> Validator:
     """A validator for decisions on ``form`` that never leaves the form and never backtracks."""
-    return _FormValidator(form, registry=Registry(retrieve=_no_retrieval))
+    # referencing declares its attrs classes' __init__ for pyright only (the legacy
+    # ``__dataclass_transform__``): mypy does not see ``retrieve``, alias of ``_retrieve``.
+    registry = Registry(retrieve=_no_retrieval)  # type: ignore[call-arg]  # pyright-only attrs init
+    return _FormValidator(form, registry=registry)
 
 
 def form_problems(form: dict[str, Any]) -> list[tuple[str, str, str]]:

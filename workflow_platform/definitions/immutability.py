@@ -11,10 +11,15 @@ base manager (``Meta.base_manager_name``), so ``_base_manager`` is no way around
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
 from django.db import models
 
 from workflow_platform.errors import Conflict
 from workflow_platform.tenancy.scoping import TenantScopedManager, all_tenants
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 class VersionStatus(models.TextChoices):
@@ -44,7 +49,7 @@ def frozen_statuses(statuses) -> bool:
     return any(status != VersionStatus.DRAFT for status in statuses)
 
 
-class VersionQuerySet(models.QuerySet):
+class VersionQuerySet(models.QuerySet[_M]):
     def update(self, **kwargs):
         """Bulk updates may touch drafts only, and never the status.
 
@@ -74,16 +79,19 @@ class VersionQuerySet(models.QuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
 
-class VersionManager(TenantScopedManager):
+class VersionManager(TenantScopedManager[_M]):
     # The scoped manager filters whatever queryset class the plain manager builds.
     _queryset_class = VersionQuerySet
 
 
-class VersionBaseManager(models.Manager.from_queryset(VersionQuerySet)):
+_VersionBaseManagerBase = models.Manager.from_queryset(VersionQuerySet)
+
+
+class VersionBaseManager(_VersionBaseManagerBase):
     """The unscoped base manager (related objects, ``_base_manager``), guarded alike."""
 
 
-class VersionPartQuerySet(models.QuerySet):
+class VersionPartQuerySet(models.QuerySet[_M]):
     """Bulk changes to the rows of a published or retired version are refused too.
 
     ``version_path`` leads from a row to its version; ``parent_field`` is the foreign
@@ -99,9 +107,11 @@ class VersionPartQuerySet(models.QuerySet):
             if self.exclude(**{f"{self.version_path}__status": VersionStatus.DRAFT}).exists():
                 raise version_is_frozen()
 
-    def _refuse_frozen_parents(self, parent_ids) -> None:
+    def _refuse_frozen_parents(self, parent_ids: Iterable[Any]) -> None:
         """Refuse when a row would be attached to a non-draft version."""
         parent_model = self.model._meta.get_field(self.parent_field).related_model
+        if parent_model is None:
+            raise TypeError(f"'{self.parent_field}' is not a foreign key")
         with all_tenants():
             statuses = (
                 parent_model._base_manager.filter(pk__in=set(parent_ids))
@@ -139,23 +149,29 @@ class VersionPartQuerySet(models.QuerySet):
         return super().bulk_create(list(objs))
 
 
-class VersionPartManager(TenantScopedManager):
+class VersionPartManager(TenantScopedManager[_M]):
     _queryset_class = VersionPartQuerySet
 
 
-class VersionPartBaseManager(models.Manager.from_queryset(VersionPartQuerySet)):
+_VersionPartBaseManagerBase = models.Manager.from_queryset(VersionPartQuerySet)
+
+
+class VersionPartBaseManager(_VersionPartBaseManagerBase):
     """The unscoped base manager of version rows, guarded like the default one."""
 
 
-class HumanTaskSpecQuerySet(VersionPartQuerySet):
+class HumanTaskSpecQuerySet(VersionPartQuerySet[_M]):
     version_path = "state__version"
     parent_field = "state"
     parent_status = "version__status"
 
 
-class HumanTaskSpecManager(TenantScopedManager):
+class HumanTaskSpecManager(TenantScopedManager[_M]):
     _queryset_class = HumanTaskSpecQuerySet
 
 
-class HumanTaskSpecBaseManager(models.Manager.from_queryset(HumanTaskSpecQuerySet)):
+_HumanTaskSpecBaseManagerBase = models.Manager.from_queryset(HumanTaskSpecQuerySet)
+
+
+class HumanTaskSpecBaseManager(_HumanTaskSpecBaseManagerBase):
     """The unscoped base manager of task specs, guarded like the default one."""

@@ -70,7 +70,8 @@ def materialize_rows(version: Any) -> None:
     State.objects.for_tenant(version.tenant).filter(version=version).delete()
     Transition.objects.for_tenant(version.tenant).filter(version=version).delete()
     Action.objects.for_tenant(version.tenant).filter(version=version).delete()
-    states = document.get("states") if isinstance(document.get("states"), list) else []
+    states = document.get("states")
+    states = states if isinstance(states, list) else []
     rows, tasks = [], []
     for index, raw in enumerate(states):
         if not isinstance(raw, dict):

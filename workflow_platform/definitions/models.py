@@ -22,6 +22,7 @@ every worker honours together.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import ClassVar, Self
 
 from django.conf import settings
 from django.db import models
@@ -89,7 +90,7 @@ class Version(FSMModelMixin, TenantOwned):
     )
     published_at = models.DateTimeField(null=True, blank=True)
 
-    objects = VersionManager()
+    objects: ClassVar[VersionManager[Self]] = VersionManager()
     _guarded = VersionBaseManager()
 
     class Meta:
@@ -160,7 +161,7 @@ class VersionPart(TenantOwned):
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
     position = models.PositiveIntegerField(help_text="Index in the document.")
 
-    objects = VersionPartManager()
+    objects: ClassVar[VersionPartManager[Self]] = VersionPartManager()
     _guarded = VersionPartBaseManager()
 
     class Meta:
@@ -215,7 +216,7 @@ class HumanTaskSpec(TenantOwned):
     escalate_to = models.JSONField(null=True, blank=True)
     priority = models.IntegerField(default=0)
 
-    objects = HumanTaskSpecManager()
+    objects: ClassVar[HumanTaskSpecManager[Self]] = HumanTaskSpecManager()
     _guarded = HumanTaskSpecBaseManager()
 
     class Meta:

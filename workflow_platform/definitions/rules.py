@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from workflow_platform.tenancy.models import Membership, OperatorGroup, Tenant
+from workflow_platform.tenancy.scoping import ScopeError
 
 from . import known_callables
 from .conditions import GUARD_ROOTS
@@ -66,19 +67,24 @@ class _Rules(StateRules):
         dependencies = document.get("dependencies")
         self.dependencies = dependencies if isinstance(dependencies, dict) else {}
 
-    # Tenant look-ups, each at most one query.
+    # Tenant look-ups, each at most one query, made only when there is a tenant.
+    def _tenant(self) -> Tenant:
+        if self.tenant is None:
+            raise ScopeError("A saved tenant is required to query tenant-owned data.")
+        return self.tenant
+
     @cached_property
     def tenant_groups(self) -> set[str]:
-        return set(OperatorGroup.objects.for_tenant(self.tenant).values_list("name", flat=True))
+        return set(OperatorGroup.objects.for_tenant(self._tenant()).values_list("name", flat=True))
 
     @cached_property
     def tenant_users(self) -> set[str]:
-        members = Membership.objects.for_tenant(self.tenant)
+        members = Membership.objects.for_tenant(self._tenant())
         return set(members.values_list("user__username", flat=True))
 
     @cached_property
     def tenant_dependencies(self) -> set[str]:
-        return set(Dependency.objects.for_tenant(self.tenant).values_list("name", flat=True))
+        return set(Dependency.objects.for_tenant(self._tenant()).values_list("name", flat=True))
 
     @cached_property
     def registered_callables(self) -> set[str]:
@@ -86,7 +92,7 @@ class _Rules(StateRules):
 
     @cached_property
     def tenant_workflows(self) -> set[str]:
-        return set(Definition.objects.for_tenant(self.tenant).values_list("key", flat=True))
+        return set(Definition.objects.for_tenant(self._tenant()).values_list("key", flat=True))
 
     def problems(self) -> Iterator[Found]:
         yield from self._state_names()
@@ -122,7 +128,7 @@ class _Rules(StateRules):
             else:
                 first[name] = index
 
-    def _events_of(self, state: str) -> set[str]:
+    def _events_of(self, state: Any) -> set[str]:
         return {
             t.get("on", AUTO)
             for _, t in self.transitions
@@ -151,7 +157,8 @@ class _Rules(StateRules):
             name = raw.get(end)
             if is_name(name) and name not in self.states:
                 yield f"{path}.{end}", "unknown_state", f"there is no state '{name}'"
-        source = self.states.get(raw.get("from"))
+        source_name = raw.get("from")
+        source = self.states.get(source_name) if source_name is not None else None
         source_kind = source[1].get("kind", "normal") if source else None
         if source_kind in TERMINAL_KINDS:
             yield (

@@ -179,9 +179,8 @@ def _add_missing_dependencies(tenant: Tenant, declared: dict[str, Any]) -> None:
         if name in existing:
             continue
         limit, breaker = raw.get("rate_limit") or {}, raw.get("circuit_breaker") or {}
-        recovery = None
-        if breaker.get("recovery_time") is not None:
-            recovery = parse_duration(breaker["recovery_time"]).total_seconds()
+        recovery_time = parse_duration(breaker.get("recovery_time"))
+        recovery = recovery_time.total_seconds() if recovery_time is not None else None
         Dependency.objects.create(
             tenant=tenant,
             name=name,
@@ -244,7 +243,8 @@ def import_document(*, tenant: Tenant, text, fmt: str = "json", user=None) -> Ve
         raise InvalidInput("missing_key", "The document needs a 'key' to import it.")
     definition = Definition.objects.for_tenant(tenant).filter(key=key).first()
     if definition is None:
-        name = document.get("name") if isinstance(document.get("name"), str) else key
+        name = document.get("name")
+        name = name if isinstance(name, str) else key
         return create_definition(
             tenant=tenant,
             key=key,
@@ -256,11 +256,11 @@ def import_document(*, tenant: Tenant, text, fmt: str = "json", user=None) -> Ve
     drafts = Version.objects.for_tenant(tenant).filter(
         definition=definition, status=VersionStatus.DRAFT
     )
-    if drafts.exists():
+    draft = drafts.first()
+    if draft is not None:
         raise Conflict(
             "draft_exists",
-            f"'{key}' already has a draft (v{drafts.first().number}); "
-            "save into it or publish it first.",
+            f"'{key}' already has a draft (v{draft.number}); save into it or publish it first.",
         )
     return _new_version(
         tenant=tenant, definition=definition, document=_prepared(document, key), user=user

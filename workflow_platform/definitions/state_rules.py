@@ -12,7 +12,7 @@ states, transitions and actions, the tenant's look-ups and the shared checks
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -21,8 +21,26 @@ from .conditions import GUARD_ROOTS, ConditionError, parse_template
 from .field_rules import Found, expression_problems, is_name, template_problems
 from .form_schemas import form_problems
 
+if TYPE_CHECKING:
+    from workflow_platform.tenancy.models import Tenant
+
 
 class StateRules:
+    if TYPE_CHECKING:
+        # What rules._Rules, which mixes this class in, provides.
+        tenant: Tenant | None
+        actions: dict[str, Any]
+
+        @property
+        def tenant_groups(self) -> set[str]: ...
+        @property
+        def tenant_users(self) -> set[str]: ...
+        def _events_of(self, state: Any) -> set[str]: ...
+        def _interval_order(
+            self, path: str, raw: dict[str, Any], low: str, high: str
+        ) -> Iterator[Found]: ...
+        def _workflow(self, path: str, key: Any) -> Iterator[Found]: ...
+
     def _state(self, index: int, raw: dict[str, Any]) -> Iterator[Found]:
         path = f"states[{index}]"
         kind = raw.get("kind", "normal")
@@ -100,7 +118,8 @@ class StateRules:
         yield from self._known_members(path, target)
         rule = target.get("rule")
         if isinstance(rule, dict):
-            rules = rule.get("rules") if isinstance(rule.get("rules"), list) else []
+            listed = rule.get("rules")
+            rules = listed if isinstance(listed, list) else []
             for index, candidate in enumerate(rules):
                 if isinstance(candidate, dict):
                     yield from self._known_members(f"{path}.rule.rules[{index}]", candidate)
@@ -173,7 +192,7 @@ class StateRules:
         yield from self._join(f"{path}.parallel", spec, branches)
 
     def _branches(self, path: str, branches: list[Any]) -> Iterator[Found]:
-        names: dict[str, int] = {}
+        names: dict[Any, int] = {}  # the first index of each name (a name may be malformed)
         for index, branch in enumerate(branches):
             if not isinstance(branch, dict):
                 continue

@@ -8,10 +8,13 @@ can reset the password of, rename or delete a user that another tenant relies on
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 
 from .admin_base import TenantAdmin, TenantRoleMixin, is_platform_superuser, tenant_users
 from .models import ApiToken, Membership, OperatorGroup, Role, Tenant
@@ -55,10 +58,11 @@ class MembershipForm(forms.ModelForm):
 
     # The editing tenant admin's tenant (MembershipAdmin.get_form): the tenant field is
     # hidden from them, so the model's unique check cannot see it.
-    request_tenant = None
+    request_tenant: Tenant | None = None
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         tenant = self.request_tenant or cleaned.get("tenant")
         user = cleaned.get("user")
         if tenant is not None and user is not None:
@@ -85,8 +89,15 @@ class MembershipAdmin(TenantAdmin):
         # the autocomplete would search the user admin, which shows members only.
         return ["user"] if is_platform_superuser(request) else []
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: Membership | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[MembershipForm]:
+        # Django builds the form class as a subclass of ``self.form``.
+        form = cast("type[MembershipForm]", super().get_form(request, obj, change, **kwargs))
         if not is_platform_superuser(request):
             form.request_tenant = getattr(request, "tenant", None)
         return form

@@ -11,6 +11,8 @@ admin actions, while designers, operators and viewers get at most a read-only vi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
@@ -18,6 +20,12 @@ from django.http import HttpRequest
 
 from .models import Role
 from .selectors import member_users
+
+if TYPE_CHECKING:
+    # What the mixins extend: they come before a ModelAdmin or an inline in the MRO.
+    _AdminBase = admin.ModelAdmin[Any]
+else:
+    _AdminBase = object
 
 
 def is_platform_superuser(request: HttpRequest) -> bool:
@@ -46,7 +54,7 @@ def tenant_users(request: HttpRequest) -> QuerySet:
     return member_users(tenant)
 
 
-class TenantRoleMixin:
+class TenantRoleMixin(_AdminBase):
     """Writes need the role admin in the current tenant on top of Django's permissions.
 
     Global permissions come from groups that span tenants (e.g. "Tenant admins"), so on
@@ -81,9 +89,10 @@ class TenantAdminMixin(TenantRoleMixin):
         manager = self.model._default_manager
         if is_platform_superuser(request):
             return manager.with_scopes_disabled().all()
-        if getattr(request, "tenant", None) is None:
+        tenant = getattr(request, "tenant", None)
+        if tenant is None:
             return manager.with_scopes_disabled().none()
-        return manager.for_tenant(request.tenant)
+        return manager.for_tenant(tenant)
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if _is_user_field(db_field) and not is_platform_superuser(request):

@@ -15,9 +15,9 @@ does not exist, so an admin cannot find out who works elsewhere (ADR 0002).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,12 +26,15 @@ from workflow_platform.errors import Conflict, InvalidInput, NotFound
 from .models import ApiToken, Membership, OperatorGroup, Role, Tenant
 from .scoping import all_tenants, tenant_scope
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def _unknown_user(username: str) -> InvalidInput:
     return InvalidInput("unknown_user", f"There is no active user '{username}' you can add.")
 
 
-def joinable_user(*, tenant: Tenant, username: str) -> AbstractBaseUser:
+def joinable_user(*, tenant: Tenant, username: str) -> User:
     """The active user ``username`` if an admin of ``tenant`` may add them (see above)."""
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
@@ -43,7 +46,7 @@ def joinable_user(*, tenant: Tenant, username: str) -> AbstractBaseUser:
     return user
 
 
-def member_named(*, tenant: Tenant, username: str) -> AbstractBaseUser:
+def member_named(*, tenant: Tenant, username: str) -> User:
     """The active member ``username`` of ``tenant``; InvalidInput for anyone else."""
     membership = (
         Membership.objects.for_tenant(tenant)
@@ -58,7 +61,7 @@ def member_named(*, tenant: Tenant, username: str) -> AbstractBaseUser:
 
 @transaction.atomic
 def add_new_member(
-    *, tenant: Tenant, user: AbstractBaseUser, role: str, skills: list[str] | None = None
+    *, tenant: Tenant, user: User, role: str, skills: list[str] | None = None
 ) -> Membership:
     """Make ``user`` a member of ``tenant``; Conflict ``already_a_member`` if they are."""
     if role not in Role.values:
@@ -150,7 +153,7 @@ def remove_member(*, tenant: Tenant, membership_id: int) -> None:
 
 @transaction.atomic
 def create_group(
-    *, tenant: Tenant, name: str, members: Iterable[AbstractBaseUser], description: str = ""
+    *, tenant: Tenant, name: str, members: Iterable[User], description: str = ""
 ) -> OperatorGroup:
     """Create the group ``name`` with ``members`` (all members of ``tenant``), or nothing.
 
@@ -202,7 +205,7 @@ def delete_group(*, tenant: Tenant, group_id: int) -> None:
 
 
 @transaction.atomic
-def remove_from_group(*, tenant: Tenant, group_id: int, user: AbstractBaseUser) -> OperatorGroup:
+def remove_from_group(*, tenant: Tenant, group_id: int, user: User) -> OperatorGroup:
     """Take ``user`` out of the group; NotFound ``not_in_group`` if they are not in it."""
     with tenant_scope(tenant):
         group = _locked_group(group_id)

@@ -8,20 +8,42 @@ API token requests are scoped by the API's authentication instead (api/views).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from django.http import HttpRequest, HttpResponse
 
 from .scoping import tenant_scope
 from .selectors import memberships_of
 
+if TYPE_CHECKING:
+    from .models import Membership, Tenant
+
 SESSION_KEY = "current_tenant_id"
+
+
+class TenantRequest(HttpRequest):
+    """The type of a request once ``CurrentTenantMiddleware`` has set its tenant.
+
+    Never instantiated: a request is a plain ``HttpRequest`` with these attributes
+    added; :func:`tenant_request` views it as one.
+    """
+
+    tenant: Tenant | None
+    membership: Membership | None
+    memberships: list[Membership]
+
+
+def tenant_request(request: HttpRequest) -> TenantRequest:
+    """``request`` with the attributes this middleware sets (the one cast to them)."""
+    return cast("TenantRequest", request)
 
 
 class CurrentTenantMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, http_request: HttpRequest) -> HttpResponse:
+        request = tenant_request(http_request)
         request.tenant = None
         request.membership = None
         request.memberships = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -76,7 +76,7 @@ class Membership(TenantOwned):
         """True when the member's role is one of ``roles`` or is admin."""
         return self.role == Role.ADMIN or self.role in roles
 
-    def is_away(self, at=None) -> bool:
+    def is_away(self, at: datetime | None = None) -> bool:
         return bool(self.away_until and self.away_until > (at or timezone.now()))
 
 
@@ -133,9 +133,9 @@ class ApiToken(TenantOwned):
         return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
     @staticmethod
-    def default_expiry() -> timezone.datetime:
+    def default_expiry() -> datetime:
         return timezone.now() + timedelta(days=90)
 
-    def is_active(self, at=None) -> bool:
+    def is_active(self, at: datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.revoked_at is None and self.expires_at > at

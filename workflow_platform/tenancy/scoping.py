@@ -14,10 +14,10 @@ Where the scope comes from:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, cast
 
 from django.db import models
 from django_scopes import ScopedManager, scope, scopes_disabled
@@ -30,6 +30,8 @@ class Tenant(Protocol):
 
     pk: Any
 
+
+_M = TypeVar("_M", bound=models.Model)
 
 __all__ = ["ScopeError", "TenantScopedManager", "all_tenants", "tenant_scope"]
 
@@ -52,37 +54,48 @@ def all_tenants() -> Iterator[None]:
 
 
 @cache
-def _disabled_queryset_class(queryset_class: type[models.QuerySet]) -> type[models.QuerySet]:
+def _disabled_queryset_class(
+    queryset_class: type[models.QuerySet[Any]],
+) -> Callable[..., models.QuerySet[Any]]:
+    # Called like the queryset class, plus django-scopes' ``missing_scopes`` keyword.
     return type(f"Disabled{queryset_class.__name__}", (DisabledQuerySet, queryset_class), {})
 
 
-def _scoped_manager_class() -> type[models.Manager]:
-    base = type(ScopedManager(tenant="tenant"))
+if TYPE_CHECKING:
 
-    class TenantScopedManager(base):  # type: ignore[misc, valid-type]
-        """Default manager of tenant-owned models (see module docstring)."""
+    class _ScopedManager(models.Manager[_M]):
+        """What django-scopes' ``ScopedManager`` adds to a manager (built at runtime)."""
 
-        def get_queryset(self) -> models.QuerySet[Any]:
-            queryset = super().get_queryset()
-            if type(queryset) is DisabledQuerySet and self._queryset_class is not models.QuerySet:
-                # Out of a scope django-scopes hands out a plain QuerySet, whose
-                # unrefused methods (bulk_create) would skip the model's own queryset
-                # checks (a published version's guards): keep both.
-                disabled = _disabled_queryset_class(self._queryset_class)
-                return disabled(
-                    self.model,
-                    using=self._db,
-                    hints=self._hints,
-                    missing_scopes=queryset.missing_scopes,
-                )
-            return queryset
+        _queryset_class: type[models.QuerySet[Any]]
+        _hints: dict[str, Any]
 
-        def for_tenant(self, tenant: Tenant) -> models.QuerySet[Any]:
-            if tenant is None or getattr(tenant, "pk", None) is None:
-                raise ScopeError("A saved tenant is required to query tenant-owned data.")
-            return self.with_scope(tenant=tenant).get_queryset()
+        def with_scope(self, **scope: Any) -> Self: ...
+        def with_scopes_disabled(self) -> Self: ...
 
-    return TenantScopedManager
+else:
+    # django-scopes builds its manager class in a factory; this is that class.
+    _ScopedManager = type(ScopedManager(tenant="tenant"))
 
 
-TenantScopedManager = _scoped_manager_class()
+class TenantScopedManager(_ScopedManager[_M]):
+    """Default manager of tenant-owned models (see module docstring)."""
+
+    def get_queryset(self) -> models.QuerySet[_M]:
+        queryset = super().get_queryset()
+        if type(queryset) is DisabledQuerySet and self._queryset_class is not models.QuerySet:
+            # Out of a scope django-scopes hands out a plain QuerySet, whose
+            # unrefused methods (bulk_create) would skip the model's own queryset
+            # checks (a published version's guards): keep both.
+            disabled = _disabled_queryset_class(self._queryset_class)
+            return disabled(
+                self.model,
+                using=self._db,
+                hints=self._hints,
+                missing_scopes=cast("DisabledQuerySet", queryset).missing_scopes,
+            )
+        return queryset
+
+    def for_tenant(self, tenant: Tenant) -> models.QuerySet[_M]:
+        if tenant is None or getattr(tenant, "pk", None) is None:
+            raise ScopeError("A saved tenant is required to query tenant-owned data.")
+        return self.with_scope(tenant=tenant).get_queryset()

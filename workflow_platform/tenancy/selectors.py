@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from .models import Membership, OperatorGroup, Tenant
 from .scoping import all_tenants
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
-def memberships_of(user: AbstractBaseUser) -> list[Membership]:
+
+def memberships_of(user: User | AnonymousUser) -> list[Membership]:
     """Every membership of ``user``, across tenants (for the tenant switcher)."""
     if not user.is_authenticated:
         return []
@@ -20,7 +24,7 @@ def memberships_of(user: AbstractBaseUser) -> list[Membership]:
         )
 
 
-def membership_in(tenant: Tenant, user: AbstractBaseUser) -> Membership | None:
+def membership_in(tenant: Tenant, user: User | AnonymousUser) -> Membership | None:
     if not user.is_authenticated:
         return None
     return Membership.objects.for_tenant(tenant).filter(user=user).first()
@@ -30,7 +34,7 @@ def groups_for(tenant: Tenant) -> QuerySet[OperatorGroup]:
     return OperatorGroup.objects.for_tenant(tenant)
 
 
-def group_names_of(tenant: Tenant, user: AbstractBaseUser) -> list[str]:
+def group_names_of(tenant: Tenant, user: User) -> list[str]:
     return list(groups_for(tenant).filter(members=user).values_list("name", flat=True))
 
 
@@ -53,7 +57,7 @@ def membership_candidates(tenant: Tenant) -> QuerySet:
     )
 
 
-def is_shared_account(tenant: Tenant, user: AbstractBaseUser) -> bool:
+def is_shared_account(tenant: Tenant, user: User) -> bool:
     """True when ``user`` is a superuser or also belongs to a tenant other than ``tenant``.
 
     Only a superuser may then change the account itself (password, username, deletion):

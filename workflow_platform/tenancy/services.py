@@ -7,8 +7,8 @@ Each is one verb on one thing, keyword-only, atomic, and raises
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,6 +16,9 @@ from workflow_platform.errors import Conflict, InvalidInput, NotFound
 
 from .models import TOKEN_PREFIX, ApiToken, Membership, OperatorGroup, Role, Tenant, hash_token
 from .scoping import all_tenants, tenant_scope
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @transaction.atomic
@@ -31,7 +34,7 @@ def create_tenant(*, slug: str, name: str) -> Tenant:
 
 @transaction.atomic
 def add_member(
-    *, tenant: Tenant, user: AbstractBaseUser, role: str, skills: list[str] | None = None
+    *, tenant: Tenant, user: User, role: str, skills: list[str] | None = None
 ) -> Membership:
     """Give ``user`` a ``role`` in ``tenant`` (updating the role if already a member)."""
     if role not in Role.values:
@@ -44,7 +47,7 @@ def add_member(
 
 
 @transaction.atomic
-def add_to_group(*, tenant: Tenant, group_name: str, user: AbstractBaseUser) -> OperatorGroup:
+def add_to_group(*, tenant: Tenant, group_name: str, user: User) -> OperatorGroup:
     """Put a member of ``tenant`` into its operator group ``group_name`` (created if new)."""
     with tenant_scope(tenant):
         if not Membership.objects.filter(user=user).exists():
@@ -58,7 +61,7 @@ def add_to_group(*, tenant: Tenant, group_name: str, user: AbstractBaseUser) -> 
 def issue_api_token(
     *,
     tenant: Tenant,
-    user: AbstractBaseUser,
+    user: User,
     name: str,
     expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:

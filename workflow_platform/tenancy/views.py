@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from .middleware import SESSION_KEY
+from .middleware import SESSION_KEY, tenant_request
 
 
 @login_required
@@ -20,7 +20,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def switch_tenant(request: HttpRequest) -> HttpResponse:
     wanted = request.POST.get("tenant_id", "")
-    membership = next((m for m in request.memberships if str(m.tenant_id) == wanted), None)
+    memberships = tenant_request(request).memberships
+    membership = next((m for m in memberships if str(m.tenant_id) == wanted), None)
     if membership is None:
         messages.error(request, "You are not a member of that tenant.")
     else:

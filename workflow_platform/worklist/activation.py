@@ -109,6 +109,8 @@ def escalation_due(timer, *, now) -> None:
 
 def escalate_task(task_id: int | None, *, now=None) -> bool:
     """Hand an overdue task to its ``escalate_to`` group or user, once."""
+    if task_id is None:  # a timer whose payload names no task: nothing to escalate
+        return False
     now = now or timezone.now()
     with transaction.atomic():
         task = (

@@ -30,13 +30,13 @@ def problems(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
         why = getattr(error, "message", None) or str(error).splitlines()[0]
         return {FORM_ERROR: f"This task's form is broken: {why}"}
     messages: dict[str, str] = {}
-    for error in found:
-        if error.validator == "required":
-            name = error.message.split("'")[1] if "'" in error.message else FORM_ERROR
+    for problem in found:
+        if problem.validator == "required":
+            name = problem.message.split("'")[1] if "'" in problem.message else FORM_ERROR
             messages.setdefault(name, "This field is required.")
         else:
-            name = str(error.path[0]) if error.path else FORM_ERROR
-            messages.setdefault(name, error.message)
+            name = str(problem.path[0]) if problem.path else FORM_ERROR
+            messages.setdefault(name, problem.message)
     return messages
 
 

@@ -6,8 +6,8 @@ Tenant first, always: a task query without a tenant is a type error, not a leak.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -16,6 +16,9 @@ from workflow_platform.tenancy.models import Membership, Role, Tenant
 
 from .models import OPEN_STATUSES, HumanTask, TaskActivity
 from .search import fold
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 DUE_SOON = timedelta(hours=1)
 VIEWS = ("mine", "groups", "unassigned", "all")
@@ -44,7 +47,7 @@ def task_detail(tenant: Tenant, task_id: int) -> HumanTask:
     return task
 
 
-def visible_tasks(tenant: Tenant, user: AbstractBaseUser, *, admin: bool) -> QuerySet[HumanTask]:
+def visible_tasks(tenant: Tenant, user: User, *, admin: bool) -> QuerySet[HumanTask]:
     """Tasks ``user`` may see: theirs, their groups', unassigned ones; admins see all."""
     qs = tasks_of(tenant)
     if admin:
@@ -56,7 +59,7 @@ def visible_tasks(tenant: Tenant, user: AbstractBaseUser, *, admin: bool) -> Que
 
 def inbox_tasks(
     tenant: Tenant,
-    user: AbstractBaseUser,
+    user: User,
     *,
     admin: bool,
     view: str = "groups",
@@ -98,7 +101,7 @@ def inbox_tasks(
     return qs.order_by(*SORTS.get(sort, SORTS["due"]))
 
 
-def inbox_counts(tenant: Tenant, user: AbstractBaseUser, *, admin: bool) -> dict[str, int]:
+def inbox_counts(tenant: Tenant, user: User, *, admin: bool) -> dict[str, int]:
     """Counts for the inbox badge and tabs (open tasks only, snoozed ones left out)."""
     now = timezone.now()
     qs = visible_tasks(tenant, user, admin=admin).filter(

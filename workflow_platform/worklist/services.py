@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -36,8 +35,11 @@ from workflow_platform.tenancy.scoping import tenant_scope
 from .forms import check_decision
 from .models import OPEN_STATUSES, HumanTask, TaskActivity, TaskStatus
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def _membership(tenant: Tenant, user: AbstractBaseUser) -> Membership:
+
+def _membership(tenant: Tenant, user: User) -> Membership:
     membership = Membership.objects.for_tenant(tenant).filter(user=user).first()
     if membership is None or not membership.allows(Role.OPERATOR):
         raise PermissionDenied("not_an_operator", "Only operators and admins act on tasks.")
@@ -56,12 +58,13 @@ def _load(tenant: Tenant, task_id: int) -> HumanTask:
     return task
 
 
-def _can_see(task: HumanTask, user: AbstractBaseUser, membership: Membership) -> bool:
+def _can_see(task: HumanTask, user: User, membership: Membership) -> bool:
     if membership.role == Role.ADMIN or task.assignee_id == user.pk:
         return True
-    if task.group_id is None:
+    group = task.group
+    if group is None:
         return task.assignee_id is None
-    return task.group.members.filter(pk=user.pk).exists()
+    return group.members.filter(pk=user.pk).exists()
 
 
 def _stale(task: HumanTask, verb: str) -> Conflict:
@@ -88,7 +91,7 @@ def _update(
     expected_revision: int | None,
     guard: Q,
     change: str,
-    user: AbstractBaseUser,
+    user: User,
     detail: dict | None = None,
     **values: Any,
 ) -> HumanTask:
@@ -105,7 +108,7 @@ def _update(
 
 @transaction.atomic
 def claim_task(
-    *, tenant: Tenant, task_id: int, user: AbstractBaseUser, expected_revision: int | None = None
+    *, tenant: Tenant, task_id: int, user: User, expected_revision: int | None = None
 ) -> HumanTask:
     """Make ``user`` the task's assignee. Claiming your own claimed task is a no-op.
 
@@ -131,7 +134,7 @@ class BulkClaim:
     refused: dict[int, str] = field(default_factory=dict)  # task id -> why
 
 
-def bulk_claim(*, tenant: Tenant, task_ids: list[int], user: AbstractBaseUser) -> BulkClaim:
+def bulk_claim(*, tenant: Tenant, task_ids: list[int], user: User) -> BulkClaim:
     """Claim each task on its own (one transaction each): one lost race spoils no other."""
     result = BulkClaim()
     for task_id in dict.fromkeys(task_ids):
@@ -145,7 +148,7 @@ def bulk_claim(*, tenant: Tenant, task_ids: list[int], user: AbstractBaseUser) -
 
 @transaction.atomic
 def release_task(
-    *, tenant: Tenant, task_id: int, user: AbstractBaseUser, expected_revision: int | None = None
+    *, tenant: Tenant, task_id: int, user: User, expected_revision: int | None = None
 ) -> HumanTask:
     """Give a claimed task back to its group (unassigned, open). Assignee or admin only."""
     membership = _membership(tenant, user)
@@ -161,14 +164,14 @@ def release_task(
     )  # fmt: skip
 
 
-def _assignable(tenant: Tenant, username: str) -> AbstractBaseUser:
+def _assignable(tenant: Tenant, username: str) -> User:
     """A member who can take a task now: an active operator or admin who is not away.
 
     Routing and escalation skip the same people; a person handing a task on is told why.
     """
     user = get_user_model().objects.filter(username=username).first()
     membership = Membership.objects.for_tenant(tenant).filter(user=user).first() if user else None
-    if membership is None:
+    if user is None or membership is None:
         raise InvalidInput("unknown_user", f"'{username}' is not a member of this tenant.")
     if not user.is_active:
         raise InvalidInput("inactive_user", f"{username}'s account is not active.")
@@ -188,7 +191,7 @@ def reassign_task(
     *,
     tenant: Tenant,
     task_id: int,
-    user: AbstractBaseUser,
+    user: User,
     to_group: str | None = None,
     to_username: str | None = None,
     expected_revision: int | None = None,
@@ -227,7 +230,7 @@ def delegate_task(
     *,
     tenant: Tenant,
     task_id: int,
-    user: AbstractBaseUser,
+    user: User,
     to_username: str,
     expected_revision: int | None = None,
 ) -> HumanTask:
@@ -253,7 +256,7 @@ def snooze_task(
     *,
     tenant: Tenant,
     task_id: int,
-    user: AbstractBaseUser,
+    user: User,
     until: datetime | None,
     expected_revision: int | None = None,
 ) -> HumanTask:
@@ -272,7 +275,7 @@ def snooze_task(
 
 
 @transaction.atomic
-def set_away(*, tenant: Tenant, user: AbstractBaseUser, until: datetime | None) -> Membership:
+def set_away(*, tenant: Tenant, user: User, until: datetime | None) -> Membership:
     """Mark ``user`` away until ``until`` (None: back now); routing and escalation skip them."""
     if until is not None and until <= timezone.now():
         raise InvalidInput("bad_return_date", "The return date must be in the future.")
@@ -290,7 +293,7 @@ def complete_task(
     *,
     tenant: Tenant,
     task_id: int,
-    user: AbstractBaseUser,
+    user: User,
     decision: str,
     data: dict[str, Any],
     expected_revision: int | None = None,
