@@ -66,7 +66,7 @@ def make_token(db):
 def fresh_webhook_subscriptions():
     """Each test sees the database's subscriptions, not a view cached by an earlier test
     (SQLite gives a rolled-back tenant's id to the next test's tenant)."""
-    from workflow_platform.api.webhooks.services import forget_subscriptions
+    from workflow_platform.webhooks.services import forget_subscriptions
 
     forget_subscriptions()
     yield

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "workflow_platform.engine",
     "workflow_platform.actions",
     "workflow_platform.worklist",
+    "workflow_platform.webhooks",
     "workflow_platform.api",
     "workflow_platform.operations",
     "workflow_platform.observability",
@@ -286,8 +287,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "DEFAULT_GENERATOR_CLASS": "workflow_platform.api.schema.PlatformSchemaGenerator",
     "ENUM_NAME_OVERRIDES": {
-        "WebhookEventEnum": "workflow_platform.api.models.WebhookEvent",
-        "DeliveryStatusEnum": "workflow_platform.api.models.DeliveryStatus",
+        "WebhookEventEnum": "workflow_platform.webhooks.models.WebhookEvent",
+        "DeliveryStatusEnum": "workflow_platform.webhooks.models.DeliveryStatus",
         "InstanceStatusEnum": "workflow_platform.engine.models.Status",
         "TaskStatusEnum": "workflow_platform.worklist.models.TaskStatus",
         "VersionStatusEnum": "workflow_platform.definitions.models.VersionStatus",

@@ -23,14 +23,14 @@ from tests.unit.api.conftest import (  # noqa: F401 - fixtures
     quiet_dispatch,
     run_worker,
 )
-from workflow_platform.api.models import WebhookDelivery, WebhookSubscription
 from workflow_platform.api.schema import PlatformSchemaGenerator as SchemaGenerator
-from workflow_platform.api.webhooks.services import record_event
 from workflow_platform.definitions.models import Definition, Dependency, Version
 from workflow_platform.engine.models import HistoryEvent, Instance
 from workflow_platform.tenancy.models import ApiToken, Membership, OperatorGroup
 from workflow_platform.tenancy.scoping import tenant_scope
 from workflow_platform.tenancy.services import add_to_group
+from workflow_platform.webhooks.models import WebhookDelivery, WebhookSubscription
+from workflow_platform.webhooks.services import record_event
 from workflow_platform.worklist.models import HumanTask
 
 # path prefix -> how to find tenant A's object of that resource

@@ -7,6 +7,5 @@ class ApiConfig(AppConfig):
     verbose_name = "REST API"
 
     def ready(self) -> None:
-        # Registers the bearer scheme with drf-spectacular; connects webhook receivers.
+        # Registers the bearer scheme with drf-spectacular.
         from . import schema  # noqa: F401
-        from .webhooks import receivers  # noqa: F401

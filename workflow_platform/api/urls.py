@@ -5,9 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from . import definitions, dependencies, human_tasks, instances, members, versions
+from . import webhooks_views as webhooks
 from .not_found import NoSuchEndpoint
 from .operations import WaitCompletionView
-from .webhooks import views as webhooks
 
 app_name = "api"
 

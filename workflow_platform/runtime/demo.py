@@ -85,7 +85,7 @@ TENANT_ADMIN_APPS = (
     "worklist",
     "tasks_inbox",
     "actions",
-    "api",
+    "webhooks",
 )
 
 

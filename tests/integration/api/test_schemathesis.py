@@ -92,15 +92,15 @@ def keep_the_test_connection():
 def world(settings, tenant_a, make_member, make_token, published, run_worker):  # noqa: F811
     """The fuzzer's bearer header and the id of one real row per detail endpoint."""
     from workflow_platform.actions.encryption import encrypt
-    from workflow_platform.api.models import WebhookDelivery, WebhookSubscription
-    from workflow_platform.api.webhooks.services import record_event
-    from workflow_platform.api.webhooks.signing import new_secret
     from workflow_platform.definitions.models import Dependency
     from workflow_platform.definitions.services import create_definition
     from workflow_platform.engine.services import start_instance
     from workflow_platform.tenancy.models import Membership
     from workflow_platform.tenancy.scoping import tenant_scope
     from workflow_platform.tenancy.services import add_to_group
+    from workflow_platform.webhooks.models import WebhookDelivery, WebhookSubscription
+    from workflow_platform.webhooks.services import record_event
+    from workflow_platform.webhooks.signing import new_secret
     from workflow_platform.worklist.models import HumanTask
 
     settings.WORKFLOW_API_RATE = "100000/min"  # fuzzing is not what throttling is for

@@ -1,5 +1,5 @@
 """Webhooks end to end: an instance a real worker completes is delivered, signed, to the
-subscriber by the Celery task api.timers.deliver_webhooks (enqueued after the commit),
+subscriber by the Celery task webhooks.timers.deliver_webhooks (enqueued after the commit),
 and a failed attempt is retried after its backoff without anyone asking."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import time
 from rest_framework.test import APIClient
 
 from tests.unit.api.webhook_receiver import WebhookReceiver
-from workflow_platform.api.webhooks.signing import verify
 from workflow_platform.tenancy.services import add_member, create_tenant, issue_api_token
+from workflow_platform.webhooks.signing import verify
 
 QUICK = {
     "format": "workflow-island/v1",

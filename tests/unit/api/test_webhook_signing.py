@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow_platform.api.webhooks.signing import new_secret, signature, signed_headers, verify
+from workflow_platform.webhooks.signing import new_secret, signature, signed_headers, verify
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "api.md"
 BODY = b'{"id": "7c0e", "type": "instance.completed"}'

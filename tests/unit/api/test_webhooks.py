@@ -8,13 +8,13 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from workflow_platform.api.models import DeliveryStatus, WebhookDelivery
-from workflow_platform.api.webhooks import delivery as webhook_delivery
-from workflow_platform.api.webhooks.signing import verify
 from workflow_platform.definitions.models import Definition, Version
 from workflow_platform.engine.models import Instance
 from workflow_platform.engine.signals import instance_changed
 from workflow_platform.tenancy.scoping import tenant_scope
+from workflow_platform.webhooks import delivery as webhook_delivery
+from workflow_platform.webhooks.models import DeliveryStatus, WebhookDelivery
+from workflow_platform.webhooks.signing import verify
 
 from .webhook_receiver import WebhookReceiver
 
@@ -219,8 +219,8 @@ def test_an_escalated_task_is_an_sla_breach(
 def test_a_subscription_changed_in_another_process_applies_within_the_ttl(
     private_tenant, api_as, receiver, monkeypatch
 ):
-    from workflow_platform.api.models import WebhookSubscription
-    from workflow_platform.api.webhooks import services as webhook_services
+    from workflow_platform.webhooks import services as webhook_services
+    from workflow_platform.webhooks.models import WebhookSubscription
 
     subscribe(api_as(private_tenant), receiver.url)
     clock = [1000.0]
@@ -236,7 +236,7 @@ def test_a_subscription_changed_in_another_process_applies_within_the_ttl(
 
 
 def test_a_subscription_saved_in_this_process_applies_at_once(private_tenant, api_as, receiver):
-    from workflow_platform.api.webhooks import services as webhook_services
+    from workflow_platform.webhooks import services as webhook_services
 
     assert webhook_services.active_subscriptions(private_tenant.pk) == []  # now cached
     subscribe(api_as(private_tenant), receiver.url)

@@ -25,7 +25,7 @@ from workflow_platform.actions.encryption import decrypt
 from workflow_platform.actions.http_client import send
 from workflow_platform.tenancy.scoping import all_tenants
 
-from ..models import DeliveryStatus, WebhookDelivery
+from .models import DeliveryStatus, WebhookDelivery
 from .signing import signed_headers
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from workflow_platform.tenancy.admin_base import TenantAdmin
 
 from .models import WebhookDelivery, WebhookSubscription
-from .webhooks.services import replay_delivery
+from .services import replay_delivery
 
 
 @admin.register(WebhookSubscription)

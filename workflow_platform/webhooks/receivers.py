@@ -1,4 +1,4 @@
-"""Turn the engine's signals into webhook events (connected in ApiConfig.ready).
+"""Turn the engine's signals into webhook events (connected in WebhooksConfig.ready).
 
 The signals are sent inside the engine's transaction, so the deliveries recorded here
 commit or roll back with the change they describe. Only reads of the changed rows.
@@ -12,7 +12,7 @@ from workflow_platform.engine.signals import instance_changed
 from workflow_platform.tenancy.scoping import all_tenants
 from workflow_platform.worklist.signals import human_task_changed
 
-from ..models import WebhookEvent
+from .models import WebhookEvent
 from .services import record_event
 
 INSTANCE_EVENTS = {

@@ -8,11 +8,17 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..filters import IdFilter
-from ..models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
-from ..permissions import ManagesTenant
-from ..viewsets import TenantViewSet
-from . import services
+from workflow_platform.webhooks import services
+from workflow_platform.webhooks.models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
+
+from .filters import IdFilter
+from .permissions import ManagesTenant
+from .viewsets import TenantViewSet
 
 
 class WebhookDeliveryFilter(django_filters.FilterSet):

@@ -24,9 +24,9 @@ from workflow_platform.errors import InvalidInput, NotFound
 from workflow_platform.tenancy.models import Tenant
 from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
 
-from ..models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
-from ..tasks import deliver_webhooks
+from .models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 from .signing import new_secret
+from .tasks import deliver_webhooks
 
 logger = logging.getLogger(__name__)
 

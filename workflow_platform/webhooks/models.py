@@ -1,8 +1,8 @@
-"""Webhook subscriptions and their delivery log (the API's only models).
+"""Webhook subscriptions and their delivery log.
 
 A tenant subscribes a URL to event types; every matching event becomes a
 :class:`WebhookDelivery` row in the same transaction as the change that caused it, so a
-crash never loses one. The delivery sweep (webhooks/delivery.py) posts it, signed with
+crash never loses one. The delivery sweep (delivery.py) posts it, signed with
 the subscription's secret, and retries with backoff until it is delivered or gives up.
 A delivery can be replayed: a new row with the same event.
 """
@@ -35,6 +35,8 @@ class WebhookSubscription(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        # The tables keep the names they had in the API app (state-only migration).
+        db_table = "api_webhooksubscription"
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -69,6 +71,7 @@ class WebhookDelivery(TenantOwned):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "api_webhookdelivery"
         ordering = ["-id"]
         indexes = [
             models.Index(

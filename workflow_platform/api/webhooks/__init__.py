@@ -1,1 +1,0 @@
-"""Webhooks: subscriptions, durable signed deliveries with retries, and replays."""
