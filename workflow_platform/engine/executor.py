@@ -125,6 +125,7 @@ def _run_rounds(batch: list[Instance], *, owner: str, heartbeat: leases.Heartbea
 
 def _advance_safely(inst: Instance, held_back: list[Instance]) -> Move | None:
     """One step of ``inst``; None when a database error holds it back for later."""
+    failure: Exception
     try:
         return advance(inst)
     except recovery.DATABASE_ERRORS as error:
@@ -167,6 +168,7 @@ def _incident_from_committed(inst: Instance, error: Exception) -> Move:
 
 
 def _write_alone(move: Move, held_back: list[Instance]) -> list[Move]:
+    failure: Exception
     try:
         return write_moves([move])
     except recovery.DATABASE_ERRORS as error:

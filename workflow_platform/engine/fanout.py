@@ -28,7 +28,7 @@ from typing import Any
 from django.db.models import F
 
 from workflow_platform.definitions.conditions import evaluate_condition, render_template
-from workflow_platform.definitions.machine import Machine, State
+from workflow_platform.definitions.machine import Machine, ParallelSpec, State
 from workflow_platform.errors import PlatformError
 from workflow_platform.tenancy.scoping import all_tenants
 
@@ -51,9 +51,23 @@ class FanOutError(Exception):
     """The parallel state cannot fan out (bad ``map_over``, unknown workflow)."""
 
 
+def _spec(state: State) -> ParallelSpec:
+    """A parallel state's fan-out and join (validation gives every parallel state one)."""
+    spec = state.parallel
+    assert spec is not None, f"parallel state '{state.name}' has no 'parallel'"
+    return spec
+
+
+def _fan_of(parent: Instance) -> dict[str, Any]:
+    """The fan-out a parallel parent holds in ``pending`` from entering the state."""
+    pending = parent.pending
+    assert pending is not None, f"instance {parent.pk} has no fan-out pending"
+    return pending[FANOUT]
+
+
 def items_of(state: State, data: dict) -> list[dict]:
     """The children a parallel state starts: ``{"label", "workflow", "data"}`` each."""
-    spec = state.parallel
+    spec = _spec(state)
     if spec.map_over:
         try:
             values = evaluate_condition(spec.map_over, {"data": data})
@@ -140,7 +154,7 @@ def _start_planned(moves: list[Move], *, now) -> None:
         if error:
             _decide(parent, ok=False, now=now, why=error)
             continue
-        fan = parent.pending[FANOUT]
+        fan = _fan_of(parent)
         if not fan["items"]:
             _decide(parent, ok=True, now=now)
             continue
@@ -157,7 +171,7 @@ def _machine(instance: Instance) -> Machine:
 
 
 def _limit(parent: Instance, fan: dict) -> int:
-    spec = _machine(parent).states[fan["state"]].parallel
+    spec = _spec(_machine(parent).states[fan["state"]])
     return int(spec.concurrency) if spec.concurrency else len(fan["items"])
 
 
@@ -258,11 +272,11 @@ def children_ended(moves: list[Move], *, now) -> set[int]:
         .order_by("pk")
     }
     handled: set[int] = set()
-    touched: dict[int, Instance] = {}
+    touched: dict[int, tuple[Instance, dict[str, Any]]] = {}  # parent id -> (it, its fan-out)
     for move in ending:
         child = move.instance
-        parent = parents.get(child.parent_id)
-        if parent is None or FANOUT not in (parent.pending or {}):
+        parent = parents.get(child.parent_id) if child.parent_id is not None else None
+        if parent is None or parent.pending is None or FANOUT not in parent.pending:
             continue
         handled.add(child.pk)
         fan = parent.pending[FANOUT]
@@ -274,9 +288,9 @@ def children_ended(moves: list[Move], *, now) -> set[int]:
             fan["results"][str(index)] = child.data
         else:
             fan["failed"].append(index)
-        touched[parent.pk] = parent
-    for parent in touched.values():
-        _settle(parent, parent.pending[FANOUT], now=now)
+        touched[parent.pk] = (parent, fan)
+    for settled, fan in touched.values():
+        _settle(settled, fan, now=now)
     return handled
 
 
@@ -287,9 +301,10 @@ def child_moved(move: Move, *, now) -> bool:
 
 def settle_after_resume(parent: Instance, *, now) -> None:
     """A suspended parallel parent was resumed: decide what waited for it (suspension.py)."""
-    if FANOUT in (parent.pending or {}) and parent.status == Status.WAITING:
+    pending = parent.pending or {}
+    if FANOUT in pending and parent.status == Status.WAITING:
         with all_tenants():
-            _settle(parent, parent.pending[FANOUT], now=now)
+            _settle(parent, pending[FANOUT], now=now)
 
 
 def _settle(parent: Instance, fan: dict, *, now) -> None:
@@ -298,7 +313,7 @@ def _settle(parent: Instance, fan: dict, *, now) -> None:
         Instance.objects.filter(pk=parent.pk).update(pending=parent.pending)
         return
 
-    spec = _machine(parent).states[fan["state"]].parallel
+    spec = _spec(_machine(parent).states[fan["state"]])
     total = len(fan["items"])
     need = {"all": total, "any": 1}.get(spec.join, spec.n or total)
     done, failed = len(fan["results"]), len(fan["failed"])
@@ -326,8 +341,8 @@ def _results(fan: dict) -> list[Any]:
 def _decide(parent: Instance, *, ok: bool, now, why: str = "") -> None:
     """The join is decided: stop the unfinished children, fire ``joined``/``join_failed``."""
     machine = _machine(parent)
-    fan = parent.pending[FANOUT]
-    spec = machine.states[fan["state"]].parallel
+    fan = _fan_of(parent)
+    spec = _spec(machine.states[fan["state"]])
     _stop_children(parent, fan, compensate=not ok and spec.on_failure == "compensate", now=now)
     event = "joined" if ok else "join_failed"
     payload = {spec.results_to: _results(fan)} if spec.results_to else {}

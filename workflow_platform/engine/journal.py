@@ -16,6 +16,7 @@ write, in the phases :mod:`.kinds` names, inside the same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -27,6 +28,9 @@ from . import dispatch, fastpath, kinds
 from .models import HistoryEvent, Incident, Instance, Timer, TimerKind
 from .moves import ENDED_CHILD, ENDING_CHANGES, MOVED_FIELDS, Move
 from .signals import instance_changed
+
+if TYPE_CHECKING:
+    from workflow_platform.tenancy.models import Tenant
 
 CLOSED_BY_LEAVING = (TimerKind.TRANSITION, TimerKind.STATE_TIMEOUT)
 
@@ -163,7 +167,7 @@ def save_one(move: Move, *, now) -> None:
     write_side_rows([move], now=now)
 
 
-def lock_instance(tenant, instance_id) -> Instance:
+def lock_instance(tenant: Tenant, instance_id) -> Instance:
     """The tenant's instance ``instance_id``, row-locked (NotFound when there is none)."""
     instance = (
         Instance.objects.for_tenant(tenant)
@@ -177,7 +181,7 @@ def lock_instance(tenant, instance_id) -> Instance:
     return instance
 
 
-def lock_parent_of(tenant, instance_id) -> None:
+def lock_parent_of(tenant: Tenant, instance_id) -> None:
     """Lock the parent of a child about to end here (its fan-out counts the branch).
 
     Parents are locked before their children by every writer (:func:`_lock_parents`),
@@ -198,7 +202,7 @@ def lock_parent_of(tenant, instance_id) -> None:
         )
 
 
-def drop_open_work(tenant, instance: Instance, *, now, user=None) -> None:
+def drop_open_work(tenant: Tenant, instance: Instance, *, now, user=None) -> None:
     """A cancelled instance's pending timers and open incidents close, and whatever its
     state kinds opened (tasks: every inbox showing one is told), in the caller's
     transaction."""

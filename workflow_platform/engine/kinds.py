@@ -24,7 +24,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workflow_platform.tenancy.models import Tenant
 
 PHASES = ("before_rows", "rows", "after_rows", "children_ended")
 
@@ -90,7 +93,7 @@ def on_drop(fn: Callable[..., None]) -> Callable[..., None]:
     return fn
 
 
-def drop_all(tenant, instance, *, now: datetime, user=None) -> None:
+def drop_all(tenant: Tenant, instance, *, now: datetime, user=None) -> None:
     for fn in _drops:
         fn(tenant, instance, now=now, user=user)
 

@@ -77,7 +77,7 @@ def claim(*, limit: int, owner: str, ids=None, new: bool | None = None) -> list[
             claimed.extend(found)
         if not claimed:
             return []
-        rows = list(
+        rows: list[Instance] = list(
             Instance.objects.filter(pk__in=claimed, lease_owner=owner)
             # The version without its document (machines are cached): receivers of the
             # engine's signals may read its number and the definition's key for free.

@@ -26,6 +26,7 @@ scheduled, open tasks re-pointed, a ``migrated`` history event, the fence bumped
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -48,6 +49,9 @@ from .models import (
 )
 from .moves import Move
 from .stepping import schedule_state_timers, timer_problem
+
+if TYPE_CHECKING:
+    from workflow_platform.tenancy.models import Tenant
 
 MAX_INSTANCES = 1000
 
@@ -200,7 +204,7 @@ def _replay_warnings(instance: Instance, machine: Machine, mapping: dict[str, st
 
 def migrate_instances(
     *,
-    tenant,
+    tenant: Tenant,
     instance_ids: list[int],
     to_version_id: int,
     state_mapping: dict[str, str] | None,

@@ -87,6 +87,10 @@ class Instance(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
+    # Not a column: the fencing token of the lease a worker claimed this copy under, set
+    # by ``leases.claim`` on the instances it hands out (declared only, for the checker).
+    held_fence: int
+
     class Meta:
         constraints = [
             models.UniqueConstraint(

@@ -42,7 +42,7 @@ PROJECTED = (
 RECORDED = (("to_state", "state"), ("status", "status"), ("step", "step"))
 T = HistoryEvent.Type
 # Status after an event of a type that decides it alone.
-STATUS_AFTER = {
+STATUS_AFTER: dict[str, Status] = {
     T.EVENT_ACCEPTED: Status.RUNNING,
     T.TASK_COMPLETED: Status.RUNNING,
     T.ACTION_FAILED: Status.WAITING,

@@ -98,7 +98,8 @@ def compensate_next(move: Move, machine: Machine, *, now) -> None:
     inst = move.instance
     if inst.status == Status.RUNNING:  # an operator retried a failed compensation
         inst.start_compensating()
-    plan = list((inst.pending or {}).get(PLAN) or [])
+    pending = inst.pending or {}
+    plan = list(pending.get(PLAN) or [])
     if not plan:
         _finish(move, now=now)
         return
@@ -139,7 +140,7 @@ def compensate_next(move: Move, machine: Machine, *, now) -> None:
     admission.done(gate)
     old = inst.data
     inst.data = map_result(machine, action.name, old, result)
-    inst.pending = {**inst.pending, PLAN: plan[1:]}
+    inst.pending = {**pending, PLAN: plan[1:]}
     inst.attempt = 1
     move.record(
         HistoryEvent.Type.COMPENSATION_RAN,

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Count, QuerySet
 
 from workflow_platform.errors import NotFound
 
 from .models import HistoryEvent, Instance
 
+if TYPE_CHECKING:
+    from workflow_platform.tenancy.models import Tenant
+
 INSTANCE_FILTERS = ("definition", "status", "state", "business_key", "version", "has_incident")
 
 
-def instances_for(tenant, **filters) -> QuerySet[Instance]:
+def instances_for(tenant: Tenant, **filters) -> QuerySet[Instance]:
     """The tenant's instances, newest first, filtered by any of ``INSTANCE_FILTERS``.
 
     ``definition`` is a definition key; ``business_key`` matches a prefix; empty values
@@ -34,7 +39,7 @@ def instances_for(tenant, **filters) -> QuerySet[Instance]:
     return query.order_by("-created_at", "-id")
 
 
-def instance_detail(tenant, instance_id) -> Instance:
+def instance_detail(tenant: Tenant, instance_id) -> Instance:
     """One instance of the tenant (NotFound otherwise, also for another tenant's)."""
     instance = (
         Instance.objects.for_tenant(tenant)
@@ -47,13 +52,13 @@ def instance_detail(tenant, instance_id) -> Instance:
     return instance
 
 
-def history_of(tenant, instance_id) -> QuerySet[HistoryEvent]:
+def history_of(tenant: Tenant, instance_id) -> QuerySet[HistoryEvent]:
     """The instance's history in sequence order."""
     instance_detail(tenant, instance_id)
     return HistoryEvent.objects.for_tenant(tenant).filter(instance_id=instance_id).order_by("seq")
 
 
-def state_counts(tenant, version_id) -> dict[str, int]:
+def state_counts(tenant: Tenant, version_id) -> dict[str, int]:
     """How many live (not ended) instances of a version sit in each state."""
     rows = (
         Instance.objects.for_tenant(tenant)
@@ -65,7 +70,7 @@ def state_counts(tenant, version_id) -> dict[str, int]:
     return {row["state"]: row["n"] for row in rows}
 
 
-def instance_graph(tenant, instance: Instance) -> dict:
+def instance_graph(tenant: Tenant, instance: Instance) -> dict:
     """What a page needs to draw ``instance`` on its version's graph: the version's
     states and transitions, the current state and the states it has been in."""
     document = instance.version.document or {}

@@ -93,7 +93,7 @@ def start_instance(
 
 
 @transaction.atomic
-def start_instances(*, tenant, definition_key: str, items: list[dict]) -> list[Instance]:
+def start_instances(*, tenant: Tenant, definition_key: str, items: list[dict]) -> list[Instance]:
     """Start many instances with a few set-based statements; returned in ``items`` order.
 
     Each item: ``{"data": {...}, "business_key": "", "priority": 0, "idempotency_key":
@@ -148,7 +148,9 @@ def start_instances(*, tenant, definition_key: str, items: list[dict]) -> list[I
     return [r.instance if isinstance(r, Move) else r for r in result]
 
 
-def _new_or_existing(tenant, version, parsed, keys) -> tuple[list[Instance | Move], list[Move]]:
+def _new_or_existing(
+    tenant: Tenant, version, parsed, keys
+) -> tuple[list[Instance | Move], list[Move]]:
     """Per item, the instance its idempotency key already started, or a new start's move."""
     existing = {
         inst.idempotency_key: inst
@@ -182,7 +184,7 @@ def _new_or_existing(tenant, version, parsed, keys) -> tuple[list[Instance | Mov
 
 
 def send_event(
-    *, tenant, instance_id: int, event: str, payload: dict | None = None, user=None
+    *, tenant: Tenant, instance_id: int, event: str, payload: dict | None = None, user=None
 ) -> Instance:
     """Send ``event`` (with an optional JSON object ``payload``) to a waiting instance.
 
@@ -205,7 +207,7 @@ def send_event(
 
 
 def cancel_instance(
-    *, tenant, instance_id: int, user=None, reason: str = "", compensate: bool = False
+    *, tenant: Tenant, instance_id: int, user=None, reason: str = "", compensate: bool = False
 ) -> Instance:
     """Cancel an instance: nothing more runs; its open tasks and timers close.
 
@@ -247,7 +249,7 @@ def cancel_instance(
     return instance
 
 
-def retry_incident(*, tenant, instance_id: int, user=None) -> Instance:
+def retry_incident(*, tenant: Tenant, instance_id: int, user=None) -> Instance:
     """Retry the failed step of an instance with an open incident, from attempt 1.
 
     Atomic; the step re-runs with its same idempotency key. Raises NotFound, Conflict
@@ -277,7 +279,9 @@ def retry_incident(*, tenant, instance_id: int, user=None) -> Instance:
     return instance
 
 
-def cancel_and_compensate(*, tenant, instance_id: int, user=None, reason: str = "") -> Instance:
+def cancel_and_compensate(
+    *, tenant: Tenant, instance_id: int, user=None, reason: str = ""
+) -> Instance:
     """Cancel an instance and undo its completed steps (they run on a worker).
 
     Atomic: open tasks, timers and incidents close, the instance turns ``compensating``

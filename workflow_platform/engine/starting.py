@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,6 +25,9 @@ from .models import HistoryEvent, Instance
 from .moves import Move
 from .stepping import delta_of, enter_state, open_incident
 
+if TYPE_CHECKING:
+    from workflow_platform.tenancy.models import Tenant
+
 
 def request_hash(*, definition_key: str, data: dict, business_key: str, priority: int) -> str:
     """What makes two starts "the same request" for the idempotency check."""
@@ -34,7 +37,7 @@ def request_hash(*, definition_key: str, data: dict, business_key: str, priority
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def published_version_of(tenant, definition_key: str) -> Version:
+def published_version_of(tenant: Tenant, definition_key: str) -> Version:
     """The latest published version of ``definition_key`` in ``tenant`` (NotFound if none)."""
     return published_version(tenant, definition_key)
 
@@ -53,7 +56,7 @@ def check_data(data: Any) -> dict:
 
 def prepare(
     *,
-    tenant,
+    tenant: Tenant,
     version: Version,
     data: dict,
     business_key: str = "",
@@ -113,7 +116,7 @@ def write_new(moves: list[Move]) -> list[Instance]:
 
 
 def start_one(
-    *, tenant, definition_key: str, data, idempotency_key, business_key, priority, user
+    *, tenant: Tenant, definition_key: str, data, idempotency_key, business_key, priority, user
 ) -> tuple[Instance, bool]:
     """Start or find the instance of an idempotent start; (instance, created)."""
     data = check_data(data)
@@ -150,7 +153,7 @@ def start_one(
     return move.instance, True
 
 
-def _existing(tenant, key: str, hash_: str) -> Instance | None:
+def _existing(tenant: Tenant, key: str, hash_: str) -> Instance | None:
     found = Instance.objects.for_tenant(tenant).filter(idempotency_key=key).first()
     if found is not None and found.request_hash != hash_:
         raise Conflict(

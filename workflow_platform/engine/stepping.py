@@ -309,6 +309,8 @@ def schedule_retry(
         # backoff of an attempt that was never spent.
         due = now + timedelta(seconds=float(retry_after))
     else:
+        # Only a transition's action is retried (the executor's ``_run`` ran it).
+        assert transition.action is not None
         due = now + retry_delay(machine, transition.action, failed_attempt + 1)
         if retry_after:
             due = max(due, now + timedelta(seconds=float(retry_after)))

@@ -48,22 +48,24 @@ def await_child(move: Move, transition, event, pending, result, *, now) -> None:
 @kinds.journal_hook("before_rows")
 def start_children(moves: list[Move], now) -> None:
     """The children of this commit's subworkflow steps start with it."""
-    moves = [m for m in moves if m.child]
-    if not moves:
+    starts = [(m, m.child) for m in moves if m.child]
+    if not starts:
         return
     children = [
         prepare(
             tenant=m.instance.tenant,
-            version=m.child["version"],
-            data=m.child["data"],
+            version=start["version"],
+            data=start["data"],
             parent=m.instance,
             now=now,
         )
-        for m in moves
+        for m, start in starts
     ]
     write_new(children)
-    for move, child in zip(moves, children, strict=True):
-        move.instance.pending = {**move.instance.pending, "child": child.instance.pk}
+    for (move, _), child in zip(starts, children, strict=True):
+        pending = move.instance.pending
+        assert pending is not None  # await_child set it when it planned the child
+        move.instance.pending = {**pending, "child": child.instance.pk}
         Instance.objects.filter(pk=move.instance.pk).update(pending=move.instance.pending)
         move.history[-1].detail = {**(move.history[-1].detail or {}), "child": child.instance.pk}
     dispatch.nudge_starts(len(children))
@@ -74,6 +76,8 @@ def wake_parents(moves: list[Move], now) -> None:
     """A child that ended hands its data (or its failure) to the waiting parent."""
     for move in moves:
         child = move.instance
+        if child.parent_id is None:
+            continue  # (the journal calls this hook with children only)
         if child.status not in (Status.COMPLETED, Status.FAILED) or not (
             {"completed", "failed", "incident"} & set(move.changes)
         ):
@@ -82,13 +86,14 @@ def wake_parents(moves: list[Move], now) -> None:
         parent = Instance.objects.select_for_update().filter(pk=child.parent_id).first()
         if parent is None or parent.status != Status.WAITING:
             continue
-        if (parent.pending or {}).get("child") != child.pk:
+        pending = parent.pending or {}
+        if pending.get("child") != child.pk:
             continue  # not a subworkflow parent (a fan-out's), or waiting for another
         if child.status == Status.COMPLETED:
-            parent.pending = {**parent.pending, "child_result": child.data}
+            parent.pending = {**pending, "child_result": child.data}
         else:
             parent.pending = {
-                **parent.pending,
+                **pending,
                 "child_failed": f"Child instance {child.pk} failed in state '{child.state}'.",
             }
         parent.run()

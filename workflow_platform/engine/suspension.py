@@ -13,6 +13,8 @@ again, since their transitions are committed history.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,10 +26,13 @@ from .journal import lock_instance, save_one
 from .models import HistoryEvent, Incident, Instance, Status, Timer, TimerKind
 from .moves import Move
 
+if TYPE_CHECKING:
+    from workflow_platform.tenancy.models import Tenant
+
 SUSPENDABLE = (Status.CREATED, Status.RUNNING, Status.WAITING)
 
 
-def suspend_instance(*, tenant, instance_id: int, user=None, reason: str = "") -> Instance:
+def suspend_instance(*, tenant: Tenant, instance_id: int, user=None, reason: str = "") -> Instance:
     """Suspend a created, running or waiting instance: nothing runs until it is resumed.
 
     Atomic; idempotent in effect (suspending a suspended instance raises Conflict
@@ -63,7 +68,7 @@ def suspend_instance(*, tenant, instance_id: int, user=None, reason: str = "") -
     return instance
 
 
-def resume_instance(*, tenant, instance_id: int, user=None) -> Instance:
+def resume_instance(*, tenant: Tenant, instance_id: int, user=None) -> Instance:
     """Resume a suspended instance with the status and readiness it had.
 
     Atomic. Retry and poll timers made before the suspension still apply (they are
@@ -104,7 +109,7 @@ def resume_instance(*, tenant, instance_id: int, user=None) -> Instance:
     return instance
 
 
-def redrive_instance(*, tenant, instance_id: int, user=None) -> Instance:
+def redrive_instance(*, tenant: Tenant, instance_id: int, user=None) -> Instance:
     """Run a failed instance again from its failed step, with a fresh attempt budget.
 
     Atomic. The failed step re-runs with its same idempotency key (``wi-<id>-<step>``);

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from django.conf import settings
 from redis.exceptions import RedisError
@@ -84,6 +84,10 @@ def backend():
     return _backends[key]
 
 
+@overload
+def _epoch(moment: datetime) -> float: ...
+@overload
+def _epoch(moment: datetime | None) -> float | None: ...
 def _epoch(moment: datetime | None) -> float | None:
     if moment is None:
         return None

@@ -10,7 +10,9 @@ transaction ends (docs/adr/0005-distributed-limits.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from django.db import IntegrityError, transaction
 
@@ -25,6 +27,8 @@ from .rules import (
     free_slot,
     observe_result,
 )
+
+_T = TypeVar("_T")
 
 _FIELDS = ("tokens", "refilled_at", "breaker", "failures", "open_until", "probes",
            "probe_deadline", "deferred_until", "next_retry_at", "slots")  # fmt: skip
@@ -85,7 +89,13 @@ class DatabaseLimits:
         except IntegrityError:  # another worker created it first: lock theirs
             return rows.get(dependency=limits.name)
 
-    def _apply(self, tenant_id, limits, now, change):
+    def _apply(
+        self,
+        tenant_id: int,
+        limits: DependencyLimits,
+        now: float | None,
+        change: Callable[[LimitState, float], _T],
+    ) -> tuple[_T, float]:
         with transaction.atomic():
             row = self._locked(tenant_id, limits)
             # Read the clock only once the lock is ours: a worker that waited for it must

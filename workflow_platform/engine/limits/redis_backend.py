@@ -217,7 +217,11 @@ class RedisLimits:
         """The current state (read in one MULTI) and the clock it was read at."""
         state_key, slots_key = self.keys(tenant_id, limits)
         pipe = self.client.pipeline(transaction=True)
-        pipe.hgetall(state_key).zrange(slots_key, 0, -1, withscores=True).time()
+        # One queued command per statement: redis-py types a pipeline's commands with the
+        # client's return types (a dict for hgetall), not the pipeline they return.
+        pipe.hgetall(state_key)
+        pipe.zrange(slots_key, 0, -1, withscores=True)
+        pipe.time()
         raw, slots, (seconds, micros) = pipe.execute()
         at = float(now) if now is not None else seconds + micros / 1_000_000
         state = LimitState(

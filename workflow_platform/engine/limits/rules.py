@@ -54,14 +54,20 @@ class Decision:
 
 def refill(state: LimitState, limits: DependencyLimits, now: float) -> None:
     """Add the tokens earned since the last refill, never above capacity."""
-    if not limits.tps:
-        return
-    if state.tokens is None:
-        state.tokens, state.refilled_at = float(limits.capacity), now
+    if limits.tps:
+        _refill(state, limits.tps, limits.capacity, now)
+
+
+def _refill(state: LimitState, tps: float, capacity: int, now: float) -> float:
+    """:func:`refill` for a dependency with a rate; the tokens in the bucket now."""
+    tokens = state.tokens
+    if tokens is None:
+        tokens, state.refilled_at = float(capacity), now
     if now > state.refilled_at:
-        state.tokens += (now - state.refilled_at) * limits.tps
+        tokens += (now - state.refilled_at) * tps
         state.refilled_at = now
-    state.tokens = min(state.tokens, float(limits.capacity))
+    state.tokens = tokens = min(tokens, float(capacity))
+    return tokens
 
 
 def drop_expired_slots(state: LimitState, now: float) -> None:
@@ -96,20 +102,22 @@ def decide_admission(
             return Decision(False, retry, BULKHEAD_FULL)
 
     if limits.tps:
-        refill(state, limits, now)
-        if state.tokens < 1.0 - TOKEN_EPSILON:
+        tokens = _refill(state, limits.tps, limits.capacity, now)
+        if tokens < 1.0 - TOKEN_EPSILON:
             # Everyone throttled at once would come back at the same instant and only one
             # would win; hand out retry times one token-interval apart instead.
-            retry = max(now + (1.0 - state.tokens) / limits.tps, state.next_retry_at)
+            retry = max(now + (1.0 - tokens) / limits.tps, state.next_retry_at)
             state.next_retry_at = retry + 1.0 / limits.tps
             return Decision(False, retry, THROTTLED)
-        state.tokens -= 1.0
+        state.tokens = tokens - 1.0
 
+    hold = limits.hold_seconds
+    assert hold is not None  # DependencyLimits.__post_init__ fills in the default
     if limits.concurrency:
-        state.slots[slot] = now + limits.hold_seconds
+        state.slots[slot] = now + hold
     if probe:
         state.probes += 1
-        state.probe_deadline = now + limits.hold_seconds
+        state.probe_deadline = now + hold
     return Decision(True)
 
 
@@ -153,7 +161,7 @@ def apply_deferral(state: LimitState, limits: DependencyLimits, until: float) ->
 def describe(state: LimitState, limits: DependencyLimits, now: float) -> dict:
     """What admin pages show; epoch seconds (the public snapshot turns them into datetimes)."""
     drop_expired_slots(state, now)
-    refill(state, limits, now)
+    tokens = _refill(state, limits.tps, limits.capacity, now) if limits.tps else None
     breaker = state.breaker
     if breaker == OPEN and now >= state.open_until:
         breaker = HALF_OPEN  # the next call will be a probe
@@ -161,7 +169,7 @@ def describe(state: LimitState, limits: DependencyLimits, now: float) -> dict:
         "dependency": limits.name,
         "tps": limits.tps,
         "burst": limits.capacity if limits.tps else None,
-        "tokens": round(state.tokens, 3) if limits.tps else None,
+        "tokens": round(tokens, 3) if tokens is not None else None,
         "breaker": breaker if limits.failure_threshold else None,
         "failures": state.failures,
         "failure_threshold": limits.failure_threshold,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
 from workflow_platform.definitions.models import Dependency
 
 from . import DependencyLimits, snapshot
+
+if TYPE_CHECKING:
+    from workflow_platform.tenancy.models import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +23,7 @@ LIVE_KEYS = (
 )  # fmt: skip
 
 
-def dependency_usage(tenant) -> list[dict]:
+def dependency_usage(tenant: Tenant) -> list[dict]:
     """A ``limits.snapshot`` per dependency the tenant declared, by name.
 
     Each dict also has ``recovery_time`` (seconds the breaker stays open; None without a
