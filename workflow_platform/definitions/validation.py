@@ -78,9 +78,15 @@ def validate_document(document: Any, *, tenant: Tenant | None = None) -> list[Pr
     if any(p.code in _SIZE_CODES for p in problems):
         return problems
     seen = {(p.path, p.code) for p in problems}
-    for found in document_problems(document, tenant=tenant):
-        problem = Problem(*found)
-        if (problem.path, problem.code) not in seen:
-            seen.add((problem.path, problem.code))
-            problems.append(problem)
+    try:
+        for found in document_problems(document, tenant=tenant):
+            problem = Problem(*found)
+            if (problem.path, problem.code) not in seen:
+                seen.add((problem.path, problem.code))
+                problems.append(problem)
+    except TypeError:
+        # The rules assume the shapes the schema checks (a name is text, not a list or
+        # an object); when the schema already said what is wrong, that is the answer.
+        if not problems:
+            raise
     return problems

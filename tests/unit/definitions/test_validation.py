@@ -565,3 +565,24 @@ def test_tenant_groups_and_dependencies_satisfy_references(document, make_tenant
     document["actions"]["charge"]["dependency"] = "ledger"
     document["actions"]["check_payment"]["params"]["callable"] = "demo.scan_status"
     assert validate_document(document, tenant=tenant) == []
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"states": [{"name": ["a"]}, {"name": "b", "kind": "final"}]},
+        {"transitions": [{"from": {"a": 1}, "to": "b"}]},
+    ],
+)
+def test_a_name_that_is_a_list_or_object_is_a_located_problem_not_a_crash(bad):
+    document = {
+        "format": "workflow-island/v1",
+        "key": "k",
+        "initial": "a",
+        "states": [{"name": "a"}, {"name": "b", "kind": "final"}],
+        "transitions": [{"from": "a", "to": "b"}],
+        **bad,
+    }
+    problems = validate_document(document)
+    assert problems
+    assert all(p.path.startswith(("states", "transitions", "initial")) for p in problems)
