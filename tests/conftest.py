@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
-from django.contrib.auth import get_user_model
 
+from tests import factories
 from workflow_platform.tenancy.scoping import tenant_scope
-from workflow_platform.tenancy.services import add_member, create_tenant, issue_api_token
-
-_counter = itertools.count(1)
 
 
 @pytest.fixture
 def make_tenant(db):
-    def make(slug: str | None = None, name: str | None = None):
-        slug = slug or f"tenant-{next(_counter)}"
-        return create_tenant(slug=slug, name=name or slug.title())
-
-    return make
+    """``make_tenant(slug=None, name=None)``: :func:`tests.factories.make_tenant`."""
+    return factories.make_tenant
 
 
 @pytest.fixture
 def make_member(db):
-    """A user who is a member of ``tenant`` with ``role`` (password: 'pw-for-tests')."""
-
-    def make(tenant, role: str = "operator", username: str | None = None, **extra):
-        User = get_user_model()
-        user = User.objects.create_user(
-            username=username or f"user-{next(_counter)}", password="pw-for-tests", **extra
-        )
-        add_member(tenant=tenant, user=user, role=role)
-        return user
-
-    return make
+    """A user who is a member of ``tenant`` with ``role`` (password: 'pw-for-tests'):
+    :func:`tests.factories.make_member`."""
+    return factories.make_member
 
 
 @pytest.fixture
@@ -56,10 +40,8 @@ def scoped(tenant_a):
 
 @pytest.fixture
 def make_token(db):
-    def make(tenant, user, name: str = "test token"):
-        return issue_api_token(tenant=tenant, user=user, name=name)
-
-    return make
+    """``make_token(tenant, user, name="test token")`` -> ``(token, raw)``."""
+    return factories.make_token
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ import signal
 
 from celery import current_app
 
+from tests.factories import publish
 from workflow_platform.engine import services
 
 from .conftest import wait_for
@@ -19,7 +20,6 @@ from .workflows import (
     expected_keys,
     http_chain,
     loopback_tenant,
-    publish,
 )
 
 

@@ -4,6 +4,7 @@ import time
 
 from django.utils import timezone
 
+from tests.factories import publish
 from workflow_platform.engine import scheduler, services
 from workflow_platform.engine.models import HistoryEvent, Instance, Timer
 
@@ -15,7 +16,6 @@ from .workflows import (
     expected_keys,
     http_chain,
     loopback_tenant,
-    publish,
 )
 
 

@@ -5,37 +5,18 @@ from __future__ import annotations
 import itertools
 
 from django.core.management import call_command
-from django.utils import timezone
 
-from workflow_platform.definitions.models import Definition, Version
+from tests.factories import make_tenant
 from workflow_platform.engine.models import HistoryEvent, Instance
 from workflow_platform.tenancy.models import Tenant
-from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
-from workflow_platform.tenancy.services import create_tenant
+from workflow_platform.tenancy.scoping import all_tenants
 
 _n = itertools.count(1)
 
 
 def loopback_tenant() -> Tenant:
     """A tenant whose HTTP actions may call the test server on 127.0.0.1."""
-    tenant = create_tenant(slug=f"reliability-{next(_n)}", name="Reliability")
-    Tenant.objects.filter(pk=tenant.pk).update(allow_private_network=True)
-    tenant.refresh_from_db()
-    return tenant
-
-
-def publish(tenant: Tenant, document: dict) -> Version:
-    """Store ``document`` as a published version (publishing is the definitions' spec)."""
-    document = {"format": "workflow-island/v1", **document}
-    with tenant_scope(tenant):
-        definition = Definition.objects.create(
-            tenant=tenant, key=document["key"], name=document["key"]
-        )
-        (version,) = Version.objects.bulk_create(
-            [Version(tenant=tenant, definition=definition, number=1, document=document,
-                     status="published", published_at=timezone.now())]
-        )  # fmt: skip
-    return version
+    return make_tenant(f"reliability-{next(_n)}", "Reliability", allow_private_network=True)
 
 
 def http_chain(key: str, url: str, steps: int, *, max_attempts: int = 10) -> dict:

@@ -15,6 +15,7 @@ import re
 
 import pytest
 
+from tests.factories import api_client
 from tests.unit.api.conftest import (  # noqa: F401 - fixtures
     APPROVAL,
     api_as,
@@ -317,10 +318,8 @@ def test_starting_another_tenants_definition_is_404(tenant_a_world, tenant_b, ap
 
 
 def test_a_member_of_both_tenants_sees_only_the_tenant_of_the_token_in_use(
-    tenant_a_world, tenant_b, make_member, make_token
+    tenant_a_world, tenant_b, make_member
 ):
-    from rest_framework.test import APIClient
-
     from workflow_platform.tenancy.services import add_member
 
     both = make_member(tenant_b, "admin", username="member-of-both")
@@ -328,12 +327,7 @@ def test_a_member_of_both_tenants_sees_only_the_tenant_of_the_token_in_use(
     with tenant_scope(tenant_a_world):
         instance_of_a = Instance.objects.get()
 
-    def client_of(tenant):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(tenant, both)[1]}")
-        return client
-
-    as_b, as_a = client_of(tenant_b), client_of(tenant_a_world)
+    as_b, as_a = api_client(tenant_b, both), api_client(tenant_a_world, both)
     assert as_b.get("/api/instances/").json()["results"] == []
     assert as_b.get(f"/api/instances/{instance_of_a.pk}/").status_code == 404
     assert [i["id"] for i in as_a.get("/api/instances/").json()["results"]] == [instance_of_a.pk]

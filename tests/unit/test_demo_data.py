@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workflow_platform.engine import dispatch, executor
+from tests.factories import run_until_idle
+from workflow_platform.engine import dispatch
 from workflow_platform.engine.models import Instance
 from workflow_platform.runtime.demo import DEMO_STARTS, load_demo
 from workflow_platform.tenancy.scoping import all_tenants
@@ -17,14 +18,6 @@ pytestmark = pytest.mark.django_db
 def no_broker(monkeypatch):
     # The test runs the worker itself: record nothing, send nothing.
     monkeypatch.setattr(dispatch, "send_now", lambda name, queue, count: None)
-
-
-def run_until_idle(rounds: int = 40) -> None:
-    for _ in range(rounds):
-        executor.run_ready()
-        with all_tenants():
-            if not Instance.objects.filter(ready=True).exists():
-                return
 
 
 def by_key(business_key: str, tenant_slug: str = "acme") -> Instance:
@@ -41,7 +34,7 @@ def test_loading_the_demo_twice_starts_each_demo_instance_once():
 
 def test_the_demo_instances_run_into_the_inbox_and_to_their_ends():
     load_demo()
-    run_until_idle()
+    run_until_idle(rounds=40)
     assert by_key("order-1").status == "completed"
     assert by_key("trip-1").status == "completed"
     assert by_key("trip-2").status == "compensated"

@@ -20,11 +20,12 @@ def main(argv: list[str]) -> None:
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
-    from tests.integration.inbox.workflows import EXPENSE, publish
+    from tests.factories import make_member, make_tenant, publish
+    from tests.integration.inbox.workflows import EXPENSE
     from workflow_platform.engine.services import start_instance
     from workflow_platform.tenancy.models import Tenant
     from workflow_platform.tenancy.scoping import tenant_scope
-    from workflow_platform.tenancy.services import add_member, add_to_group, create_tenant
+    from workflow_platform.tenancy.services import add_to_group
     from workflow_platform.worklist import services
     from workflow_platform.worklist.models import HumanTask
 
@@ -32,10 +33,9 @@ def main(argv: list[str]) -> None:
         raise SystemExit("the embedded site runs without DATABASE_URL and REDIS_URL")
     verb, *args = argv
     if verb == "setup":
-        tenant = create_tenant(slug="acme", name="Acme")
+        tenant = make_tenant("acme", "Acme")
         for username in ("otto", "olga"):
-            user = get_user_model().objects.create_user(username=username, password="pw-for-tests")
-            add_member(tenant=tenant, user=user, role="operator")
+            user = make_member(tenant, "operator", username)
             add_to_group(tenant=tenant, group_name="ops", user=user)
         publish(tenant, EXPENSE)
         return

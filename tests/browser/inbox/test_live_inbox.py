@@ -13,7 +13,8 @@ import time
 import requests
 from playwright.sync_api import expect
 
-from tests.integration.inbox.workflows import EXPENSE, publish
+from tests.factories import publish
+from tests.integration.inbox.workflows import EXPENSE
 from workflow_platform.engine.models import Instance
 from workflow_platform.tenancy.scoping import tenant_scope
 from workflow_platform.tenancy.services import add_to_group

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.integration.inbox.workflows import EXPENSE, publish
+from tests.factories import publish
+from tests.integration.inbox.workflows import EXPENSE
 from workflow_platform.engine.services import start_instance
 from workflow_platform.tenancy.scoping import tenant_scope
 from workflow_platform.tenancy.services import add_to_group

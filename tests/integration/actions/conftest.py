@@ -18,10 +18,7 @@ def dependency():
 @pytest.fixture
 def private_tenant(make_tenant):
     """A tenant that lets its HTTP actions call loopback (where the test server is)."""
-    tenant = make_tenant()
-    tenant.allow_private_network = True
-    tenant.save()
-    return tenant
+    return make_tenant(allow_private_network=True)
 
 
 @pytest.fixture

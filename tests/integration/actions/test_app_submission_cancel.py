@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from tests.factories import run_until_idle
 from workflow_platform.definitions.templates import install_templates
-from workflow_platform.engine import dispatch, executor, services
+from workflow_platform.engine import dispatch, services
 from workflow_platform.engine.models import Instance
 from workflow_platform.tenancy.scoping import all_tenants
 
@@ -33,12 +34,6 @@ def tenant(make_tenant, monkeypatch, settings):
     return tenant
 
 
-def run_engine() -> None:
-    for _ in range(10):
-        if not executor.run_ready():
-            return
-
-
 def state_of(pk: int) -> tuple[str, str]:
     with all_tenants():
         instance = Instance.objects.get(pk=pk)
@@ -57,17 +52,17 @@ def test_a_submission_being_scanned_is_withdrawn(tenant):
     submission = services.start_instance(
         tenant=tenant, definition_key="app-submission", data=SUBMISSION
     ).pk
-    run_engine()
+    run_until_idle(rounds=10, until="nothing_ran")
     assert state_of(submission) == ("waiting", "scanning")
     request = cancel(tenant, submission)
-    run_engine()
+    run_until_idle(rounds=10, until="nothing_ran")
     assert state_of(request) == ("completed", "cancelled")
     assert state_of(submission)[1] == "withdrawn"
 
 
 def test_an_unknown_submission_is_too_late_and_the_developer_is_told(tenant):
     request = cancel(tenant, 999_999)
-    run_engine()
+    run_until_idle(rounds=10, until="nothing_ran")
     assert state_of(request)[1] == "too_late"
     [message] = mail.outbox
     assert "no such app submission" in message.body

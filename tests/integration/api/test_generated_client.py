@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.factories import make_member, make_tenant, make_token
 from tests.unit.api.conftest import APPROVAL
-from workflow_platform.tenancy.services import add_member, create_tenant, issue_api_token
 
 PACKAGE = "wi_generated_client"
 
@@ -43,14 +43,13 @@ def generate_client(schema_url: str, where: Path):
 
 
 @pytest.fixture
-def tokens(transactional_db, django_user_model):
+def tokens(transactional_db):
     """A designer's token to publish the workflow, an operator's to run it."""
-    tenant = create_tenant(slug="generated", name="Generated")
+    tenant = make_tenant("generated", "Generated")
     issued = {}
     for role in ("designer", "operator"):
-        user = django_user_model.objects.create_user(username=f"gen-{role}", password="pw-x-123")
-        add_member(tenant=tenant, user=user, role=role)
-        issued[role] = issue_api_token(tenant=tenant, user=user, name=f"generated {role}")[1]
+        user = make_member(tenant, role, f"gen-{role}", password="pw-x-123")
+        issued[role] = make_token(tenant, user, name=f"generated {role}")[1]
     return issued
 
 

@@ -8,23 +8,17 @@ import threading
 from django.db import connection
 from rest_framework.test import APIClient
 
+from tests.factories import publish
 from tests.unit.api.conftest import APPROVAL
-from workflow_platform.definitions.models import Definition, Version
 from workflow_platform.engine import dispatch, starting
 from workflow_platform.engine.models import Instance
-from workflow_platform.tenancy.scoping import tenant_scope
 
 
 def test_of_two_racing_starts_with_one_key_exactly_one_is_created(
     transactional_db, tenant_a, make_member, make_token, monkeypatch
 ):
     monkeypatch.setattr(dispatch, "send_now", lambda *args, **kwargs: None)
-    with tenant_scope(tenant_a):
-        definition = Definition.objects.create(tenant=tenant_a, key="approval", name="Approval")
-        Version.objects.bulk_create(
-            [Version(tenant=tenant_a, definition=definition, number=1, status="published",
-                     document={"format": "workflow-island/v1", **APPROVAL})]
-        )  # fmt: skip
+    publish(tenant_a, APPROVAL, name="Approval", published_at=None)
     _, raw = make_token(tenant_a, make_member(tenant_a, "operator"))
 
     # Both requests pass the "is the key used?" check before either inserts.

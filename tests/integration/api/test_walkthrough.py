@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import make_member, make_tenant
 from tests.services import ROOT, database_url
-from workflow_platform.tenancy.services import add_member, create_tenant
 
 DOC = ROOT / "docs" / "api.md"
 DOC_SERVER = "http://127.0.0.1:8000"
@@ -62,10 +62,9 @@ def run_block(block: str, env: dict, tmp_path: Path) -> tuple[str, dict]:
 
 
 @pytest.fixture
-def acme(transactional_db, django_user_model):
-    tenant = create_tenant(slug="acme", name="Acme")
-    ada = django_user_model.objects.create_user(username="ada", password="pw-for-tests")
-    add_member(tenant=tenant, user=ada, role="admin")
+def acme(transactional_db):
+    tenant = make_tenant("acme", "Acme")
+    make_member(tenant, "admin", "ada")
     return tenant
 
 

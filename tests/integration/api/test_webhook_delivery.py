@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import time
 
-from rest_framework.test import APIClient
-
+from tests.factories import api_client, make_member, make_tenant
 from tests.unit.api.webhook_receiver import WebhookReceiver
-from workflow_platform.tenancy.services import add_member, create_tenant, issue_api_token
 from workflow_platform.webhooks.signing import verify
 
 QUICK = {
@@ -23,17 +21,12 @@ QUICK = {
 
 
 def test_a_completed_instance_reaches_the_subscriber_through_the_worker_after_a_retry(
-    transactional_db, django_user_model, start_worker
+    transactional_db, start_worker
 ):
-    tenant = create_tenant(slug="hooks", name="Hooks")
-    tenant.allow_private_network = True  # the receiver listens on loopback
-    tenant.save()
-    admin = django_user_model.objects.create_user(username="hook-admin", password="pw-x-1234")
-    add_member(tenant=tenant, user=admin, role="admin")
-    client = APIClient()
-    client.credentials(
-        HTTP_AUTHORIZATION=f"Bearer {issue_api_token(tenant=tenant, user=admin, name='t')[1]}"
-    )
+    # allow_private_network: the receiver listens on loopback
+    tenant = make_tenant("hooks", "Hooks", allow_private_network=True)
+    admin = make_member(tenant, "admin", "hook-admin", password="pw-x-1234")
+    client = api_client(tenant, admin, token_name="t")
     start_worker()
     with WebhookReceiver() as receiver:
         receiver.first_answers = [503]

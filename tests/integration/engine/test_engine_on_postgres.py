@@ -5,8 +5,9 @@ import threading
 
 from django.db import connection
 
+from tests.factories import publish
 from tests.reliability.conftest import wait_for
-from tests.reliability.workflows import loopback_tenant, publish
+from tests.reliability.workflows import loopback_tenant
 from workflow_platform.engine import dispatch, executor, fanout, leases, services
 from workflow_platform.engine.journal import write_moves
 from workflow_platform.engine.models import Instance

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 
-from tests.integration.inbox.workflows import escalating, publish
+from tests.factories import publish
+from tests.integration.inbox.workflows import escalating
 from workflow_platform.engine.scheduler import sweep_due_timers
 from workflow_platform.engine.services import start_instance
 from workflow_platform.tenancy.scoping import tenant_scope

@@ -1,13 +1,9 @@
-"""Workflows the inbox's integration and browser tests run through the real engine."""
+"""Workflows the inbox's integration and browser tests run through the real engine
+(published with :func:`tests.factories.publish`)."""
 
 from __future__ import annotations
 
 import copy
-
-from django.utils import timezone
-
-from workflow_platform.definitions.models import Definition, Version
-from workflow_platform.tenancy.scoping import tenant_scope
 
 EXPENSE = {
     "format": "workflow-island/v1",
@@ -38,19 +34,6 @@ EXPENSE = {
         {"from": "review", "to": "rejected", "on": "reject"},
     ],
 }  # fmt: skip
-
-
-def publish(tenant, document):
-    with tenant_scope(tenant):
-        definition = Definition.objects.create(
-            tenant=tenant, key=document["key"], name=document["name"]
-        )
-        # Stored as published directly: the publish service is the definitions' job,
-        # tested there (a bulk status update is refused, so a draft is never skipped past).
-        Version.objects.bulk_create(
-            [Version(tenant=tenant, definition=definition, number=1, document=document,
-                     status="published", published_at=timezone.now())]
-        )  # fmt: skip
 
 
 def escalating(due: str = "1s", to_group: str = "leads") -> dict:

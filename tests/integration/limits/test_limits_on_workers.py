@@ -19,13 +19,14 @@ from collections import Counter
 import pytest
 from django.db import connection
 
+from tests.factories import publish
 from workflow_platform.definitions.models import Dependency
 from workflow_platform.engine import services
 from workflow_platform.engine.limits.selectors import dependency_usage
 from workflow_platform.engine.models import HistoryEvent
 from workflow_platform.tenancy.scoping import tenant_scope
 
-from ...reliability.workflows import all_completed, loopback_tenant, publish
+from ...reliability.workflows import all_completed, loopback_tenant
 from .conftest import wait_for
 from .test_shared_limits import busiest_second
 

@@ -9,12 +9,13 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from tests.factories import publish
 from workflow_platform.engine import services, waiting
 from workflow_platform.engine.models import HistoryEvent, Instance
 from workflow_platform.errors import Conflict, NotFound
 from workflow_platform.tenancy.scoping import all_tenants
 
-from ...reliability.workflows import loopback_tenant, publish
+from ...reliability.workflows import loopback_tenant
 from .conftest import wait_for
 from .workflows import export, fan, saga
 

@@ -4,6 +4,7 @@ import time
 
 from django.core.management import call_command
 
+from tests.factories import publish
 from workflow_platform.definitions.templates import template_documents
 from workflow_platform.engine import services
 from workflow_platform.engine.models import Instance
@@ -11,7 +12,7 @@ from workflow_platform.tenancy.models import OperatorGroup
 from workflow_platform.worklist import services as worklist
 from workflow_platform.worklist.models import HumanTask
 
-from ...reliability.workflows import loopback_tenant, publish
+from ...reliability.workflows import loopback_tenant
 
 DATA = {
     "order-processing": {"order_id": "A-1", "customer": {"email": "ann@example.com"},

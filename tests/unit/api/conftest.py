@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
+
+from tests import factories
 
 
 @pytest.fixture
-def api_as(make_member, make_token):
+def api_as(db):
     """``api_as(tenant, role)`` -> an APIClient carrying a fresh token of such a member."""
 
     def make(tenant, role: str = "admin", username: str | None = None):
-        user = make_member(tenant, role, username=username)
-        _, raw = make_token(tenant, user)
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-        client.user = user
-        return client
+        return factories.api_client(tenant, factories.make_member(tenant, role, username))
 
     return make
 
@@ -31,42 +27,20 @@ def quiet_dispatch(monkeypatch):
 
 @pytest.fixture
 def run_worker(quiet_dispatch):
-    """Run the engine's executor in this process until nothing is ready."""
-    from workflow_platform.engine import executor
+    """Run the engine's executor in this process until a round runs nothing:
+    ``run_worker(rounds=20)``."""
 
     def run(rounds: int = 20) -> None:
-        for _ in range(rounds):
-            if not executor.run_ready():
-                break
+        factories.run_until_idle(rounds=rounds, until="nothing_ran")
 
     return run
 
 
 @pytest.fixture
 def published(quiet_dispatch):
-    """Store ``document`` as the published version 1 of its definition in ``tenant``."""
-    from django.utils import timezone
-
-    from workflow_platform.definitions.models import Definition, Version
-    from workflow_platform.tenancy.scoping import tenant_scope
-
-    def make(tenant, document: dict):
-        document = {"format": "workflow-island/v1", **document}
-        with tenant_scope(tenant):
-            definition = Definition.objects.create(
-                tenant=tenant, key=document["key"], name=document["key"]
-            )
-            (version,) = Version.objects.bulk_create(
-                [
-                    Version(
-                        tenant=tenant, definition=definition, number=1, document=document,
-                        status="published", published_at=timezone.now(),
-                    )
-                ]
-            )  # fmt: skip
-        return version
-
-    return make
+    """Store ``document`` as the published version 1 of its definition in ``tenant``:
+    ``published(tenant, document)`` (:func:`tests.factories.publish`)."""
+    return factories.publish
 
 
 APPROVAL = {

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from tests.factories import start_via_api
+
 from .conftest import APPROVAL
 
 SIGNAL = {
@@ -12,13 +16,8 @@ SIGNAL = {
 }
 
 
-def start(client, key="approval", data=None, **headers):
-    return client.post(
-        "/api/instances/",
-        {"definition": key, "data": data or {"item": "laptop"}},
-        format="json",
-        **headers,
-    )
+# start(client, key="approval", data={"item": "laptop"}, **headers) -> the response
+start = partial(start_via_api, key="approval", data={"item": "laptop"})
 
 
 def test_starting_an_instance_returns_it_with_its_state(tenant_a, api_as, published):

@@ -7,6 +7,7 @@ import copy
 
 from rest_framework.test import APIClient
 
+from tests.factories import start_via_api
 from workflow_platform.actions.registry import register_callable
 
 from .conftest import APPROVAL
@@ -45,16 +46,10 @@ WAITING = {
 }
 
 
-def start(client, key):
-    response = client.post("/api/instances/", {"definition": key, "data": {}}, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()
-
-
 def test_suspend_and_resume(tenant_a, api_as, published, run_worker):
     published(tenant_a, APPROVAL)
     operator = api_as(tenant_a, "operator")
-    instance = start(operator, "approval")
+    instance = start_via_api(operator, "approval", expect_status=201).json()
     run_worker()
     url = f"/api/instances/{instance['id']}/"
     suspended = operator.post(url + "suspend/", {"reason": "audit"}, format="json")
@@ -69,13 +64,13 @@ def test_redrive_reruns_a_failed_step_and_refuses_a_healthy_instance(
     published(tenant_a, FAILING)
     published(tenant_a, APPROVAL)
     operator = api_as(tenant_a, "operator")
-    failed = start(operator, "failing")
+    failed = start_via_api(operator, "failing", expect_status=201).json()
     run_worker()
     assert operator.get(f"/api/instances/{failed['id']}/").json()["has_incident"] is True
     redriven = operator.post(f"/api/instances/{failed['id']}/redrive/")
     assert redriven.status_code == 200
     assert redriven.json()["has_incident"] is False
-    healthy = start(operator, "approval")
+    healthy = start_via_api(operator, "approval", expect_status=201).json()
     refused = operator.post(f"/api/instances/{healthy['id']}/redrive/")
     assert (refused.status_code, refused.json()["code"]) == (409, "instance_not_failed")
 
@@ -89,7 +84,7 @@ def test_migrate_reports_first_then_moves_instances_to_the_new_version(
         "/api/definitions/", {"key": "approval", "name": "A", "document": document}, format="json"
     ).json()
     designer.post(f"/api/versions/{v1['id']}/publish/")
-    instance = start(designer, "approval")
+    instance = start_via_api(designer, "approval", expect_status=201).json()
     run_worker()
     v2 = designer.post(f"/api/definitions/{v1['definition']}/drafts/", {}, format="json").json()
     designer.post(f"/api/versions/{v2['id']}/publish/")
@@ -111,7 +106,7 @@ def test_a_wait_is_completed_by_its_token_once_without_an_api_token(
     TOKENS.clear()
     published(tenant_a, WAITING)
     operator = api_as(tenant_a, "operator")
-    instance = start(operator, "export")
+    instance = start_via_api(operator, "export", expect_status=201).json()
     run_worker()
     (token,) = TOKENS
     dependency = APIClient()  # no credentials: the token is the credential

@@ -7,11 +7,11 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.factories import make_member, publish_definition
 from workflow_platform.definitions import services
 from workflow_platform.definitions.models import Definition, Version, VersionStatus
 from workflow_platform.runtime.demo import _tenant_admins_group
 from workflow_platform.tenancy.models import OperatorGroup
-from workflow_platform.tenancy.services import add_member
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +21,7 @@ CHANGELIST = "/admin/definitions/version/"
 @pytest.fixture
 def tenant_admin(tenant_a):
     # No password: force_login needs none, and hashing one is the slowest part of setup.
-    user = get_user_model().objects.create_user(username="ada", password=None, is_staff=True)
-    add_member(tenant=tenant_a, user=user, role="admin")
+    user = make_member(tenant_a, "admin", "ada", password=None, is_staff=True)
     user.groups.add(_tenant_admins_group())
     OperatorGroup.objects.create(tenant=tenant_a, name="ops")
     return user
@@ -41,10 +40,7 @@ def _action(client, action, version):
 
 
 def test_published_version_is_view_only_in_the_admin(admin_in, tenant_a, document):
-    draft = services.create_definition(
-        tenant=tenant_a, key="order", name="Order", document=document
-    )
-    version = services.publish_version(tenant=tenant_a, version_id=draft.pk)
+    version = publish_definition(tenant_a, document)
     url = f"{CHANGELIST}{version.pk}/change/"
     page = admin_in.get(url)
     assert page.status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
+from tests.factories import publish_definition
 from workflow_platform.definitions import services
 from workflow_platform.definitions.models import (
     Action,
@@ -30,10 +31,7 @@ def tenant(make_tenant):
 
 @pytest.fixture
 def published(tenant, document):
-    draft = services.create_definition(
-        tenant=tenant, key=document["key"], name=document["name"], document=document
-    )
-    return services.publish_version(tenant=tenant, version_id=draft.pk)
+    return publish_definition(tenant, document)
 
 
 @pytest.fixture

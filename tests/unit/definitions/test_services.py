@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import publish_definition
 from workflow_platform.definitions import selectors, services
 from workflow_platform.definitions.checksum import document_checksum
 from workflow_platform.definitions.models import (
@@ -28,13 +29,6 @@ def tenant(make_tenant):
     tenant = make_tenant()
     OperatorGroup.objects.create(tenant=tenant, name="ops")
     return tenant
-
-
-def _published(tenant, document):
-    draft = services.create_definition(
-        tenant=tenant, key=document["key"], name=document["name"], document=document
-    )
-    return services.publish_version(tenant=tenant, version_id=draft.pk)
 
 
 def test_new_definition_starts_with_a_valid_draft(tenant):
@@ -87,7 +81,7 @@ def test_invalid_draft_is_saved_but_not_published(tenant, document):
 
 def test_publishing_materialises_rows_and_adds_missing_dependencies(tenant, document):
     Dependency.objects.create(tenant=tenant, name="bank", rate_limit_tps=99)
-    version = _published(tenant, document)
+    version = publish_definition(tenant, document)
     with tenant_scope(tenant):
         assert list(State.objects.filter(version=version).values_list("name", flat=True)) == [
             s["name"] for s in document["states"]
@@ -105,7 +99,7 @@ def test_publishing_materialises_rows_and_adds_missing_dependencies(tenant, docu
 
 
 def test_publishing_creates_declared_dependency(tenant, document):
-    _published(tenant, document)
+    publish_definition(tenant, document)
     with tenant_scope(tenant):
         bank = Dependency.objects.get(name="bank")
     assert (bank.rate_limit_tps, bank.rate_limit_burst, bank.breaker_recovery_seconds) == (
@@ -116,7 +110,7 @@ def test_publishing_creates_declared_dependency(tenant, document):
 
 
 def test_published_version_cannot_be_altered_through_the_orm(tenant, document):
-    version = _published(tenant, document)
+    version = publish_definition(tenant, document)
     version.document = {**version.document, "name": "Sneaky"}
     with pytest.raises(Conflict, match="cannot change"):
         version.save()
@@ -140,14 +134,14 @@ def test_published_version_cannot_be_altered_through_the_orm(tenant, document):
 
 
 def test_published_version_cannot_be_saved_as_a_draft(tenant, document):
-    version = _published(tenant, document)
+    version = publish_definition(tenant, document)
     with pytest.raises(Conflict) as caught:
         services.save_draft(tenant=tenant, version_id=version.pk, document=document)
     assert caught.value.code == "version_not_draft"
 
 
 def test_retiring_is_the_only_change_a_published_version_takes(tenant, document):
-    version = _published(tenant, document)
+    version = publish_definition(tenant, document)
     retired = services.retire_version(tenant=tenant, version_id=version.pk)
     assert retired.status == VersionStatus.RETIRED
     with pytest.raises(Conflict) as caught:
@@ -156,7 +150,7 @@ def test_retiring_is_the_only_change_a_published_version_takes(tenant, document)
 
 
 def test_new_draft_copies_the_version_and_is_reused(tenant, document):
-    version = _published(tenant, document)
+    version = publish_definition(tenant, document)
     draft = services.new_draft(tenant=tenant, definition_id=version.definition_id)
     assert (draft.number, draft.status, draft.document) == (2, "draft", version.document)
     again = services.new_draft(tenant=tenant, definition_id=version.definition_id)
@@ -164,7 +158,7 @@ def test_new_draft_copies_the_version_and_is_reused(tenant, document):
 
 
 def test_latest_published_version_is_the_one_to_start(tenant, document):
-    first = _published(tenant, document)
+    first = publish_definition(tenant, document)
     draft = services.new_draft(tenant=tenant, definition_id=first.definition_id)
     assert selectors.published_version(tenant, "order").pk == first.pk
     services.publish_version(tenant=tenant, version_id=draft.pk)
@@ -174,7 +168,7 @@ def test_latest_published_version_is_the_one_to_start(tenant, document):
 
 
 def test_another_tenants_version_is_not_found(tenant, make_tenant, document):
-    version = _published(tenant, document)
+    version = publish_definition(tenant, document)
     other = make_tenant()
     with pytest.raises(NotFound):
         services.export_version(tenant=other, version_id=version.pk)
@@ -184,7 +178,7 @@ def test_another_tenants_version_is_not_found(tenant, make_tenant, document):
 
 @pytest.mark.parametrize("fmt", ["json", "yaml"])
 def test_export_then_import_gives_the_same_document(tenant, document, fmt):
-    version = _published(tenant, document)
+    version = publish_definition(tenant, document)
     text = services.export_version(tenant=tenant, version_id=version.pk, fmt=fmt)
     draft = services.import_document(tenant=tenant, text=text, fmt=fmt)
     assert (draft.definition_id, draft.number) == (version.definition_id, 2)
@@ -208,14 +202,14 @@ def test_import_refuses_a_second_draft(tenant, document):
 
 
 def test_definition_with_a_published_version_cannot_be_deleted(tenant, document):
-    version = _published(tenant, document)
+    version = publish_definition(tenant, document)
     with pytest.raises(Conflict) as caught:
         services.delete_definition(tenant=tenant, definition_id=version.definition_id)
     assert caught.value.code == "definition_in_use"
 
 
 def test_unused_definition_is_deleted_with_its_versions(tenant, document):
-    version = _published(tenant, document)
+    version = publish_definition(tenant, document)
     services.retire_version(tenant=tenant, version_id=version.pk)
     services.new_draft(tenant=tenant, definition_id=version.definition_id)
     services.delete_definition(tenant=tenant, definition_id=version.definition_id)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import run_to_end
 from workflow_platform.definitions.templates import install_templates
-from workflow_platform.engine import dispatch, executor
+from workflow_platform.engine import dispatch
 from workflow_platform.engine.models import Instance
 from workflow_platform.engine.services import start_instance
-from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +22,8 @@ def tenant(make_tenant, monkeypatch):
     return tenant
 
 
-def _run_until_idle(rounds: int = 30) -> None:
-    for _ in range(rounds):
-        executor.run_ready()
-        with all_tenants():
-            if not Instance.objects.filter(ready=True).exists():
-                return
-
-
 def _finished(tenant, instance) -> Instance:
-    _run_until_idle()
-    with tenant_scope(tenant):
-        return Instance.objects.get(pk=instance.pk)
+    return run_to_end(tenant, instance, rounds=30)
 
 
 def test_order_processing_runs_to_completed(tenant):

@@ -5,14 +5,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from django.utils import timezone
 
-from workflow_platform.definitions.models import Definition, Version
-from workflow_platform.engine import dispatch, executor, scheduler
-from workflow_platform.engine.models import Instance
-from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
-
-_keys = itertools.count(1)
+from tests import factories
+from workflow_platform.definitions.models import Version
+from workflow_platform.engine import dispatch
 
 
 @pytest.fixture(autouse=True)
@@ -30,28 +26,8 @@ def publish(tenant_a):
     """Publish a document as a new version (validation is the definitions app's job)."""
 
     def make(document: dict, tenant=None) -> Version:
-        tenant = tenant or tenant_a
-        document = {"format": "workflow-island/v1", **document}
-        document.setdefault("key", f"wf-{next(_keys)}")
-        with tenant_scope(tenant):
-            definition, _ = Definition.objects.get_or_create(
-                tenant=tenant, key=document["key"], defaults={"name": document["key"]}
-            )
-            number = definition.versions.count() + 1
-            # Stored as published directly: these tests are about running, not publishing.
-            (version,) = Version.objects.bulk_create(
-                [
-                    Version(
-                        tenant=tenant,
-                        definition=definition,
-                        number=number,
-                        document=document,
-                        status="published",
-                        published_at=timezone.now(),
-                    )
-                ]
-            )
-        return Version.objects.for_tenant(tenant).select_related("definition").get(pk=version.pk)
+        # Stored as published directly: these tests are about running, not publishing.
+        return factories.publish(tenant or tenant_a, document)
 
     return make
 
@@ -77,17 +53,6 @@ def linear(n: int, *, action: dict | None = None, key: str | None = None) -> dic
 
 @pytest.fixture
 def work():
-    """Run the worker in this process until nothing is ready (timers fire when due)."""
-
-    def run(*, timers: bool = False, rounds: int = 20) -> int:
-        made = 0
-        for _ in range(rounds):
-            if timers:
-                scheduler.sweep_due_timers(now=timezone.now() + timezone.timedelta(days=1))
-            made += executor.run_ready()
-            with all_tenants():
-                if not timers and not Instance.objects.filter(ready=True).exists():
-                    break
-        return made
-
-    return run
+    """Run the worker in this process until nothing is ready (timers fire when due):
+    ``work(*, timers=False, rounds=20)`` -> transitions made."""
+    return factories.run_until_idle

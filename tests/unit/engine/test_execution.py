@@ -5,6 +5,7 @@ from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tests.factories import reload, start
 from workflow_platform.engine import executor, leases, recovery, services
 from workflow_platform.engine.journal import write_moves
 from workflow_platform.engine.models import HistoryEvent, Incident, Instance, Timer
@@ -21,18 +22,8 @@ def clear_calls():
     callables.CALLS.clear()
 
 
-def reload(tenant, instance):
-    return Instance.objects.for_tenant(tenant).get(pk=instance.pk)
-
-
 def history(tenant, instance):
     return list(HistoryEvent.objects.for_tenant(tenant).filter(instance=instance).order_by("seq"))
-
-
-def start(tenant, version, data=None, **kw):
-    return services.start_instance(
-        tenant=tenant, definition_key=version.definition.key, data=data or {}, **kw
-    )
 
 
 def test_automatic_steps_run_to_completion_with_gapless_history(tenant_a, publish, work):

@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from tests.factories import reload, start
 from workflow_platform.engine import executor, leases, scheduler, services
 from workflow_platform.engine.journal import write_moves
 from workflow_platform.engine.models import HistoryEvent, Incident, Instance, Timer
@@ -42,16 +43,6 @@ PARKED = {
         {"from": "waiting", "to": "expired", "on": "timer", "after": "1h"},
     ],
 }  # fmt: skip
-
-
-def reload(tenant, instance):
-    return Instance.objects.for_tenant(tenant).get(pk=instance.pk)
-
-
-def start(tenant, version, data=None, **kw):
-    return services.start_instance(
-        tenant=tenant, definition_key=version.definition.key, data=data or {}, **kw
-    )
 
 
 def test_a_repeated_start_with_the_same_key_returns_the_same_instance(tenant_a, publish):

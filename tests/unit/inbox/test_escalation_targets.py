@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.factories import reload
 from workflow_platform.tenancy.models import Membership
 from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
 from workflow_platform.worklist.activation import escalate_task
-from workflow_platform.worklist.models import HumanTask
 
 
 @pytest.fixture
@@ -38,15 +38,10 @@ def escalate(task) -> bool:
         return escalate_task(task.pk)
 
 
-def reloaded(tenant, task) -> HumanTask:
-    with tenant_scope(tenant):
-        return HumanTask.objects.get(pk=task.pk)
-
-
 def test_an_overdue_task_escalates_to_the_named_user_who_is_there(tenant_a, overdue_for_ada):
     task, ada, group = overdue_for_ada
     assert escalate(task)
-    escalated = reloaded(tenant_a, task)
+    escalated = reload(tenant_a, task)
     assert (escalated.assignee_id, escalated.group_id, escalated.status) == (
         ada.pk,
         group.pk,
@@ -59,7 +54,7 @@ def test_escalation_skips_a_user_who_is_away_and_falls_back_to_the_group(tenant_
     task, ada, group = overdue_for_ada
     set_away(tenant_a, ada, timezone.now() + timedelta(days=3))
     assert escalate(task)
-    escalated = reloaded(tenant_a, task)
+    escalated = reload(tenant_a, task)
     assert escalated.assignee_id is None
     assert escalated.group_id == group.pk
     assert escalated.status == "open" and escalated.escalated_at is not None
@@ -71,4 +66,4 @@ def test_a_user_back_from_being_away_gets_the_escalation_again(tenant_a, overdue
     task, ada, _ = overdue_for_ada
     set_away(tenant_a, ada, timezone.now() - timedelta(hours=1))
     assert escalate(task)
-    assert reloaded(tenant_a, task).assignee_id == ada.pk
+    assert reload(tenant_a, task).assignee_id == ada.pk

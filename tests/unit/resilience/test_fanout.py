@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 
+from tests.factories import reload, start
 from workflow_platform.engine import executor, services
 from workflow_platform.engine.models import Incident, Instance
 from workflow_platform.tenancy.scoping import all_tenants
@@ -40,14 +41,6 @@ def parent(parallel):
 @pytest.fixture(autouse=True)
 def clear():
     callables.CALLS.clear()
-
-
-def start(tenant, version, data):
-    return services.start_instance(tenant=tenant, definition_key=version.definition.key, data=data)
-
-
-def reload(tenant, instance):
-    return Instance.objects.for_tenant(tenant).get(pk=instance.pk)
 
 
 def unfinished_children(instance):

@@ -3,9 +3,10 @@
 import pytest
 from django.core.management import call_command
 
+from tests.factories import reload, start
 from workflow_platform.engine import services
 from workflow_platform.engine.migration import migrate_instances
-from workflow_platform.engine.models import HistoryEvent, Instance
+from workflow_platform.engine.models import HistoryEvent
 from workflow_platform.errors import InvalidInput, NotFound, Unprocessable
 from workflow_platform.worklist import services as worklist
 from workflow_platform.worklist.models import HumanTask
@@ -30,14 +31,6 @@ def review(*, key="claims", second="review", extra=None):
             {"from": second, "to": "rejected", "on": "reject"},
         ],
     }  # fmt: skip
-
-
-def start(tenant, version):
-    return services.start_instance(tenant=tenant, definition_key=version.definition.key, data={})
-
-
-def reload(tenant, instance):
-    return Instance.objects.for_tenant(tenant).get(pk=instance.pk)
 
 
 @pytest.fixture

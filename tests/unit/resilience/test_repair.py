@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from tests.factories import reload, start
 from workflow_platform.engine import executor, scheduler, services, suspension
-from workflow_platform.engine.models import Instance, Timer
+from workflow_platform.engine.models import Timer
 from workflow_platform.errors import Conflict
 
 from . import callables
@@ -39,14 +40,6 @@ def three_steps(retry="1m"):
 def clear():
     callables.CALLS.clear()
     callables.FAILURES.clear()
-
-
-def start(tenant, version):
-    return services.start_instance(tenant=tenant, definition_key=version.definition.key, data={})
-
-
-def reload(tenant, instance):
-    return Instance.objects.for_tenant(tenant).get(pk=instance.pk)
 
 
 def test_a_suspended_instance_runs_nothing_and_resumes_where_it_was(tenant_a, publish, work):

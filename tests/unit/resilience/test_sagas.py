@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 
+from tests.factories import reload, start
 from workflow_platform.engine import services, suspension
 from workflow_platform.engine.models import HistoryEvent, Incident, Instance
 from workflow_platform.errors import Conflict
@@ -40,16 +41,6 @@ def saga(*, refund="refund", last="ship"):
 def clear():
     callables.CALLS.clear()
     callables.FAILURES.clear()
-
-
-def start(tenant, version, data=None):
-    return services.start_instance(
-        tenant=tenant, definition_key=version.definition.key, data=data or {}
-    )
-
-
-def reload(tenant, instance):
-    return Instance.objects.for_tenant(tenant).get(pk=instance.pk)
 
 
 def types(tenant, instance):

@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from workflow_platform.engine import services, waiting
-from workflow_platform.engine.models import HistoryEvent, Instance, Timer
+from tests.factories import reload, start
+from workflow_platform.engine import waiting
+from workflow_platform.engine.models import HistoryEvent, Timer
 from workflow_platform.errors import Conflict, NotFound
 
 from . import callables
@@ -42,14 +43,6 @@ def clear():
     callables.CALLS.clear()
     callables.TOKENS.clear()
     callables.POLLS.clear()
-
-
-def start(tenant, version):
-    return services.start_instance(tenant=tenant, definition_key=version.definition.key, data={})
-
-
-def reload(tenant, instance):
-    return Instance.objects.for_tenant(tenant).get(pk=instance.pk)
 
 
 def test_the_action_entering_a_wait_gets_a_token_that_ends_the_wait_at_once(
