@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -586,3 +587,34 @@ def test_a_name_that_is_a_list_or_object_is_a_located_problem_not_a_crash(bad):
     problems = validate_document(document)
     assert problems
     assert all(p.path.startswith(("states", "transitions", "initial")) for p in problems)
+
+
+def _leaves(value, path=()):
+    """Every path to a scalar inside ``value``."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    else:
+        yield path
+
+
+@pytest.mark.parametrize("shape", [["x"], {"a": 1}], ids=["list", "object"])
+def test_any_field_of_a_template_given_a_list_or_object_is_answered_never_raised(shape):
+    """Where the format wants a scalar, a list or an object is a located problem; where any
+    JSON is allowed (action params, forms) the document stays valid. Never an exception."""
+    from workflow_platform.definitions.templates import template_documents
+
+    free = {"params", "form", "data", "result_map", "description"}
+    for template in template_documents():
+        for path in _leaves(template):
+            document = copy.deepcopy(template)
+            holder = document
+            for step in path[:-1]:
+                holder = holder[step]
+            holder[path[-1]] = shape
+            problems = validate_document(document)
+            if not free & {step for step in path if isinstance(step, str)}:
+                assert problems, path
