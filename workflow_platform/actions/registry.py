@@ -87,7 +87,7 @@ def load_builtins() -> None:
     """Import the modules that register the built-in types and the seed templates'
     callables, then those the ``WORKFLOW_CALLABLE_MODULES`` setting lists (the tests'
     and the benchmark's ``noop``/``fail``/``flaky``, or an installation's own)."""
-    for module in (*_BUILTIN_MODULES, *getattr(settings, "WORKFLOW_CALLABLE_MODULES", ())):
+    for module in (*_BUILTIN_MODULES, *settings.WORKFLOW_CALLABLE_MODULES):
         importlib.import_module(module)
 
 

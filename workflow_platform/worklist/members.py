@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from workflow_platform.errors import Conflict, NotFound
+from workflow_platform.errors import Conflict
 from workflow_platform.tenancy import membership_services
 from workflow_platform.tenancy.models import Membership, OperatorGroup, Tenant
 
@@ -21,8 +21,7 @@ def remove_member(*, tenant: Tenant, membership_id: int) -> None:
     ``member_holds_tasks``, nothing removed) if the member still holds open tasks."""
     membership = Membership.objects.for_tenant(tenant).filter(pk=membership_id).first()
     membership_services.remove_member(tenant=tenant, membership_id=membership_id)
-    if membership is None:  # unreachable: remove_member raised NotFound for it
-        raise NotFound("member_not_found", "No such member in this tenant.")
+    assert membership is not None  # tenancy's remove_member raised NotFound otherwise
     held = (
         HumanTask.objects.for_tenant(tenant)
         .filter(assignee_id=membership.user_id, status__in=OPEN_STATUSES)
