@@ -15,7 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow_platform.engine import migration, suspension, waiting
+from workflow_platform.engine import migration, services, waiting
 
 from .numbers import MAX_ID
 
@@ -86,7 +86,7 @@ class InstanceRepairsMixin:
     def suspend(self, request, pk=None):
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._repair(suspension.suspend_instance, reason=data.validated_data["reason"])
+        return self._repair(services.suspend_instance, reason=data.validated_data["reason"])
 
     @extend_schema(
         summary="Resume a suspended instance (operator)",
@@ -100,7 +100,7 @@ class InstanceRepairsMixin:
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        return self._repair(suspension.resume_instance)
+        return self._repair(services.resume_instance)
 
     @extend_schema(
         summary="Run a failed instance again from its failed step (operator)",
@@ -115,7 +115,7 @@ class InstanceRepairsMixin:
     )
     @action(detail=True, methods=["post"])
     def redrive(self, request, pk=None):
-        return self._repair(suspension.redrive_instance)
+        return self._repair(services.redrive_instance)
 
     @extend_schema(
         summary="Migrate instances to another published version (operator; dry run first)",

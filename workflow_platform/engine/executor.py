@@ -30,6 +30,7 @@ from .journal import write_moves
 from .machines import idempotency_key, machine_of_version
 from .models import Instance, Status
 from .moves import Move
+from .pending import Pending
 from .stepping import (
     GuardError,
     choose_transition,
@@ -200,18 +201,19 @@ def advance(inst: Instance) -> Move:
         # A saga undoing its completed steps: one compensation per round (sagas.py).
         sagas.compensate_next(move, machine, now=now)
         return move
-    pending = inst.pending or {}
-    names = {"data": inst.data, "event": pending.get("payload") or {}, "result": None}
+    pending = inst.pending or Pending()
+    names = {"data": inst.data, "event": pending.payload or {}, "result": None}
     try:
-        if pending.get("transition") is not None:
-            transition = machine.transitions[pending["transition"]]
-            event = pending.get("event") or transition.on
+        if pending.transition is not None:
+            transition = machine.transitions[pending.transition]
+            event = pending.event or transition.on
         else:
-            transition = choose_transition(machine, inst.state, AUTO, names)
+            chosen = choose_transition(machine, inst.state, AUTO, names)
             event = AUTO
-            if transition is None:
+            if chosen is None:
                 park(move, now=now, reason="no automatic transition's guard holds")
                 return move
+            transition = chosen
     except GuardError as error:
         if inst.status == Status.CREATED:
             inst.run()
@@ -221,17 +223,17 @@ def advance(inst: Instance) -> Move:
         inst.run()
     result = None
     if transition.action:
-        if "child_failed" in pending:
+        if pending.child_failed is not None:
             open_incident(
                 move,
                 code="child_failed",
-                message=pending["child_failed"],
+                message=pending.child_failed,
                 action=transition.action,
                 now=now,
             )
             return move
-        if "child_result" in pending:
-            result = ActionResult(output=pending["child_result"])
+        if pending.child_result is not None:
+            result = ActionResult(output=pending.child_result)
         else:
             result = _run(move, machine, transition, event, pending, now=now)
             if result is None:
@@ -246,17 +248,17 @@ def advance(inst: Instance) -> Move:
         now=now,
         result=result,
         event=event,
-        payload=pending.get("payload"),
+        payload=pending.payload,
     )
     return move
 
 
-def _run(move: Move, machine: Machine, transition, event, pending, *, now):
+def _run(move: Move, machine: Machine, transition, event, pending: Pending, *, now):
     """Run the transition's action; None when it failed (the move says what next)."""
     inst = move.instance
     action = machine.actions[transition.action]
     step = inst.step + 1
-    inst.pending = {**pending, "transition": transition.index, "event": event}
+    inst.pending = pending.replace(transition=transition.index, event=event)
     gate = admission.ask(machine, action.dependency, inst.tenant_id)
     if not gate.admitted:
         _defer(move, machine, transition, gate, now=now)

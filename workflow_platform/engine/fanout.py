@@ -1,7 +1,7 @@
 """Fan-out and fan-in: a ``parallel`` state runs branches or a map as child instances.
 
 Entering a ``parallel`` state parks the instance (``waiting``) with its fan-out in
-``pending["fanout"]``: the items (one per branch, or one per element of the list that
+``pending.fanout``: the items (one per branch, or one per element of the list that
 ``map_over`` yields), which have started, which ended and how. In the commit that
 enters the state, the first ``concurrency`` children start (child instances of the
 branch's or the map's ``workflow``, with the parent set). Each time a child ends, the
@@ -37,11 +37,12 @@ from .journal import save_one
 from .machines import machine_of_version
 from .models import HistoryEvent, Instance, Status, Timer
 from .moves import ENDING_CHANGES, Move
-from .sagas import PLAN, plan_for
+from .pending import Pending, resumed_status
+from .sagas import plan_for
+from .signals import Change
 from .starting import prepare, published_version_of, write_new
 from .stepping import open_incident
 
-FANOUT = "fanout"
 UNFINISHED = (Status.CREATED, Status.RUNNING, Status.WAITING, Status.SUSPENDED)
 FAILED_ENDS = (Status.FAILED, Status.COMPENSATED, Status.CANCELLED)
 MAX_ITEMS = 10_000
@@ -61,8 +62,8 @@ def _spec(state: State) -> ParallelSpec:
 def _fan_of(parent: Instance) -> dict[str, Any]:
     """The fan-out a parallel parent holds in ``pending`` from entering the state."""
     pending = parent.pending
-    assert pending is not None, f"instance {parent.pk} has no fan-out pending"
-    return pending[FANOUT]
+    assert pending is not None and pending.fanout is not None, f"{parent.pk} has no fan-out"
+    return pending.fanout
 
 
 def items_of(state: State, data: dict) -> list[dict]:
@@ -119,8 +120,8 @@ def open_fanout(move: Move, machine: Machine, state: State, now) -> None:
     except FanOutError as error:
         move.notes["fanout_error"] = str(error)
         items = []
-    inst.pending = {
-        FANOUT: {
+    inst.pending = Pending(
+        fanout={
             "state": state.name,
             "items": items,
             "next": 0,
@@ -129,7 +130,7 @@ def open_fanout(move: Move, machine: Machine, state: State, now) -> None:
             "failed": [],
             "ended": 0,
         }
-    }
+    )
     move.notes["fanout"] = True
 
 
@@ -225,7 +226,7 @@ def _after_cancel(move: Move, *, now) -> None:
         child.ended_at = now
         child.lease_owner = ""
         child.lease_expires_at = None
-        gone = Move(instance=child, changes=["cancelled"])
+        gone = Move(instance=child, changes=[Change.CANCELLED])
         gone.record(
             HistoryEvent.Type.CANCELLED,
             now=now,
@@ -276,10 +277,10 @@ def children_ended(moves: list[Move], *, now) -> set[int]:
     for move in ending:
         child = move.instance
         parent = parents.get(child.parent_id) if child.parent_id is not None else None
-        if parent is None or parent.pending is None or FANOUT not in parent.pending:
+        if parent is None or parent.pending is None or parent.pending.fanout is None:
             continue
         handled.add(child.pk)
-        fan = parent.pending[FANOUT]
+        fan = parent.pending.fanout
         index = fan["children"].get(str(child.pk))
         if index is None or str(index) in fan["results"] or index in fan["failed"]:
             continue  # not one of ours, or already counted (a redriven child)
@@ -300,11 +301,11 @@ def child_moved(move: Move, *, now) -> bool:
 
 
 def settle_after_resume(parent: Instance, *, now) -> None:
-    """A suspended parallel parent was resumed: decide what waited for it (suspension.py)."""
-    pending = parent.pending or {}
-    if FANOUT in pending and parent.status == Status.WAITING:
+    """A suspended parallel parent was resumed: decide what waited for it (services/repairs.py)."""
+    pending = parent.pending
+    if pending is not None and pending.fanout is not None and parent.status == Status.WAITING:
         with all_tenants():
-            _settle(parent, pending[FANOUT], now=now)
+            _settle(parent, pending.fanout, now=now)
 
 
 def _settle(parent: Instance, fan: dict, *, now) -> None:
@@ -350,7 +351,7 @@ def _decide(parent: Instance, *, ok: bool, now, why: str = "") -> None:
     move = Move(instance=parent)
     detail = {"ended": fan["ended"], "failed": len(fan["failed"]), "why": why or None}
     if transitions:
-        parent.pending = {"transition": transitions[0].index, "event": event, "payload": payload}
+        parent.pending = Pending(transition=transitions[0].index, event=event, payload=payload)
         parent.run()
         parent.ready = True
         move.record(
@@ -360,7 +361,7 @@ def _decide(parent: Instance, *, ok: bool, now, why: str = "") -> None:
             event=event,
             detail=detail,
         )
-        move.changes.append("transitioned")
+        move.changes.append(Change.TRANSITIONED)
         dispatch.nudge_steps()
     else:
         parent.pending = None
@@ -387,11 +388,11 @@ def _stop_children(parent: Instance, fan: dict, *, compensate: bool, now) -> Non
         move = Move(instance=child)
         if plan:
             if child.status == Status.SUSPENDED:
-                child.resume((child.pending or {}).get("suspended", {}).get("status", "waiting"))
+                child.resume(resumed_status(child.pending))
             if child.status in (Status.CREATED, Status.WAITING):
                 child.run()
             child.start_compensating()
-            child.pending = {PLAN: plan, "cancelled": True}
+            child.pending = Pending(compensations=plan, cancelled=True)
             child.attempt = 1
             child.ended_at = None
             child.ready = True
@@ -401,7 +402,7 @@ def _stop_children(parent: Instance, fan: dict, *, compensate: bool, now) -> Non
                 from_state=child.state,
                 detail={"code": "join_failed", "message": "A sibling branch failed."},
             )
-            move.changes.append("compensating")
+            move.changes.append(Change.COMPENSATING)
         elif child.status in UNFINISHED:
             child.cancel()
             child.pending = None
@@ -413,7 +414,7 @@ def _stop_children(parent: Instance, fan: dict, *, compensate: bool, now) -> Non
                 from_state=child.state,
                 detail={"reason": "the parallel state's join was decided"},
             )
-            move.changes.append("cancelled")
+            move.changes.append(Change.CANCELLED)
             Timer.objects.filter(
                 instance_id=child.pk, fired_at__isnull=True, cancelled_at__isnull=True
             ).update(cancelled_at=now)

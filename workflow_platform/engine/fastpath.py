@@ -15,6 +15,8 @@ import json
 
 from django.db import connection
 
+from .pending import stored
+
 UPDATE_FENCED = """
 UPDATE engine_instance AS i SET
   status = v.status, state = v.state, data = v.data::jsonb, step = v.step,
@@ -55,7 +57,7 @@ def update_fenced(moves) -> set[int]:
         inst = move.instance
         row = (
             inst.pk, move.fence, inst.status, inst.state, json.dumps(inst.data), inst.step,
-            inst.attempt, inst.seq, _json(inst.pending), inst.ready, inst.ready_since,
+            inst.attempt, inst.seq, _json(stored(inst.pending)), inst.ready, inst.ready_since,
             inst.lease_owner, inst.lease_expires_at, inst.has_incident, inst.last_error,
             inst.ended_at, inst.updated_at,
         )  # fmt: skip

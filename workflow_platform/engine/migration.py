@@ -48,6 +48,8 @@ from .models import (
     TimerKind,
 )
 from .moves import Move
+from .pending import Pending
+from .signals import Change
 from .stepping import schedule_state_timers, timer_problem
 
 if TYPE_CHECKING:
@@ -154,8 +156,8 @@ def plan_instance(
         return plan
     plan.to_state = to_state
     new_state = machine.states[to_state]
-    pending = instance.pending or {}
-    if pending.get("transition") is not None or {"compensations", "fanout"} & set(pending):
+    pending = instance.pending or Pending()
+    if (pending.transition, pending.compensations, pending.fanout) != (None, None, None):
         plan.problems.append(
             _problem(
                 "transition_in_flight",
@@ -266,7 +268,7 @@ def _move(instance: Instance, target: Version, machine: Machine, plan, *, user, 
     state_changed = instance.state != plan.to_state
     instance.version = target
     instance.state = plan.to_state
-    move = Move(instance=instance, changes=["migrated"])
+    move = Move(instance=instance, changes=[Change.MIGRATED])
     # Timers of the old version's state (timer transitions, timeout) are re-made from
     # the new version's; retries, polls and waits of the step in progress stay.
     Timer.objects.filter(

@@ -18,6 +18,8 @@ from django_fsm import RETURN_VALUE, FSMField, transition
 
 from workflow_platform.tenancy.models import TenantOwned
 
+from .pending import PendingField
+
 
 class Status(models.TextChoices):
     CREATED = "created", "Created"
@@ -63,9 +65,9 @@ class Instance(TenantOwned):
     attempt = models.PositiveIntegerField(default=1)
     # Last history sequence number: the next event gets seq + 1, gapless.
     seq = models.PositiveIntegerField(default=0)
-    # A transition chosen but not yet taken (an event, decision, timer or child result):
-    # {"transition": index, "event": name, "payload": {...}, "child_result": ...}.
-    pending = models.JSONField(null=True, blank=True)
+    # What the instance holds between commits (a transition chosen but not yet taken, a
+    # child awaited, a fan-out, a compensation plan): a typed value, see pending.py.
+    pending = PendingField(null=True, blank=True)
     # Runnable now: a worker should claim it. Set in the same commit as the change that
     # made it runnable (this flag is the outbox, docs/adr/0006).
     ready = models.BooleanField(default=False)

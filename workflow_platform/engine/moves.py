@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from .models import HistoryEvent, Incident, Instance, Status, Timer
+from .signals import Change
 
 # The projection and the lease: what a step may change on an instance row.
 MOVED_FIELDS = [
@@ -36,7 +37,9 @@ MOVED_FIELDS = [
     "updated_at",
 ]
 # The changes of a move that ends a child: its commit changes (and first locks) the parent.
-ENDING_CHANGES = frozenset({"completed", "failed", "incident", "compensated", "cancelled"})
+ENDING_CHANGES = frozenset(
+    {Change.COMPLETED, Change.FAILED, Change.INCIDENT, Change.COMPENSATED, Change.CANCELLED}
+)
 ENDED_CHILD = (Status.COMPLETED, Status.FAILED, Status.COMPENSATED, Status.CANCELLED)
 
 
@@ -54,7 +57,7 @@ class Move:
     close_timers: bool = False  # the state was left: its open timers no longer apply
     left: tuple[str, str] | None = None  # (kind, name) of the state this move left
     child: dict[str, Any] | None = None  # {"version", "data"}: start a subworkflow child
-    changes: list[str] = field(default_factory=list)  # instance_changed signals to send
+    changes: list[Change] = field(default_factory=list)  # instance_changed signals to send
     timer_problem: str | None = None  # a state timer that cannot be scheduled, and why
     # What a state kind notes on the move for its own hooks (e.g. a fan-out to start).
     notes: dict[str, Any] = field(default_factory=dict)

@@ -26,9 +26,9 @@ from workflow_platform.tenancy.scoping import all_tenants
 from . import admission
 from .models import HistoryEvent, Instance, Status, Timer
 from .moves import Move
+from .pending import Pending
+from .signals import Change
 from .stepping import delta_of, map_result, open_incident, retry_delay
-
-PLAN = "compensations"
 
 
 def undo_key(instance_id: int, step: int) -> str:
@@ -60,7 +60,10 @@ def _completed_steps(instance: Instance):
 
 
 def is_compensating(instance: Instance) -> bool:
-    return instance.status == Status.COMPENSATING or PLAN in (instance.pending or {})
+    pending = instance.pending
+    return instance.status == Status.COMPENSATING or (
+        pending is not None and pending.compensations is not None
+    )
 
 
 def begin(move: Move, machine: Machine, *, code: str, message: str, action: str, now) -> bool:
@@ -73,7 +76,7 @@ def begin(move: Move, machine: Machine, *, code: str, message: str, action: str,
     plan = plan_for(inst, machine)
     if not plan:
         return False
-    inst.pending = {PLAN: plan, "failed_step": inst.step + 1}
+    inst.pending = Pending(compensations=plan, failed_step=inst.step + 1)
     inst.attempt = 1
     inst.last_error = message[:2000]
     inst.start_compensating()
@@ -89,7 +92,7 @@ def begin(move: Move, machine: Machine, *, code: str, message: str, action: str,
             "plan": [f"{c['compensation']} (step {c['step']})" for c in plan],
         },
     )
-    move.changes.append("compensating")
+    move.changes.append(Change.COMPENSATING)
     return True
 
 
@@ -98,8 +101,8 @@ def compensate_next(move: Move, machine: Machine, *, now) -> None:
     inst = move.instance
     if inst.status == Status.RUNNING:  # an operator retried a failed compensation
         inst.start_compensating()
-    pending = inst.pending or {}
-    plan = list(pending.get(PLAN) or [])
+    pending = inst.pending or Pending()
+    plan = list(pending.compensations or [])
     if not plan:
         _finish(move, now=now)
         return
@@ -140,7 +143,7 @@ def compensate_next(move: Move, machine: Machine, *, now) -> None:
     admission.done(gate)
     old = inst.data
     inst.data = map_result(machine, action.name, old, result)
-    inst.pending = {**pending, PLAN: plan[1:]}
+    inst.pending = pending.replace(compensations=plan[1:])
     inst.attempt = 1
     move.record(
         HistoryEvent.Type.COMPENSATION_RAN,
@@ -164,7 +167,7 @@ def _finish(move: Move, *, now) -> None:
     inst.lease_owner = ""
     inst.lease_expires_at = None
     move.record(HistoryEvent.Type.COMPENSATED, now=now, from_state=inst.state)
-    move.changes.append("compensated")
+    move.changes.append(Change.COMPENSATED)
 
 
 def _failed(move: Move, machine: Machine, entry, action, error: ActionError, *, now) -> None:

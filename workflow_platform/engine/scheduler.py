@@ -25,6 +25,8 @@ from .journal import save_one
 from .machines import machine_of_version
 from .models import HistoryEvent, Instance, Status, Timer, TimerKind
 from .moves import Move
+from .pending import Pending
+from .signals import Change
 from .stepping import open_incident
 
 SWEEP_LIMIT = 500
@@ -78,7 +80,7 @@ def fire_timer(timer_id: int) -> bool:
             return False
         if instance is None or not _applies(timer, instance):
             return False
-        move = Move(instance=instance, changes=["transitioned"])
+        move = Move(instance=instance, changes=[Change.TRANSITIONED])
         if not _wake(move, timer, now=now):
             return False
         save_one(move, now=now)
@@ -103,8 +105,8 @@ def _applies(timer: Timer, instance: Instance) -> bool:
     # retries included, but loses to a transition already accepted out of it (an
     # event, a decision, a timer transition, a wait's end, a join): that one is under
     # way, and an instance takes exactly one transition from a state.
-    pending = instance.pending or {}
-    if pending.get("transition") is not None and pending.get("event", AUTO) != AUTO:
+    pending = instance.pending
+    if pending is not None and pending.transition is not None and pending.event not in (None, AUTO):
         return False
     return instance.status in (Status.RUNNING, Status.WAITING)
 
@@ -113,7 +115,7 @@ def _wake(move: Move, timer: Timer, *, now) -> bool:
     instance = move.instance
     detail = {"timer": timer.kind, "due_at": timer.due_at.isoformat()}
     if timer.kind == TimerKind.TRANSITION:
-        instance.pending = {"transition": timer.payload["transition"], "event": "timer"}
+        instance.pending = Pending(transition=timer.payload["transition"], event="timer")
     elif timer.kind == TimerKind.STATE_TIMEOUT:
         machine = machine_of_version(instance.version_id)
         timeouts = machine.outgoing(instance.state, "timeout")
@@ -127,7 +129,7 @@ def _wake(move: Move, timer: Timer, *, now) -> bool:
                 message=f"State '{instance.state}' timed out and has no 'timeout' transition.",
             )
             return True
-        instance.pending = {"transition": timeouts[0].index, "event": "timeout"}
+        instance.pending = Pending(transition=timeouts[0].index, event="timeout")
     if instance.status == Status.WAITING:
         instance.run()
     instance.ready = True

@@ -23,6 +23,7 @@ from workflow_platform.errors import Conflict, InvalidInput
 from .journal import write_side_rows
 from .models import HistoryEvent, Instance
 from .moves import Move
+from .signals import Change
 from .stepping import delta_of, enter_state, open_incident
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def prepare(
             **({"business_key": business_key} if business_key else {}),
         },
     )
-    move.changes.insert(0, "started")
+    move.changes.insert(0, Change.STARTED)
     problem = move.timer_problem
     if problem:  # the initial state's timer cannot be scheduled for this data
         open_incident(move, code="timer_not_scheduled", message=problem, now=now)

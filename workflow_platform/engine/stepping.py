@@ -27,6 +27,8 @@ from . import kinds
 from .machines import machine_of_version
 from .models import HistoryEvent, Incident, Instance, Status, Timer, TimerKind
 from .moves import Move, release
+from .pending import Pending
+from .signals import Change
 
 
 class GuardError(Exception):
@@ -180,7 +182,7 @@ def take_transition(
         delta=delta_of(old, new),
         detail=detail,
     )
-    move.changes.append("transitioned")
+    move.changes.append(Change.TRANSITIONED)
 
 
 def enter_state(move: Move, machine: Machine, state: State, *, now: datetime) -> None:
@@ -190,13 +192,13 @@ def enter_state(move: Move, machine: Machine, state: State, *, now: datetime) ->
         inst.complete()
         inst.ended_at = now
         release(inst)
-        move.changes.append("completed")
+        move.changes.append(Change.COMPLETED)
         return
     if state.kind == "failed":
         inst.fail()
         inst.ended_at = now
         release(inst)
-        move.changes.append("failed")
+        move.changes.append(Change.FAILED)
         return
     schedule_state_timers(move, machine, state, now=now)
     if state.kind == "normal" and machine.outgoing(state.name, AUTO):
@@ -208,7 +210,7 @@ def enter_state(move: Move, machine: Machine, state: State, *, now: datetime) ->
     # Parked: a human decision, an event, a timer or a wait's end wakes it.
     inst.wait()
     release(inst)
-    move.changes.append("waiting")
+    move.changes.append(Change.WAITING)
 
 
 def schedule_state_timers(move: Move, machine: Machine, state: State, *, now: datetime) -> None:
@@ -342,7 +344,7 @@ def schedule_retry(
             "next_attempt": inst.attempt,  # replay derives the attempt from it
         },
     )
-    move.changes.append("waiting")
+    move.changes.append(Change.WAITING)
 
 
 def open_incident(move: Move, *, code: str, message: str, action: str = "", now: datetime) -> None:
@@ -372,7 +374,7 @@ def open_incident(move: Move, *, code: str, message: str, action: str = "", now:
         attempt=inst.attempt,
         detail={"code": code, "message": message[:2000]},
     )
-    move.changes.append("incident")
+    move.changes.append(Change.INCIDENT)
 
 
 def park(move: Move, *, now: datetime, reason: str) -> None:
@@ -381,7 +383,7 @@ def park(move: Move, *, now: datetime, reason: str) -> None:
     inst.wait()
     release(inst)
     move.record(HistoryEvent.Type.WAITING, now=now, from_state=inst.state, detail={"why": reason})
-    move.changes.append("waiting")
+    move.changes.append(Change.WAITING)
 
 
 def accept_event(
@@ -414,7 +416,7 @@ def accept_event(
         else:
             why = f"state '{instance.state}' accepts {', '.join(accepted) or 'no events'}"
         raise Conflict("event_not_accepted", f"Event '{event}' was refused: {why}.")
-    instance.pending = {"transition": transition.index, "event": event, "payload": payload or {}}
+    instance.pending = Pending(transition=transition.index, event=event, payload=payload or {})
     instance.run()
     instance.ready = True
     move = Move(instance=instance)

@@ -15,14 +15,16 @@ from . import dispatch, kinds
 from .journal import save_one
 from .models import HistoryEvent, Instance, Status
 from .moves import Move, release
+from .pending import Pending
+from .signals import Change
 from .starting import prepare, published_version_of, write_new
 from .stepping import open_incident
 
 
-def await_child(move: Move, transition, event, pending, result, *, now) -> None:
+def await_child(move: Move, transition, event, pending: Pending, result, *, now) -> None:
     """A subworkflow action: start the child in this commit; wait until it ends."""
     inst = move.instance
-    inst.pending = {**pending, "transition": transition.index, "event": event}
+    inst.pending = pending.replace(transition=transition.index, event=event)
     try:
         with all_tenants():
             version = published_version_of(inst.tenant, result.child.definition_key)
@@ -42,7 +44,7 @@ def await_child(move: Move, transition, event, pending, result, *, now) -> None:
         attempt=inst.attempt,
         detail={"definition_key": result.child.definition_key},
     )
-    move.changes.append("waiting")
+    move.changes.append(Change.WAITING)
 
 
 @kinds.journal_hook("before_rows")
@@ -65,7 +67,7 @@ def start_children(moves: list[Move], now) -> None:
     for (move, _), child in zip(starts, children, strict=True):
         pending = move.instance.pending
         assert pending is not None  # await_child set it when it planned the child
-        move.instance.pending = {**pending, "child": child.instance.pk}
+        move.instance.pending = pending.replace(child=child.instance.pk)
         Instance.objects.filter(pk=move.instance.pk).update(pending=move.instance.pending)
         move.history[-1].detail = {**(move.history[-1].detail or {}), "child": child.instance.pk}
     dispatch.nudge_starts(len(children))
@@ -79,23 +81,22 @@ def wake_parents(moves: list[Move], now) -> None:
         if child.parent_id is None:
             continue  # (the journal calls this hook with children only)
         if child.status not in (Status.COMPLETED, Status.FAILED) or not (
-            {"completed", "failed", "incident"} & set(move.changes)
+            {Change.COMPLETED, Change.FAILED, Change.INCIDENT} & set(move.changes)
         ):
             continue
         # Locked already, before this commit's rows (journal._lock_parents).
         parent = Instance.objects.select_for_update().filter(pk=child.parent_id).first()
         if parent is None or parent.status != Status.WAITING:
             continue
-        pending = parent.pending or {}
-        if pending.get("child") != child.pk:
+        pending = parent.pending
+        if pending is None or pending.child != child.pk:
             continue  # not a subworkflow parent (a fan-out's), or waiting for another
         if child.status == Status.COMPLETED:
-            parent.pending = {**pending, "child_result": child.data}
+            parent.pending = pending.replace(child_result=child.data)
         else:
-            parent.pending = {
-                **pending,
-                "child_failed": f"Child instance {child.pk} failed in state '{child.state}'.",
-            }
+            parent.pending = pending.replace(
+                child_failed=f"Child instance {child.pk} failed in state '{child.state}'."
+            )
         parent.run()
         parent.ready = True
         woken = Move(instance=parent)

@@ -46,6 +46,7 @@ from .journal import save_one
 from .machines import machine_of_version
 from .models import Instance, Status, Timer, TimerKind
 from .moves import Move
+from .signals import Change
 from .stepping import accept_event, delta_of, map_result, open_incident
 
 log = logging.getLogger(__name__)
@@ -277,7 +278,7 @@ def _fire(timer_id: int) -> int:
         if not _applies(timer, inst):
             return 0
         if error is not None and not error.retryable:
-            move = Move(instance=inst, changes=["incident"])
+            move = Move(instance=inst, changes=[Change.INCIDENT])
             open_incident(
                 move, code=f"poll_failed:{error.code}"[:100], message=str(error), now=now,
                 action=action.name,
@@ -324,7 +325,7 @@ def _deadline(timer_id: int) -> int:
             return 0
         machine = machine_of_version(inst.version_id)
         if not machine.outgoing(inst.state, "deadline"):
-            move = Move(instance=inst, changes=["incident"])
+            move = Move(instance=inst, changes=[Change.INCIDENT])
             open_incident(
                 move,
                 code="wait_deadline_passed",

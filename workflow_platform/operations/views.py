@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from workflow_platform.definitions.models import Definition
-from workflow_platform.engine import selectors, services, suspension
+from workflow_platform.engine import selectors, services
 from workflow_platform.engine.limits.selectors import dependency_usage
 from workflow_platform.engine.models import Status
 from workflow_platform.errors import NotFound, PlatformError
@@ -107,7 +107,7 @@ def redrive_instance(request: HttpRequest, instance_id: int) -> HttpResponse:
     return _operate(
         request,
         instance_id,
-        suspension.redrive_instance,
+        services.redrive_instance,
         "Redriving from the failed step with a fresh attempt budget; the steps that "
         "succeeded are not run again.",
     )
@@ -118,7 +118,7 @@ def redrive_instance(request: HttpRequest, instance_id: int) -> HttpResponse:
 def suspend_instance(request: HttpRequest, instance_id: int) -> HttpResponse:
     def suspend(*, tenant, instance_id, user):
         reason = request.POST.get("reason", "")[:500]
-        return suspension.suspend_instance(
+        return services.suspend_instance(
             tenant=tenant, instance_id=instance_id, user=user, reason=reason
         )
 
@@ -128,7 +128,7 @@ def suspend_instance(request: HttpRequest, instance_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def resume_instance(request: HttpRequest, instance_id: int) -> HttpResponse:
-    return _operate(request, instance_id, suspension.resume_instance, "Resumed.")
+    return _operate(request, instance_id, services.resume_instance, "Resumed.")
 
 
 @login_required

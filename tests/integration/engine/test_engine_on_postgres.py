@@ -179,7 +179,7 @@ def test_commits_ending_children_of_two_parents_take_the_parents_in_one_order(
     assert not errors
     with all_tenants():
         ended = {
-            p.pk: p.pending["fanout"]["ended"] if p.pending and "fanout" in p.pending else None
+            p.pk: p.pending.fanout["ended"] if p.pending and p.pending.fanout else None
             for p in Instance.objects.filter(pk__in=[one.pk, two.pk])
         }
         joined = Instance.objects.get(pk=one.pk)

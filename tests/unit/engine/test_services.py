@@ -9,6 +9,7 @@ from tests.factories import reload, start
 from workflow_platform.engine import executor, leases, scheduler, services
 from workflow_platform.engine.journal import write_moves
 from workflow_platform.engine.models import HistoryEvent, Incident, Instance, Timer
+from workflow_platform.engine.services import instances as instance_services
 from workflow_platform.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from workflow_platform.tenancy.services import add_to_group
 from workflow_platform.worklist import services as worklist
@@ -203,7 +204,7 @@ def test_a_bulk_start_that_loses_a_race_for_a_key_answers_as_if_it_came_second(
     tenant_a, publish, monkeypatch, rival_data
 ):
     version = publish(linear(1))
-    look_up, rivals = services._new_or_existing, []
+    look_up, rivals = instance_services._new_or_existing, []
 
     def racing(*args):
         found = look_up(*args)
@@ -211,7 +212,7 @@ def test_a_bulk_start_that_loses_a_race_for_a_key_answers_as_if_it_came_second(
             rivals.append(start(tenant_a, version, rival_data, idempotency_key="k-1"))
         return found
 
-    monkeypatch.setattr(services, "_new_or_existing", racing)
+    monkeypatch.setattr(instance_services, "_new_or_existing", racing)
     items = [{"data": {"a": 1}, "idempotency_key": "k-1"}, {"data": {"b": 2}}]
     if rival_data != {"a": 1}:
         with pytest.raises(Conflict) as refused:

@@ -156,16 +156,16 @@ def test_a_cancelled_branch_counts_as_failed_for_the_join(tenant_a, publish, wor
 
 
 def test_a_suspended_parent_joins_only_after_it_is_resumed(tenant_a, publish, work):
-    from workflow_platform.engine import suspension
+    from workflow_platform.engine import services
 
     publish(child("item-flow"))
     version = publish(parent({"map_over": "data.items", "workflow": "item-flow"}))
     instance = start(tenant_a, version, {"items": [1, 2]})
-    suspension.suspend_instance(tenant=tenant_a, instance_id=instance.pk)
+    services.suspend_instance(tenant=tenant_a, instance_id=instance.pk)
     work(rounds=10)
     held = reload(tenant_a, instance)
     assert (held.status, held.state) == ("suspended", "fan")
-    suspension.resume_instance(tenant=tenant_a, instance_id=instance.pk)
+    services.resume_instance(tenant=tenant_a, instance_id=instance.pk)
     work()
     assert reload(tenant_a, instance).state == "done"
     call_command("replay_history")

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tests.factories import reload, start
-from workflow_platform.engine import executor, scheduler, services, suspension
+from workflow_platform.engine import executor, scheduler, services
 from workflow_platform.engine.models import Timer
 from workflow_platform.errors import Conflict
 
@@ -44,12 +44,12 @@ def clear():
 
 def test_a_suspended_instance_runs_nothing_and_resumes_where_it_was(tenant_a, publish, work):
     instance = start(tenant_a, publish(three_steps()))
-    suspension.suspend_instance(tenant=tenant_a, instance_id=instance.pk, reason="audit")
+    services.suspend_instance(tenant=tenant_a, instance_id=instance.pk, reason="audit")
     assert work() == 0 and callables.CALLS == []
     with pytest.raises(Conflict) as error:
         services.send_event(tenant=tenant_a, instance_id=instance.pk, event="go")
     assert error.value.code == "instance_busy"
-    resumed = suspension.resume_instance(tenant=tenant_a, instance_id=instance.pk)
+    resumed = services.resume_instance(tenant=tenant_a, instance_id=instance.pk)
     assert resumed.status == "created" and resumed.ready
     work()
     assert reload(tenant_a, instance).status == "completed"
@@ -61,12 +61,12 @@ def test_a_retry_timer_due_while_suspended_waits_and_fires_after_resume(tenant_a
     instance = start(tenant_a, publish(three_steps()))
     work()
     assert reload(tenant_a, instance).status == "waiting"  # charge's retry in a minute
-    suspension.suspend_instance(tenant=tenant_a, instance_id=instance.pk)
+    services.suspend_instance(tenant=tenant_a, instance_id=instance.pk)
     later = timezone.now() + timedelta(minutes=5)
     assert scheduler.sweep_due_timers(now=later) == 0
     retry = Timer.objects.for_tenant(tenant_a).get(instance=instance, kind="retry")
     assert retry.fired_at is None  # still due, not spent
-    suspension.resume_instance(tenant=tenant_a, instance_id=instance.pk)
+    services.resume_instance(tenant=tenant_a, instance_id=instance.pk)
     assert scheduler.sweep_due_timers(now=later) == 1
     work()
     assert reload(tenant_a, instance).status == "completed"
@@ -80,7 +80,7 @@ def test_a_worker_that_loses_its_instance_to_a_suspension_commits_nothing(tenant
     instance = start(tenant_a, publish(three_steps()))
     (claimed,) = leases.claim(limit=1, owner="w1")
     move = executor.advance(claimed)  # the action ran; the commit has not happened yet
-    suspension.suspend_instance(tenant=tenant_a, instance_id=instance.pk)
+    services.suspend_instance(tenant=tenant_a, instance_id=instance.pk)
     assert write_moves([move]) == []
     assert reload(tenant_a, instance).step == 0
 
@@ -91,13 +91,13 @@ def test_redrive_reruns_only_the_failed_step(tenant_a, publish, work):
     work(timers=True, rounds=4)
     failed = reload(tenant_a, instance)
     assert (failed.status, failed.has_incident, failed.state) == ("failed", True, "b")
-    suspension.redrive_instance(tenant=tenant_a, instance_id=instance.pk)
+    services.redrive_instance(tenant=tenant_a, instance_id=instance.pk)
     work()
     assert reload(tenant_a, instance).status == "completed"
     names = [name for name, _ in callables.CALLS]
     assert names == ["reserve", "charge", "charge", "charge", "step"]
     with pytest.raises(Conflict) as error:
-        suspension.redrive_instance(tenant=tenant_a, instance_id=instance.pk)
+        services.redrive_instance(tenant=tenant_a, instance_id=instance.pk)
     assert error.value.code == "instance_not_failed"
     call_command("replay_history")
 
@@ -106,7 +106,7 @@ def test_ended_instances_cannot_be_suspended(tenant_a, publish, work):
     instance = start(tenant_a, publish(three_steps()))
     work()
     with pytest.raises(Conflict) as error:
-        suspension.suspend_instance(tenant=tenant_a, instance_id=instance.pk)
+        services.suspend_instance(tenant=tenant_a, instance_id=instance.pk)
     assert error.value.code == "instance_not_suspendable"
     with pytest.raises(Conflict):
-        suspension.resume_instance(tenant=tenant_a, instance_id=instance.pk)
+        services.resume_instance(tenant=tenant_a, instance_id=instance.pk)

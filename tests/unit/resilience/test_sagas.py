@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.factories import reload, start
-from workflow_platform.engine import services, suspension
+from workflow_platform.engine import services
 from workflow_platform.engine.models import HistoryEvent, Incident, Instance
 from workflow_platform.errors import Conflict
 from workflow_platform.worklist.models import HumanTask
@@ -95,7 +95,7 @@ def test_a_compensation_failing_for_good_opens_an_incident_and_redrive_resumes_t
     HistoryEvent.objects.for_tenant(tenant_a).filter(instance=instance, seq=1).update(
         delta={"set": {"fixed": True}}
     )  # the operator's fix, kept replayable
-    suspension.redrive_instance(tenant=tenant_a, instance_id=instance.pk)
+    services.redrive_instance(tenant=tenant_a, instance_id=instance.pk)
     work()
     assert reload(tenant_a, instance).status == "compensated"
     names = [name for name, _ in callables.CALLS]

@@ -1,7 +1,6 @@
-"""The engine's services: start, signal, decide, cancel and retry instances.
+"""Instance services: start, signal, cancel and retry instances.
 
-Each is one verb on one thing, keyword-only with the tenant first, atomic, and raises
-:mod:`workflow_platform.errors` exceptions a person can act on. They never run an
+They never run an
 action themselves: they commit the change and the ``ready`` flag, and a worker runs the
 rest (nudged after the commit; the outbox sweep covers a lost nudge). A change that
 comes from outside a worker (an event, a decision, a cancel, a retry) bumps the
@@ -17,13 +16,15 @@ from django.utils import timezone
 
 from workflow_platform.errors import Conflict, InvalidInput
 
-from . import dispatch, fanout, starting
-from .journal import drop_open_work, lock_instance, lock_parent_of, save_one
-from .machines import machine_of_version
-from .models import OPEN, HistoryEvent, Incident, Instance, Status
-from .moves import Move
-from .sagas import PLAN, plan_for
-from .stepping import accept_event
+from .. import dispatch, fanout, starting
+from ..journal import drop_open_work, lock_instance, lock_parent_of, save_one
+from ..machines import machine_of_version
+from ..models import OPEN, HistoryEvent, Incident, Instance, Status
+from ..moves import Move
+from ..pending import Pending, resumed_status
+from ..sagas import plan_for
+from ..signals import Change
+from ..stepping import accept_event
 
 if TYPE_CHECKING:
     from workflow_platform.tenancy.models import Tenant
@@ -234,7 +235,7 @@ def cancel_instance(
         instance.lease_owner = ""
         instance.lease_expires_at = None
         instance.ended_at = now
-        move = Move(instance=instance, changes=["cancelled"])
+        move = Move(instance=instance, changes=[Change.CANCELLED])
         move.record(
             HistoryEvent.Type.CANCELLED,
             now=now,
@@ -267,7 +268,7 @@ def retry_incident(*, tenant: Tenant, instance_id: int, user=None) -> Instance:
         instance.attempt = 1
         instance.ready = True
         instance.last_error = ""
-        move = Move(instance=instance, changes=["retried"])
+        move = Move(instance=instance, changes=[Change.RETRIED])
         move.record(
             HistoryEvent.Type.INCIDENT_RETRIED, now=now, from_state=instance.state, user=user
         )
@@ -305,19 +306,19 @@ def cancel_and_compensate(
             return cancel_instance(tenant=tenant, instance_id=instance_id, user=user, reason=reason)
         now = timezone.now()
         if instance.status == Status.SUSPENDED:
-            instance.resume((instance.pending or {}).get("suspended", {}).get("status", "waiting"))
+            instance.resume(resumed_status(instance.pending))
         if instance.status == Status.FAILED:
             instance.has_incident = False
         elif instance.status != Status.RUNNING:
             instance.run()
         instance.start_compensating()
-        instance.pending = {PLAN: plan, "cancelled": True}
+        instance.pending = Pending(compensations=plan, cancelled=True)
         instance.attempt = 1
         instance.ended_at = None  # not over yet, even if it had reached a failed state
         instance.ready = True
         instance.lease_owner = ""
         instance.lease_expires_at = None
-        move = Move(instance=instance, changes=["compensating"])
+        move = Move(instance=instance, changes=[Change.COMPENSATING])
         move.record(
             HistoryEvent.Type.COMPENSATING,
             now=now,

@@ -20,11 +20,13 @@ from django.utils import timezone
 
 from workflow_platform.errors import Conflict
 
-from . import dispatch
-from .fanout import settle_after_resume
-from .journal import lock_instance, save_one
-from .models import HistoryEvent, Incident, Instance, Status, Timer, TimerKind
-from .moves import Move
+from .. import dispatch
+from ..fanout import settle_after_resume
+from ..journal import lock_instance, save_one
+from ..models import HistoryEvent, Incident, Instance, Status, Timer, TimerKind
+from ..moves import Move
+from ..pending import Pending
+from ..signals import Change
 
 if TYPE_CHECKING:
     from workflow_platform.tenancy.models import Tenant
@@ -52,11 +54,11 @@ def suspend_instance(*, tenant: Tenant, instance_id: int, user=None, reason: str
         now = timezone.now()
         before = {"status": instance.status, "ready": instance.ready}
         instance.suspend()
-        instance.pending = {**(instance.pending or {}), "suspended": before}
+        instance.pending = (instance.pending or Pending()).replace(suspended=before)
         instance.ready = False
         instance.lease_owner = ""
         instance.lease_expires_at = None
-        move = Move(instance=instance, changes=["suspended"])
+        move = Move(instance=instance, changes=[Change.SUSPENDED])
         move.record(
             HistoryEvent.Type.SUSPENDED,
             now=now,
@@ -83,13 +85,13 @@ def resume_instance(*, tenant: Tenant, instance_id: int, user=None) -> Instance:
                 f"Instance {instance.pk} is {instance.status}, not suspended.",
             )
         now = timezone.now()
-        pending = dict(instance.pending or {})
-        before = pending.pop("suspended", {"status": Status.WAITING, "ready": False})
+        pending = instance.pending or Pending()
+        before = pending.suspended or {"status": Status.WAITING, "ready": False}
         old_seq = instance.seq
         instance.resume(before["status"])
-        instance.pending = pending or None
+        instance.pending = pending.replace(suspended=None).or_none()
         instance.ready = bool(before["ready"])
-        move = Move(instance=instance, changes=["resumed"])
+        move = Move(instance=instance, changes=[Change.RESUMED])
         move.record(HistoryEvent.Type.RESUMED, now=now, from_state=instance.state, user=user)
         save_one(move, now=now)
         # A retry timer applies only to the history position it was made at (the
@@ -134,7 +136,7 @@ def redrive_instance(*, tenant: Tenant, instance_id: int, user=None) -> Instance
         instance.ready = True
         instance.last_error = ""
         instance.ended_at = None
-        move = Move(instance=instance, changes=["redriven"])
+        move = Move(instance=instance, changes=[Change.REDRIVEN])
         move.record(
             HistoryEvent.Type.REDRIVEN,
             now=now,
