@@ -41,7 +41,7 @@ from .pending import Pending, resumed_status
 from .sagas import plan_for
 from .signals import Change
 from .starting import prepare, published_version_of, write_new
-from .stepping import open_incident
+from .stepping import open_incident, wake
 
 UNFINISHED = (Status.CREATED, Status.RUNNING, Status.WAITING, Status.SUSPENDED)
 FAILED_ENDS = (Status.FAILED, Status.COMPENSATED, Status.CANCELLED)
@@ -351,16 +351,8 @@ def _decide(parent: Instance, *, ok: bool, now, why: str = "") -> None:
     move = Move(instance=parent)
     detail = {"ended": fan["ended"], "failed": len(fan["failed"]), "why": why or None}
     if transitions:
-        parent.pending = Pending(transition=transitions[0].index, event=event, payload=payload)
-        parent.run()
-        parent.ready = True
-        move.record(
-            HistoryEvent.Type.EVENT_ACCEPTED,
-            now=now,
-            from_state=parent.state,
-            event=event,
-            detail=detail,
-        )
+        chosen = Pending(transition=transitions[0].index, event=event, payload=payload)
+        wake(move, chosen, HistoryEvent.Type.EVENT_ACCEPTED, now=now, event=event, detail=detail)
         move.changes.append(Change.TRANSITIONED)
         dispatch.nudge_steps()
     else:

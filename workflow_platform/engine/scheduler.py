@@ -27,7 +27,7 @@ from .models import HistoryEvent, Instance, Status, Timer, TimerKind
 from .moves import Move
 from .pending import Pending
 from .signals import Change
-from .stepping import open_incident
+from .stepping import open_incident, wake
 
 SWEEP_LIMIT = 500
 
@@ -114,8 +114,9 @@ def _applies(timer: Timer, instance: Instance) -> bool:
 def _wake(move: Move, timer: Timer, *, now) -> bool:
     instance = move.instance
     detail = {"timer": timer.kind, "due_at": timer.due_at.isoformat()}
+    pending = instance.pending  # a retry or poll takes again what it held
     if timer.kind == TimerKind.TRANSITION:
-        instance.pending = Pending(transition=timer.payload["transition"], event="timer")
+        pending = Pending(transition=timer.payload["transition"], event="timer")
     elif timer.kind == TimerKind.STATE_TIMEOUT:
         machine = machine_of_version(instance.version_id)
         timeouts = machine.outgoing(instance.state, "timeout")
@@ -129,13 +130,10 @@ def _wake(move: Move, timer: Timer, *, now) -> bool:
                 message=f"State '{instance.state}' timed out and has no 'timeout' transition.",
             )
             return True
-        instance.pending = Pending(transition=timeouts[0].index, event="timeout")
-    if instance.status == Status.WAITING:
-        instance.run()
-    instance.ready = True
+        pending = Pending(transition=timeouts[0].index, event="timeout")
     instance.lease_owner = ""
     instance.lease_expires_at = None
-    move.record(HistoryEvent.Type.TIMER_FIRED, now=now, from_state=instance.state, detail=detail)
+    wake(move, pending, HistoryEvent.Type.TIMER_FIRED, now=now, detail=detail)
     return True
 
 

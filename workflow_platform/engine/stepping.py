@@ -416,19 +416,31 @@ def accept_event(
         else:
             why = f"state '{instance.state}' accepts {', '.join(accepted) or 'no events'}"
         raise Conflict("event_not_accepted", f"Event '{event}' was refused: {why}.")
-    instance.pending = Pending(transition=transition.index, event=event, payload=payload or {})
-    instance.run()
-    instance.ready = True
     move = Move(instance=instance)
-    move.record(
+    wake(
+        move,
+        Pending(transition=transition.index, event=event, payload=payload or {}),
         HistoryEvent.Type.EVENT_ACCEPTED,
         now=now,
-        from_state=instance.state,
         event=event,
         user=user,
         detail={"payload": payload} if payload else None,
     )
     return move
+
+
+def wake(move: Move, pending: Pending | None, why: str, *, now, **fields: Any) -> HistoryEvent:
+    """A parked instance has something to take (an event, a timer, a child's end, a join).
+
+    In memory: it holds ``pending``, runs, and is ready for a worker; the history event
+    ``why`` (with ``fields``) says what woke it. The caller writes the move and nudges.
+    """
+    inst = move.instance
+    inst.pending = pending
+    if inst.status == Status.WAITING:
+        inst.run()
+    inst.ready = True
+    return move.record(why, now=now, from_state=inst.state, **fields)
 
 
 def now() -> datetime:

@@ -18,7 +18,7 @@ from .moves import Move, release
 from .pending import Pending
 from .signals import Change
 from .starting import prepare, published_version_of, write_new
-from .stepping import open_incident
+from .stepping import open_incident, wake
 
 
 def await_child(move: Move, transition, event, pending: Pending, result, *, now) -> None:
@@ -92,18 +92,17 @@ def wake_parents(moves: list[Move], now) -> None:
         if pending is None or pending.child != child.pk:
             continue  # not a subworkflow parent (a fan-out's), or waiting for another
         if child.status == Status.COMPLETED:
-            parent.pending = pending.replace(child_result=child.data)
+            answer = pending.replace(child_result=child.data)
         else:
-            parent.pending = pending.replace(
+            answer = pending.replace(
                 child_failed=f"Child instance {child.pk} failed in state '{child.state}'."
             )
-        parent.run()
-        parent.ready = True
         woken = Move(instance=parent)
-        woken.record(
+        wake(
+            woken,
+            answer,
             HistoryEvent.Type.CHILD_ENDED,
             now=now,
-            from_state=parent.state,
             detail={"child": child.pk, "status": child.status},
         )
         save_one(woken, now=now)
