@@ -79,6 +79,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost after security: a page whose backend is down answers 503, not 500.
+    "workflow_platform.api.middleware.BackendUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -113,8 +115,31 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 EMBEDDED = not DATABASE_URL
+# Web processes borrow PostgreSQL connections from a bounded pool (asgi.py and wsgi.py turn
+# it on), so web, workers and scheduler together stay inside a budget
+# (docs/adr/0013-bounded-database-connections.md, docs/observability.md): a request that
+# finds the pool empty waits WORKFLOW_DB_POOL_TIMEOUT seconds, then is answered 503 with
+# Retry-After. Workers and the scheduler keep one persistent connection per thread that
+# uses the database: those threads are few and fixed, so they are bounded already.
+WORKFLOW_DB_POOL_SIZE = int(os.environ.get("WORKFLOW_DB_POOL_SIZE", "0"))
+WORKFLOW_DB_POOL_TIMEOUT = float(os.environ.get("WORKFLOW_DB_POOL_TIMEOUT", "5"))
+WORKFLOW_BACKEND_RETRY_AFTER = int(os.environ.get("WORKFLOW_BACKEND_RETRY_AFTER", "5"))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    pooled = WORKFLOW_DB_POOL_SIZE > 0
+    # Pooled: conn_max_age 0 (the pool keeps the connections; Django refuses both) and a
+    # health check when one is lent, so one PostgreSQL dropped is replaced, not failed.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=0 if pooled else 60, conn_health_checks=pooled
+        )
+    }
+    if pooled:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 0,
+            "max_size": WORKFLOW_DB_POOL_SIZE,
+            "timeout": WORKFLOW_DB_POOL_TIMEOUT,
+            "max_idle": 60,
+        }
 else:
     DATABASES = {
         "default": {

@@ -1,13 +1,8 @@
 from django.contrib import admin
-from django.http import HttpResponse
 from django.urls import include, path
 
+from workflow_platform.api.health import healthz, livez
 from workflow_platform.observability.views import metrics
-
-
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
-
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -16,6 +11,7 @@ urlpatterns = [
     path("inbox/", include("tasks_inbox.urls")),
     path("operations/", include("workflow_platform.operations.urls")),
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
     path("metrics", metrics, name="metrics"),
     path("", include("workflow_platform.tenancy.urls")),
 ]

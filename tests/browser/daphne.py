@@ -49,7 +49,7 @@ class DaphneServer:
             if self.proc.poll() is not None:
                 pytest.fail(f"daphne exited:\n{self.log_path.read_text()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                with urllib.request.urlopen(f"{self.url}/livez", timeout=1) as response:
                     if response.status == 200:
                         return self
             except OSError:

@@ -56,7 +56,7 @@ class Platform:
             text = self.log_path.read_text()
             if "Workflow Island is running." in text:
                 try:
-                    if httpx.get(f"{self.base}/healthz", timeout=2).text == "ok":
+                    if httpx.get(f"{self.base}/livez", timeout=2).text == "ok":
                         return text
                 except httpx.HTTPError:
                     pass

@@ -70,5 +70,15 @@ def test_every_area_of_the_home_page_opens(client, tenant_a, make_member, path):
     assert client.get(path).status_code == 200
 
 
-def test_health_endpoint(client, db):
-    assert client.get("/healthz").content == b"ok"
+def test_liveness_answers_without_asking_any_backend(client):
+    assert client.get("/livez").content == b"ok"
+
+
+def test_health_names_each_backend_and_is_200_when_all_answer(client, db):
+    answer = client.get("/healthz")
+    assert answer.status_code == 200 and answer["Cache-Control"] == "no-store"
+    body = answer.json()
+    assert body["status"] == "ok" and body["down"] == []
+    assert body["backends"]["database"]["ok"] is True
+    assert body["backends"]["broker"]["ok"] is True  # the embedded SQLite broker
+    assert body["backends"]["redis"] == {"ok": True, "used": False}

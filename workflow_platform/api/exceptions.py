@@ -9,8 +9,10 @@ Body (``application/problem+json``)::
 ``errors`` carries field errors of a 400; ``details`` what a ``PlatformError`` attached
 (the problems of a definition that does not validate). A ``NotFound`` is the same for a
 missing object and for another tenant's, so nothing hints that it exists. A 429 carries
-``Retry-After``. What Django itself answers 400 (``SuspiciousOperation``, ``BadRequest``)
-stays a 400 problem, and a body above ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413.
+``Retry-After``, and so does a 503: a backend (the database, Redis, the broker) down or
+overloaded (``api/backends.py``), the transaction rolled back. What Django itself
+answers 400 (``SuspiciousOperation``, ``BadRequest``) stays a 400 problem, and a body
+above ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413.
 
 Anything else is a bug: a 500 problem that says so and nothing more (no exception text,
 no traceback), logged with its traceback on ``django.request`` like any Django 500 and
@@ -22,6 +24,7 @@ URLconf's ``handler500``, for errors raised outside an API view (middleware).
 from __future__ import annotations
 
 import logging
+import sys
 from http import HTTPStatus
 
 from django.conf import settings
@@ -34,13 +37,16 @@ from django.core.exceptions import (
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from workflow_platform.errors import PlatformError
+
+from .backends import retry_after, unavailable_backend
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:workflow-island:problem:"
@@ -62,6 +68,38 @@ def server_error_body(path: str) -> dict:
         "code": "server_error",
         "instance": path,
     }
+
+
+def unavailable_body(backend: str, path: str) -> dict:
+    return {
+        "type": PROBLEM_TYPE_PREFIX + "backend_unavailable",
+        "title": HTTPStatus.SERVICE_UNAVAILABLE.phrase,
+        "status": 503,
+        "detail": f"The {backend} is unavailable or overloaded; nothing was changed. "
+        "Try again after Retry-After seconds.",
+        "code": "backend_unavailable",
+        "backend": backend,
+        "instance": path,
+    }
+
+
+def unavailable_problem(backend: str, path: str) -> JsonResponse:
+    """The 503 problem for requests outside a DRF view (middleware, ``handler500``)."""
+    response = JsonResponse(
+        unavailable_body(backend, path), status=503, content_type=PROBLEM_CONTENT_TYPE
+    )
+    response["Retry-After"] = str(retry_after())
+    return response
+
+
+def unavailable_page(backend: str) -> HttpResponse:
+    """The 503 page for the UI (``templates/503.html``, rendered without the request:
+    its context processors would ask the backend that is down)."""
+    seconds = retry_after()
+    html = render_to_string("503.html", {"backend": backend, "retry_after": seconds})
+    response = HttpResponse(html, status=503)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 def problem_response(
@@ -159,6 +197,14 @@ def problem_exception_handler(exc, context):
             status=status, code=str(exc.get_codes()) if isinstance(exc.get_codes(), str)
             else exc.default_code, detail=detail, request=request, headers=headers,
         )  # fmt: skip
+    backend = unavailable_backend(exc)
+    if backend is not None and request is not None:
+        set_rollback()
+        request_logger.warning("Backend unavailable (%s): %s", backend, request.path, exc_info=exc)
+        return Response(
+            unavailable_body(backend, request.path), status=503,
+            headers={"Retry-After": str(retry_after())}, content_type=PROBLEM_CONTENT_TYPE,
+        )  # fmt: skip
     return _server_error(exc, request)
 
 
@@ -181,7 +227,13 @@ def _server_error(exc: Exception, request) -> Response | None:
 
 
 def server_error(request, *args, **kwargs):
-    """``handler500``: a problem for paths under /api/, Django's own page elsewhere."""
+    """``handler500``: a problem for paths under /api/, Django's own page elsewhere; a
+    503 with ``Retry-After`` when the exception being handled is a backend's outage."""
+    backend = unavailable_backend(sys.exc_info()[1])
+    if backend is not None:
+        if request.path.startswith(API_PATH_PREFIX):
+            return unavailable_problem(backend, request.path)
+        return unavailable_page(backend)
     if request.path.startswith(API_PATH_PREFIX):
         return JsonResponse(
             server_error_body(request.path), status=500, content_type=PROBLEM_CONTENT_TYPE

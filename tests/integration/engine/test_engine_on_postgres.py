@@ -184,4 +184,4 @@ def test_commits_ending_children_of_two_parents_take_the_parents_in_one_order(
         }
         joined = Instance.objects.get(pk=one.pk)
     assert ended[two.pk] == 2  # both its children counted; its third child started
-    assert (joined.status, joined.pending["event"]) == ("running", "joined")
+    assert (joined.status, joined.pending.event) == ("running", "joined")

@@ -132,7 +132,7 @@ class Command(BaseCommand):
 
     def _wait_for_web(self, host: str, port: int, web: subprocess.Popen) -> None:
         """Print the banner only once the server answers, so the URL works when shown."""
-        url = f"http://{host}:{port}/healthz"
+        url = f"http://{host}:{port}/livez"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and web.poll() is None:
             try:

@@ -1,0 +1,171 @@
+"""Starts through the REST API from many concurrent clients, against a real Daphne.
+
+Run through ``bench/api_starts.sh`` (it makes a fresh database). One web process (Daphne,
+as ``./run`` starts it) serves ``POST /api/instances/`` for a parked one-state workflow,
+so the figure is the start path itself (authentication, validation, the idempotent
+insert, the outbox nudge), not the workers. The per-token throttle is raised for the run.
+Prints one JSON line: starts/s, latency p50/p99, answers by status, and the most
+PostgreSQL connections the web process held at once (sampled from ``pg_stat_activity``).
+
+    bench/api_starts.sh --clients 32 --seconds 20
+    bench/api_starts.sh --root /tmp/other-checkout   # serve another tree, same database
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflow_platform.settings")
+django.setup()
+
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from tests.factories import make_member, make_tenant, make_token, publish  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PARKED = {
+    "key": "api-start",
+    "initial": "waiting",
+    "states": [{"name": "waiting"}, {"name": "done", "final": True}],
+    "transitions": [{"from": "waiting", "to": "done", "on": "go"}],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(root: Path, port: int, log) -> subprocess.Popen:
+    env = {**os.environ, "WORKFLOW_API_RATE": "10000000/min", "LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "workflow_platform.asgi:application"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for path in ("/livez", "/healthz"):  # an older tree has only /healthz
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1):
+                    return proc
+            except OSError:
+                continue
+        time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("daphne did not come up")
+
+
+def sample_connections(dbname: str, stop: threading.Event, peak: list[int]) -> None:
+    dsn = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while not stop.wait(0.1):
+            (count,) = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                "pg_backend_pid()",
+                (dbname,),
+            ).fetchone()
+            peak[0] = max(peak[0], count)
+
+
+def client_loop(base: str, token: str, until: float, results: list, lock: threading.Lock):
+    mine: list[tuple[int, float]] = []
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as http:
+        n = 0
+        while time.monotonic() < until:
+            n += 1
+            began = time.perf_counter()
+            try:
+                status = http.post(
+                    "/api/instances/", json={"definition": PARKED["key"], "data": {"n": n}},
+                    timeout=30,
+                ).status_code  # fmt: skip
+            except httpx.HTTPError:
+                status = 0  # no answer at all
+            mine.append((status, time.perf_counter() - began))
+    with lock:
+        results.extend(mine)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout Daphne serves")
+    args = parser.parse_args(argv)
+
+    tenant = make_tenant("api-bench", "API bench")
+    publish(tenant, PARKED)
+    _, token = make_token(tenant, make_member(tenant, "operator", "bench-operator"))
+    dbname = connection.settings_dict["NAME"]
+    connection.close()
+
+    port = free_port()
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"api-bench-{port}.log"
+    with open(log_path, "w") as log:
+        web = serve(args.root.resolve(), port, log)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            warm_until = time.monotonic() + 2
+            client_loop(base, token, warm_until, [], threading.Lock())  # warm-up, one client
+            stop, peak = threading.Event(), [0]
+            sampler = threading.Thread(target=sample_connections, args=(dbname, stop, peak))
+            sampler.start()
+            results: list[tuple[int, float]] = []
+            lock = threading.Lock()
+            until = time.monotonic() + args.seconds
+            began = time.monotonic()
+            threads = [
+                threading.Thread(target=client_loop, args=(base, token, until, results, lock))
+                for _ in range(args.clients)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.monotonic() - began
+            stop.set()
+            sampler.join()
+        finally:
+            os.killpg(web.pid, signal.SIGTERM)
+            web.wait(timeout=30)
+    created = [t for status, t in results if status == 201]
+    print(
+        json.dumps(
+            {
+                "clients": args.clients,
+                "seconds": round(elapsed, 1),
+                "starts_per_s": round(len(created) / elapsed, 1),
+                "p50_ms": round(percentile(created, 50) * 1000, 1),
+                "p99_ms": round(percentile(created, 99) * 1000, 1),
+                "statuses": dict(sorted(Counter(str(s) for s, _ in results).items())),
+                "peak_db_connections": peak[0],
+                "root": str(args.root),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
