@@ -36,7 +36,7 @@ from . import dispatch, kinds
 from .journal import save_one
 from .machines import machine_of_version
 from .models import HistoryEvent, Instance, Status, Timer
-from .moves import ENDING_CHANGES, Move
+from .moves import ENDING_CHANGES, Move, end_cancelled
 from .pending import Pending, resumed_status
 from .sagas import plan_for
 from .signals import Change
@@ -220,12 +220,7 @@ def _after_cancel(move: Move, *, now) -> None:
             parent_id=move.instance.pk, status__in=UNFINISHED
         ).order_by("pk")
     ):  # fmt: skip
-        child.cancel()
-        child.pending = None
-        child.ready = False
-        child.ended_at = now
-        child.lease_owner = ""
-        child.lease_expires_at = None
+        end_cancelled(child, now=now)
         gone = Move(instance=child, changes=[Change.CANCELLED])
         gone.record(
             HistoryEvent.Type.CANCELLED,
@@ -396,10 +391,7 @@ def _stop_children(parent: Instance, fan: dict, *, compensate: bool, now) -> Non
             )
             move.changes.append(Change.COMPENSATING)
         elif child.status in UNFINISHED:
-            child.cancel()
-            child.pending = None
-            child.ready = False
-            child.ended_at = now
+            end_cancelled(child, now=now)
             move.record(
                 HistoryEvent.Type.CANCELLED,
                 now=now,

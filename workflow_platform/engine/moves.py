@@ -118,3 +118,11 @@ def release(inst: Instance) -> None:
     inst.ready = False
     inst.lease_owner = ""
     inst.lease_expires_at = None
+
+
+def end_cancelled(inst: Instance, *, now: datetime) -> None:
+    """In memory: the instance is cancelled, holds nothing pending, and is released."""
+    inst.cancel()
+    inst.pending = None
+    inst.ended_at = now
+    release(inst)

@@ -20,7 +20,7 @@ from .. import dispatch, fanout, starting
 from ..journal import drop_open_work, lock_instance, lock_parent_of, save_one
 from ..machines import machine_of_version
 from ..models import OPEN, HistoryEvent, Incident, Instance, Status
-from ..moves import Move
+from ..moves import Move, end_cancelled
 from ..pending import Pending, resumed_status
 from ..sagas import plan_for
 from ..signals import Change
@@ -229,12 +229,7 @@ def cancel_instance(
                 "instance_ended", f"Instance {instance.pk} is already {instance.status}."
             )
         now = timezone.now()
-        instance.cancel()
-        instance.ready = False
-        instance.pending = None
-        instance.lease_owner = ""
-        instance.lease_expires_at = None
-        instance.ended_at = now
+        end_cancelled(instance, now=now)
         move = Move(instance=instance, changes=[Change.CANCELLED])
         move.record(
             HistoryEvent.Type.CANCELLED,

@@ -24,7 +24,7 @@ from .. import dispatch
 from ..fanout import settle_after_resume
 from ..journal import lock_instance, save_one
 from ..models import HistoryEvent, Incident, Instance, Status, Timer, TimerKind
-from ..moves import Move
+from ..moves import Move, release
 from ..pending import Pending
 from ..signals import Change
 
@@ -55,9 +55,7 @@ def suspend_instance(*, tenant: Tenant, instance_id: int, user=None, reason: str
         before = {"status": instance.status, "ready": instance.ready}
         instance.suspend()
         instance.pending = (instance.pending or Pending()).replace(suspended=before)
-        instance.ready = False
-        instance.lease_owner = ""
-        instance.lease_expires_at = None
+        release(instance)
         move = Move(instance=instance, changes=[Change.SUSPENDED])
         move.record(
             HistoryEvent.Type.SUSPENDED,
