@@ -5,15 +5,12 @@ session (AuthMiddlewareStack); the consumers themselves join only their user's t
 channels (tasks_inbox/consumers.py).
 """
 
-import os
-
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflow_platform.settings")
-# A web process: Django runs each request in a thread of its own, and persistent
-# connections are per thread, so without a bound the web held 99 of 100 (docs/adr/0013).
-os.environ.setdefault("WORKFLOW_DB_POOL_SIZE", "4")
-django_asgi_app = get_asgi_application()
+from workflow_platform.web_process import load_web_application
+
+# A web process: its requests borrow database connections from a bounded pool.
+django_asgi_app = load_web_application(get_asgi_application)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
