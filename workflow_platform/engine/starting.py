@@ -156,7 +156,13 @@ def start_one(
 
 def _existing(tenant: Tenant, key: str, hash_: str) -> Instance | None:
     found = Instance.objects.for_tenant(tenant).filter(idempotency_key=key).first()
-    if found is not None and found.request_hash != hash_:
+    return None if found is None else same_request(found, key, hash_)
+
+
+def same_request(found: Instance, key: str, hash_: str) -> Instance:
+    """``found``, started with ``key``, if this request is the one that started it;
+    Conflict ``idempotency_key_reused`` if the key came with other data."""
+    if found.request_hash != hash_:
         raise Conflict(
             "idempotency_key_reused",
             f"Idempotency key '{key}' was already used to start instance {found.pk} "

@@ -162,12 +162,7 @@ def _new_or_existing(
     moves = []
     for data, business_key, priority, key, hash_ in parsed:
         if key in existing:
-            if existing[key].request_hash != hash_:
-                raise Conflict(
-                    "idempotency_key_reused",
-                    f"Idempotency key '{key}' was already used with other data.",
-                )
-            result.append(existing[key])
+            result.append(starting.same_request(existing[key], key, hash_))
             continue
         move = starting.prepare(
             tenant=tenant,
