@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -75,20 +75,21 @@ def ask(machine: Machine, dependency: str | None, tenant_id: int) -> Gate:
     return Gate(tenant_id, limits, admit_call(tenant_id=tenant_id, dependency=limits))
 
 
-def done(gate: Gate, *, error: Exception | None = None) -> None:
-    """The admitted call ended (``error`` None: it succeeded): report it, free its slot."""
+def done(gate: Gate, *, error: Exception | None = None) -> datetime | None:
+    """The admitted call ended (``error`` None: it succeeded): report it, free its slot.
+
+    For a 429 with Retry-After, returns when this caller should try again: paced with the
+    other callers the deferral holds (``limits.defer``). None otherwise, or when the
+    dependency has no shared limits to pace by (the caller waits its Retry-After).
+    """
     if gate.limits is None or not gate.admitted:
-        return
+        return None
     release(tenant_id=gate.tenant_id, dependency=gate.limits, slot=gate.admission.slot)
     retry_after = getattr(error, "retry_after", None)
     if retry_after:
         until = timezone.now() + timedelta(seconds=retry_after)
-        defer(tenant_id=gate.tenant_id, dependency=gate.limits, until=until)
-    elif error is None or getattr(error, "retryable", True):
+        return defer(tenant_id=gate.tenant_id, dependency=gate.limits, until=until)
+    if error is None or getattr(error, "retryable", True):
         # A non-retryable answer (a 4xx) is the request's fault, not the dependency's.
         record_result(tenant_id=gate.tenant_id, dependency=gate.limits, ok=error is None)
-
-
-def seconds_until(gate: Gate, now) -> float:
-    """How long a gate that was not admitted asks the caller to wait."""
-    return max(0.0, ((gate.admission.retry_at or now) - now).total_seconds())
+    return None

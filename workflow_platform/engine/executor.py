@@ -276,10 +276,12 @@ def _run(move: Move, machine: Machine, transition, event, pending: Pending, *, n
     try:
         result = run_action(call)
     except ActionError as error:
-        admission.done(gate, error=error)  # gives back the slot this call took
+        comeback = admission.done(gate, error=error)  # gives back the slot this call took
         if isinstance(error, ThrottledError):
             # A 429 is the dependency pacing us, not a failed attempt.
-            schedule_retry(move, machine, transition, error, now=now, spend_attempt=False)
+            schedule_retry(
+                move, machine, transition, error, now=now, spend_attempt=False, retry_at=comeback
+            )
         elif (
             not error.retryable
             or error.code in action.retry.non_retryable
@@ -318,7 +320,9 @@ def _defer(move: Move, machine: Machine, transition, gate: admission.Gate, *, no
 
     class _Held(Exception):
         code = gate.admission.reason or "throttled"
-        retry_after = admission.seconds_until(gate, now)
 
     held = _Held(f"Held by the dependency's limits ({gate.admission.reason}).")
-    schedule_retry(move, machine, transition, held, now=now, spend_attempt=False)
+    schedule_retry(
+        move, machine, transition, held, now=now, spend_attempt=False,
+        retry_at=gate.admission.retry_at or now,
+    )  # fmt: skip

@@ -137,8 +137,8 @@ def compensate_next(move: Move, machine: Machine, *, now) -> None:
     try:
         result = run_action(call)
     except ActionError as error:
-        admission.done(gate, error=error)
-        _failed(move, machine, entry, action, error, now=now)
+        comeback = admission.done(gate, error=error)
+        _failed(move, machine, entry, action, error, now=now, comeback=comeback)
         return
     admission.done(gate)
     old = inst.data
@@ -170,14 +170,19 @@ def _finish(move: Move, *, now) -> None:
     move.changes.append(Change.COMPENSATED)
 
 
-def _failed(move: Move, machine: Machine, entry, action, error: ActionError, *, now) -> None:
+def _failed(
+    move: Move, machine: Machine, entry, action, error: ActionError, *, now, comeback=None
+) -> None:
     inst = move.instance
     retry = action.retry
     if isinstance(error, ThrottledError):
-        # A 429 is the dependency pacing us: its Retry-After, and no attempt spent.
+        # A 429 is the dependency pacing us: the time its limits gave this caller (else
+        # its Retry-After), and no attempt spent.
         wait = timedelta(seconds=float(error.retry_after or 0)) or retry_delay(
             machine, action.name, inst.attempt + 1
         )
+        if comeback is not None:
+            wait = max(comeback - now, timedelta(0))
         _retry_later(
             move,
             entry,

@@ -295,18 +295,22 @@ def schedule_retry(
     *,
     now: datetime,
     spend_attempt: bool = True,
+    retry_at: datetime | None = None,
 ) -> None:
     """The attempt failed but may be retried: park with a durable retry timer.
 
     ``spend_attempt`` False: the call was paced, not failed (a 429, a dependency's
-    limits, an operation still pending), so the same attempt runs again.
+    limits, an operation still pending), so the same attempt runs again, at ``retry_at``
+    when the limits gave this caller its own time (else after the error's Retry-After).
     """
     inst = move.instance
     failed_attempt = inst.attempt
     if spend_attempt:
         inst.attempt += 1
     retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None and not spend_attempt:
+    if retry_at is not None and not spend_attempt:
+        due = max(retry_at, now)
+    elif retry_after is not None and not spend_attempt:
         # Paced (a limit's retry_at, a 429's Retry-After): as long as asked, not the
         # backoff of an attempt that was never spent.
         due = now + timedelta(seconds=float(retry_after))

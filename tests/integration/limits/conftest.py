@@ -126,13 +126,16 @@ class CountingServer:
     """A dependency that counts by its own clock: every request, when, and its answer.
 
     ``failing`` makes it answer 500 (a retryable error the breaker counts); ``delay`` is
-    how long each answer takes. ``requests`` is the ground truth the specs check limits
-    against, independent of what the limiter believes.
+    how long each answer takes; ``throttle(window, retry_after)`` makes it answer 429
+    with that Retry-After to every call in the first ``window`` seconds after the first
+    call. ``requests`` is the ground truth the specs check limits against, independent
+    of what the limiter believes.
     """
 
     def __init__(self) -> None:
         self.failing = False
         self.delay = 0.0
+        self.throttle_window, self.retry_after = 0.0, 0
         self.requests: list[Request] = []
         self.lock = threading.Lock()
         server = self
@@ -144,9 +147,13 @@ class CountingServer:
                     server.requests.append(request)
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = 500 if server.failing else 200
+                if request.start < server.requests[0].start + server.throttle_window:
+                    status = 429
                 time.sleep(server.delay)
                 body = json.dumps({"ok": status == 200}).encode()
                 self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", str(server.retry_after))
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -160,6 +167,9 @@ class CountingServer:
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/call"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def throttle(self, window: float, retry_after: int) -> None:
+        self.throttle_window, self.retry_after = window, retry_after
 
     def seen(self) -> list[Request]:
         with self.lock:

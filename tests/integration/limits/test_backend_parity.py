@@ -20,8 +20,8 @@ from workflow_platform.engine.limits.policy import DependencyLimits
 from workflow_platform.engine.limits.redis_backend import RedisLimits
 from workflow_platform.engine.limits.rules import (
     LimitState,
-    apply_deferral,
     decide_admission,
+    defer_calls,
     describe,
     free_slot,
     observe_result,
@@ -46,7 +46,7 @@ class InMemory:
         observe_result(self.state, limits, now, ok)
 
     def defer(self, tenant_id, limits, now, until):
-        apply_deferral(self.state, limits, until)
+        return defer_calls(self.state, limits, until)
 
     def load(self, tenant_id, limits, now):
         return self.state, now
@@ -74,7 +74,8 @@ def play(
             slot = held.pop(rng.randrange(len(held))) if held and rng.random() < 0.8 else None
             store.release(tenant_id, limits, now, slot)
         else:
-            store.defer(tenant_id, limits, now, now + rng.uniform(0, 0.5))
+            comeback = store.defer(tenant_id, limits, now, now + rng.uniform(0, 0.5))
+            log.append(("defer", True, "", comeback))
     state, at = store.load(tenant_id, limits, now)
     view = describe(state, limits, at)
     log.append(("final", view["breaker"], view["in_flight"], view["tokens"]))

@@ -23,7 +23,7 @@ from tests.factories import publish
 from workflow_platform.definitions.models import Dependency
 from workflow_platform.engine import services
 from workflow_platform.engine.limits.selectors import dependency_usage
-from workflow_platform.engine.models import HistoryEvent
+from workflow_platform.engine.models import HistoryEvent, Timer
 from workflow_platform.tenancy.scoping import tenant_scope
 
 from ...reliability.workflows import all_completed, loopback_tenant
@@ -127,6 +127,51 @@ def test_three_workers_together_never_exceed_tps_plus_burst_in_any_second_at_the
     # ... and near its rate, not at the timer sweep's tick (once a second: 40 s here).
     assert elapsed <= (COUNT - capacity) / TPS * 2 + 2
     assert all(transitions_made(worker) > 0 for worker in workers), "a worker took no part"
+
+
+RETRY_AFTER, PACED_TPS, PACED_BURST, PACED_COUNT = 2, 10, 5, 40
+
+
+def test_after_a_429_the_held_steps_come_back_paced_on_time_and_are_held_at_most_twice(
+    workers, counting_server
+):
+    tenant = loopback_tenant()
+    with tenant_scope(tenant):
+        Dependency.objects.create(
+            tenant=tenant, name="partner", rate_limit_tps=PACED_TPS, rate_limit_burst=PACED_BURST
+        )
+    publish(tenant, calling(counting_server.url, "told-to-wait"))
+    counting_server.throttle(window=0.3, retry_after=RETRY_AFTER)
+    start(tenant, PACED_COUNT, "told-to-wait")
+    wait_for(lambda: all_completed(tenant, PACED_COUNT), timeout=120,
+             message="not every instance completed after the 429s")  # fmt: skip
+
+    calls = counting_server.seen()
+    told = [r for r in calls if r.status == 429]
+    ok = [r for r in calls if r.status == 200]
+    assert told and len(ok) == PACED_COUNT == len({r.key for r in ok})
+    # Retry-After honoured by every worker: once the 429s are answered (calls admitted
+    # before the first one was reported may still go out), nothing until it ends.
+    quiet_from, quiet_to = told[-1].end + 0.05, told[0].end + RETRY_AFTER - 0.05
+    assert not [r for r in calls if quiet_from < r.start < quiet_to]
+    assert max(aligned_seconds([r.start for r in ok]).values()) <= PACED_TPS + PACED_BURST
+    with tenant_scope(tenant):
+        paced = HistoryEvent.objects.filter(
+            type="action_failed", detail__code__in=["throttled", "http_429"]
+        )
+        cycles = Counter(paced.values_list("instance_id", flat=True))
+        timers = Timer.objects.filter(kind="retry", fired_at__isnull=False)
+        late = sorted((t.fired_at - t.due_at).total_seconds() for t in timers)
+        dues = Counter(t.due_at.replace(microsecond=t.due_at.microsecond // 10_000)
+                       for t in timers)  # fmt: skip
+    print(f"{len(told)} answered 429, held per instance {sorted(Counter(cycles.values()).items())},"
+          f" timer lateness p50 {late[len(late) // 2]:.3f}s max {late[-1]:.3f}s,"
+          f" most retries due in one 10 ms {max(dues.values())}")  # fmt: skip
+    # Held once by the rate, at most once more by the 429's deferral; never round and
+    # round because everyone came back at one instant.
+    assert max(cycles.values()) <= 2
+    assert max(dues.values()) <= 3  # one token-interval (100 ms) apart, not one instant
+    assert late[int(len(late) * 0.9)] < 0.5  # fired when due, not a sweep later
 
 
 class BreakerWatch:

@@ -80,10 +80,13 @@ def test_released_slot_lets_the_next_call_in(tenant_a):
 
 
 def test_retry_after_holds_every_caller_and_is_capped(tenant_a):
-    honoured = limits.defer(tenant_id=tenant_a.pk, dependency=BANK, until=at(3 * 86400), now=at(0))
-    assert honoured == at(limits.MAX_DEFERRAL.total_seconds())
+    comeback = limits.defer(tenant_id=tenant_a.pk, dependency=BANK, until=at(3 * 86400), now=at(0))
+    honoured = at(limits.MAX_DEFERRAL.total_seconds())
+    # The caller answered 429 is first in line, a token-interval (0.5 s) after the end.
+    assert comeback == honoured + timedelta(seconds=0.5)
     held = limits.admit(tenant_id=tenant_a.pk, dependency=BANK, now=at(60))
-    assert (held.admitted, held.reason, held.retry_at) == (False, "throttled", honoured)
+    assert (held.admitted, held.reason) == (False, "throttled")
+    assert held.retry_at == comeback + timedelta(seconds=0.5)  # next in line
     view = limits.snapshot(tenant_id=tenant_a.pk, dependency=BANK, now=at(60))
     assert view["deferred_until"] == honoured
 

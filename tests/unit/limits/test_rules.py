@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from workflow_platform.engine.limits.policy import DependencyLimits
@@ -12,6 +14,7 @@ from workflow_platform.engine.limits.rules import (
     LimitState,
     apply_deferral,
     decide_admission,
+    defer_calls,
     describe,
     free_slot,
     observe_result,
@@ -186,11 +189,34 @@ class TestDeferral:
         lim, state = limits(tps=100, burst=10), LimitState()
         apply_deferral(state, lim, T0 + 30)
         decision = admit(state, lim, T0 + 29)
-        assert (decision.admitted, decision.reason, decision.retry_at) == (
-            False,
-            "throttled",
-            T0 + 30,
-        )
+        # Back when the empty bucket earns its first token after the deferral.
+        assert (decision.admitted, decision.reason) == (False, "throttled")
+        assert decision.retry_at == pytest.approx(T0 + 30.01)
+
+    def test_callers_held_by_a_deferral_come_back_one_token_apart_and_each_is_admitted(self):
+        lim, state = limits(tps=10, burst=10), LimitState()
+        # The call answered 429 is first in line; 40 more are held by the deferral.
+        first = defer_calls(state, lim, T0 + 2)
+        held = [admit(state, lim, T0 + 1 + i / 1000).retry_at for i in range(40)]
+        times = [first, *held]
+        assert times[0] == pytest.approx(T0 + 2.1)
+        gaps = {round(b - a, 6) for a, b in itertools.pairwise(times)}
+        assert gaps == {0.1}
+        # Each comes back when its token is there: nobody is held a second time.
+        assert all(admit(state, lim, t).admitted for t in times)
+
+    def test_without_a_rate_held_callers_return_when_the_deferral_ends(self):
+        lim, state = limits(concurrency=5), LimitState()
+        assert defer_calls(state, lim, T0 + 3) == T0 + 3
+        assert admit(state, lim, T0 + 1).retry_at == T0 + 3
+        assert admit(state, lim, T0 + 3).admitted
+
+    def test_a_later_429_is_paced_behind_the_callers_already_held(self):
+        lim, state = limits(tps=4, burst=4), LimitState()
+        defer_calls(state, lim, T0 + 1)  # comes back at T0 + 1.25
+        held = admit(state, lim, T0 + 0.5).retry_at  # T0 + 1.5
+        # A second in-flight call answered 429 with an earlier Retry-After joins the line.
+        assert defer_calls(state, lim, T0 + 0.8) == pytest.approx(held + 0.25)
 
     def test_after_the_deferral_the_bucket_starts_empty_not_with_a_burst(self):
         lim, state = limits(tps=10, burst=10), LimitState()

@@ -193,8 +193,13 @@ def defer(
     now: datetime | None = None,
 ) -> datetime | None:
     """Nobody calls ``dependency`` before ``until`` (a 429's Retry-After), capped at
-    ``MAX_DEFERRAL`` from now; returns the time honoured. A later ``until`` than the
-    current one extends the deferral, an earlier one changes nothing.
+    ``MAX_DEFERRAL`` from now. A later ``until`` than the current one extends the
+    deferral, an earlier one changes nothing.
+
+    Returns when the caller (the call that was answered 429) should come back: the end
+    of the deferral, or with a rate limit one token-interval apart from every other
+    caller held by it, so they do not all return at one instant and lose to each other.
+    Redis unreachable: the end of the deferral asked for.
     """
     if dependency is None:
         return None
@@ -204,9 +209,10 @@ def defer(
         raise InvalidInput("invalid_time", "defer needs the time until which to hold calls.")
     cap = _epoch(now or datetime.now(tz=UTC)) + MAX_DEFERRAL.total_seconds()
     until_epoch = min(until_epoch, cap)
+    comeback = until_epoch
     with _reported_if_unavailable("defer", limits):
-        backend().defer(int(tenant_id), limits, _epoch(now), until_epoch)
-    return _moment(until_epoch)
+        comeback = backend().defer(int(tenant_id), limits, _epoch(now), until_epoch)
+    return _moment(comeback)
 
 
 def snapshot(*, tenant_id: int, dependency: DependencyLimits, now: datetime | None = None) -> dict:

@@ -22,8 +22,8 @@ from .models import DependencyState
 from .policy import DependencyLimits
 from .rules import (
     LimitState,
-    apply_deferral,
     decide_admission,
+    defer_calls,
     free_slot,
     observe_result,
 )
@@ -117,8 +117,8 @@ class DatabaseLimits:
     def record_result(self, tenant_id: int, limits: DependencyLimits, now, ok: bool) -> None:
         self._apply(tenant_id, limits, now, lambda s, t: observe_result(s, limits, t, ok))
 
-    def defer(self, tenant_id: int, limits: DependencyLimits, now, until: float) -> None:
-        self._apply(tenant_id, limits, now, lambda s, t: apply_deferral(s, limits, until))
+    def defer(self, tenant_id: int, limits: DependencyLimits, now, until: float) -> float:
+        return self._apply(tenant_id, limits, now, lambda s, t: defer_calls(s, limits, until))[0]
 
     def load(self, tenant_id: int, limits: DependencyLimits, now: float | None):
         row = self._rows(tenant_id).filter(dependency=limits.name).first()

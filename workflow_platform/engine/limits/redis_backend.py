@@ -80,9 +80,24 @@ end
 
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 
+-- rules.reserve_retry: held callers come back one token-interval apart.
+local function reserve_retry(earliest)
+  if tps == 0 then return earliest end
+  local retry = math.max(earliest, next_retry_at)
+  next_retry_at = retry + 1 / tps
+  return retry
+end
+
+local function first_token_after_deferral()
+  if tps == 0 then return deferred_until end
+  return deferred_until + 1 / tps
+end
+
 if op == 'admit' then
   if deferred_until > now then
-    return {0, f(deferred_until), 'throttled', f(now)}
+    local retry = reserve_retry(first_token_after_deferral())
+    save()
+    return {0, f(retry), 'throttled', f(now)}
   end
   local probe = false
   if threshold > 0 then
@@ -108,9 +123,8 @@ if op == 'admit' then
   end
   if tps > 0 then
     refill()
-    if tokens < 1 - 0.000001 then  -- rules.TOKEN_EPSILON
-      local retry = math.max(now + (1 - tokens) / tps, next_retry_at)
-      next_retry_at = retry + 1 / tps
+    if tokens < 1 - 0.000004 * tps then  -- rules.CLOCK_SLACK_SECONDS
+      local retry = reserve_retry(now + (1 - tokens) / tps)
       save()
       return {0, f(retry), 'throttled', f(now)}
     end
@@ -150,9 +164,10 @@ elseif op == 'defer' then
   if untl > deferred_until then
     deferred_until = untl
     if tps > 0 then tokens = 0; refilled_at = untl end
-    save()
   end
-  return {1, '', '', f(now)}
+  local retry = reserve_retry(first_token_after_deferral())
+  save()
+  return {1, f(retry), '', f(now)}
 end
 return redis.error_reply('unknown limits operation ' .. op)
 """
@@ -210,8 +225,10 @@ class RedisLimits:
     def record_result(self, tenant_id: int, limits: DependencyLimits, now, ok: bool) -> None:
         self._run("record", tenant_id, limits, now, "1" if ok else "0")
 
-    def defer(self, tenant_id: int, limits: DependencyLimits, now, until: float) -> None:
-        self._run("defer", tenant_id, limits, now, repr(float(until)))
+    def defer(self, tenant_id: int, limits: DependencyLimits, now, until: float) -> float:
+        decision, _ = self._run("defer", tenant_id, limits, now, repr(float(until)))
+        assert decision.retry_at is not None  # the script always says when to come back
+        return decision.retry_at
 
     def load(self, tenant_id: int, limits: DependencyLimits, now: float | None):
         """The current state (read in one MULTI) and the clock it was read at."""

@@ -26,9 +26,10 @@ HALF_OPEN = "half_open"
 # A full bulkhead frees a slot when any call completes, so look again soon rather than
 # at the earliest slot expiry (minutes away when calls are healthy).
 BULKHEAD_RETRY_SECONDS = 1.0
-# Epoch seconds as doubles carry ~0.2 us of rounding, so a token earned exactly on time
-# can come out as 0.9999999; a millionth of a token of slack keeps the rate exact.
-TOKEN_EPSILON = 1e-6
+# Epoch seconds as doubles carry ~0.2 us of rounding and the Redis backend stores times to
+# the microsecond, so a caller back exactly when its token is due can find 0.99999 of
+# one; a few microseconds' worth of tokens of slack keeps the rate exact.
+CLOCK_SLACK_SECONDS = 4e-6
 
 
 @dataclass
@@ -79,7 +80,9 @@ def decide_admission(
 ) -> Decision:
     """Admit one call now or say when to come back; takes a token/slot/probe if admitted."""
     if state.deferred_until > now:
-        return Decision(False, state.deferred_until, THROTTLED)
+        return Decision(
+            False, reserve_retry(state, limits, _first_token_after(state, limits)), THROTTLED
+        )
 
     probe = False
     if limits.failure_threshold:
@@ -103,11 +106,8 @@ def decide_admission(
 
     if limits.tps:
         tokens = _refill(state, limits.tps, limits.capacity, now)
-        if tokens < 1.0 - TOKEN_EPSILON:
-            # Everyone throttled at once would come back at the same instant and only one
-            # would win; hand out retry times one token-interval apart instead.
-            retry = max(now + (1.0 - tokens) / limits.tps, state.next_retry_at)
-            state.next_retry_at = retry + 1.0 / limits.tps
+        if tokens < 1.0 - CLOCK_SLACK_SECONDS * limits.tps:
+            retry = reserve_retry(state, limits, now + (1.0 - tokens) / limits.tps)
             return Decision(False, retry, THROTTLED)
         state.tokens = tokens - 1.0
 
@@ -149,6 +149,27 @@ def observe_result(state: LimitState, limits: DependencyLimits, now: float, ok: 
     # OPEN: late results of calls admitted before it opened change nothing.
 
 
+def reserve_retry(state: LimitState, limits: DependencyLimits, earliest: float) -> float:
+    """When one more held caller comes back, at ``earliest`` or later.
+
+    Everyone held at once would come back at the same instant and only one would win
+    (the rest held again, round after round); with a rate, callers get times one
+    token-interval apart instead, in the order they were held. Without a rate there is
+    nothing to pace by: all come back at ``earliest``.
+    """
+    if not limits.tps:
+        return earliest
+    retry = max(earliest, state.next_retry_at)
+    state.next_retry_at = retry + 1.0 / limits.tps
+    return retry
+
+
+def _first_token_after(state: LimitState, limits: DependencyLimits) -> float:
+    # The bucket is empty when a deferral ends (apply_deferral): its first token comes a
+    # token-interval later.
+    return state.deferred_until + (1.0 / limits.tps if limits.tps else 0.0)
+
+
 def apply_deferral(state: LimitState, limits: DependencyLimits, until: float) -> None:
     """Nobody calls before ``until``; then the bucket starts empty, not with a burst."""
     if until <= state.deferred_until:
@@ -156,6 +177,13 @@ def apply_deferral(state: LimitState, limits: DependencyLimits, until: float) ->
     state.deferred_until = until
     if limits.tps:
         state.tokens, state.refilled_at = 0.0, until
+
+
+def defer_calls(state: LimitState, limits: DependencyLimits, until: float) -> float:
+    """:func:`apply_deferral` for the caller the dependency answered 429; returns when
+    that caller comes back, paced with everyone else held by the deferral."""
+    apply_deferral(state, limits, until)
+    return reserve_retry(state, limits, _first_token_after(state, limits))
 
 
 def describe(state: LimitState, limits: DependencyLimits, now: float) -> dict:
