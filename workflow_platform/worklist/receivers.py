@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models.signals import post_save
 
-from workflow_platform.engine.signals import instance_changed
+from workflow_platform.engine import kinds
+from workflow_platform.engine.signals import Change
 
 from . import search
 from .models import HumanTask
@@ -12,7 +13,6 @@ from .models import HumanTask
 
 def connect() -> None:
     post_save.connect(on_human_task_saved, sender=HumanTask, dispatch_uid="worklist-search-task")
-    instance_changed.connect(on_instance_changed, dispatch_uid="worklist-search-instance")
 
 
 def on_human_task_saved(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
@@ -20,7 +20,20 @@ def on_human_task_saved(sender, instance, created: bool, update_fields=None, **k
         search.index_task(instance)
 
 
-def on_instance_changed(sender, instance, change: str, **kwargs) -> None:
-    # Only a waiting instance can have open tasks (a human state waits for its decision).
-    if instance.status == "waiting":
-        search.index_open_tasks_of(instance)
+@kinds.journal_hook("after_rows")
+def reindex_changed_data(moves, now) -> None:
+    """The open tasks of instances whose data this commit changed, re-indexed together.
+
+    Only a waiting instance can have open tasks (a human state waits for its decision),
+    and only tasks opened before this commit can hold stale text: the ones it opened were
+    indexed when saved. So a start, or a move that changed no data, costs no query.
+    """
+    changed = {
+        move.instance.pk: move.instance
+        for move in moves
+        if move.instance.status == "waiting"
+        and Change.STARTED not in move.changes
+        and any(event.delta for event in move.history)
+    }
+    if changed:
+        search.index_open_tasks_of(changed)

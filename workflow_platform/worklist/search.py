@@ -9,7 +9,7 @@ data values case-folded (and NFC-normalised) by Python; a search folds the query
 same way and looks for it with a plain ``contains``, which behaves alike on both.
 
 The search rows follow the tasks and the engine's instances (``receivers.py``): a task
-saved, and an instance whose data changed while it waits in a human state.
+saved, and an instance whose data a commit changed while it waits in a human state.
 """
 
 from __future__ import annotations
@@ -51,11 +51,11 @@ def index_task(task: HumanTask) -> None:
     )
 
 
-def index_open_tasks_of(instance) -> None:
-    """Re-index the open tasks of ``instance`` (its data may have changed)."""
+def index_open_tasks_of(instances: dict) -> None:
+    """Re-index the open tasks of ``instances`` (by id; their data may have changed)."""
     tasks = HumanTask.objects.with_scopes_disabled().filter(
-        instance_id=instance.pk, status__in=OPEN_STATUSES
+        instance_id__in=list(instances), status__in=OPEN_STATUSES
     )
-    for task in tasks.only("pk", "tenant_id", "title"):
-        task.instance = instance
+    for task in tasks.only("pk", "tenant_id", "title", "instance_id"):
+        task.instance = instances[task.instance_id]
         index_task(task)

@@ -4,10 +4,14 @@ same way on SQLite (these tests) and PostgreSQL (tests/integration/inbox)."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
-from workflow_platform.engine.models import Instance
-from workflow_platform.engine.signals import instance_changed
-from workflow_platform.tenancy.scoping import tenant_scope
+from workflow_platform.engine.journal import save_one
+from workflow_platform.engine.models import HistoryEvent, Instance
+from workflow_platform.engine.moves import Move
+from workflow_platform.engine.stepping import delta_of
+from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
 from workflow_platform.worklist.selectors import inbox_tasks
 
 
@@ -46,13 +50,33 @@ def test_search_does_not_match_the_names_of_data_keys(tenant_a, searchable):
     assert found(tenant_a, searchable, "customer") == []
 
 
+def commit_data(instance, data, *, delta: bool = True) -> None:
+    """One engine commit that changes a waiting instance's data in place (as a payload
+    merged without leaving the state, or a repair, does)."""
+    now = timezone.now()
+    old, instance.data = instance.data, data
+    move = Move(instance=instance)
+    move.record(HistoryEvent.Type.EVENT_ACCEPTED, now=now,
+                delta=delta_of(old, data) if delta else None)  # fmt: skip
+    with transaction.atomic(), all_tenants():
+        save_one(move, now=now)
+
+
 def test_search_follows_data_that_changes_while_the_task_is_open(tenant_a, ops, make_task):
     group, otto, _ = ops
     task = make_task(tenant_a, group=group, title="Review C", data={"city": "Lyon"})
     with tenant_scope(tenant_a):
         instance = Instance.objects.get(pk=task.instance_id)
-        instance.data = {"city": "Besançon"}
-        instance.save()
-        instance_changed.send(sender=Instance, instance=instance, change="transitioned")
+    commit_data(instance, {"city": "Besançon"})
     assert found(tenant_a, otto, "besançon") == ["Review C"]
     assert found(tenant_a, otto, "lyon") == []
+
+
+def test_a_commit_that_changes_no_data_does_not_reindex(tenant_a, ops, make_task):
+    group, otto, _ = ops
+    task = make_task(tenant_a, group=group, title="Review D", data={"city": "Lyon"})
+    with tenant_scope(tenant_a):
+        instance = Instance.objects.get(pk=task.instance_id)
+    # Without a delta the commit says the data did not change: the index is left alone.
+    commit_data(instance, {"city": "Nancy"}, delta=False)
+    assert found(tenant_a, otto, "lyon") == ["Review D"]
