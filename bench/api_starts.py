@@ -6,8 +6,11 @@ so the figure is the start path itself (authentication, validation, the idempote
 insert, the outbox nudge), not the workers. The per-token throttle is raised for the run.
 Prints one JSON line: starts/s, latency p50/p99, answers by status, and the most
 PostgreSQL connections the web process held at once (sampled from ``pg_stat_activity``).
+With ``--bulk N`` each request is ``POST /api/instances/bulk/`` with N items (each its
+own idempotency key), and starts/s counts the instances the answers say were created.
 
     bench/api_starts.sh --clients 32 --seconds 20
+    bench/api_starts.sh --clients 4 --seconds 20 --bulk 1000
     bench/api_starts.sh --root /tmp/other-checkout   # serve another tree, same database
 """
 
@@ -84,21 +87,32 @@ def sample_connections(dbname: str, stop: threading.Event, peak: list[int]) -> N
             peak[0] = max(peak[0], count)
 
 
-def client_loop(base: str, token: str, until: float, results: list, lock: threading.Lock):
-    mine: list[tuple[int, float]] = []
+def client_loop(
+    base: str, token: str, until: float, results: list, lock: threading.Lock, bulk: int = 0
+):
+    """Post starts until ``until``; each result is (status, seconds, instances created)."""
+    mine: list[tuple[int, float, int]] = []
+    name = threading.current_thread().name
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as http:
         n = 0
         while time.monotonic() < until:
             n += 1
+            if bulk:
+                items = [
+                    {"data": {"n": n, "i": i}, "idempotency_key": f"{name}-{n}-{i}"}
+                    for i in range(bulk)
+                ]
+                path, body = "/api/instances/bulk/", {"definition": PARKED["key"], "items": items}
+            else:
+                path, body = "/api/instances/", {"definition": PARKED["key"], "data": {"n": n}}
             began = time.perf_counter()
             try:
-                status = http.post(
-                    "/api/instances/", json={"definition": PARKED["key"], "data": {"n": n}},
-                    timeout=30,
-                ).status_code  # fmt: skip
+                response = http.post(path, json=body, timeout=60)
+                status = response.status_code
+                made = (response.json()["created"] if bulk else 1) if status == 201 else 0
             except httpx.HTTPError:
-                status = 0  # no answer at all
-            mine.append((status, time.perf_counter() - began))
+                status, made = 0, 0  # no answer at all
+            mine.append((status, time.perf_counter() - began, made))
     with lock:
         results.extend(mine)
 
@@ -113,6 +127,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout Daphne serves")
+    parser.add_argument("--bulk", type=int, default=0, help="items per bulk start request")
     args = parser.parse_args(argv)
 
     tenant = make_tenant("api-bench", "API bench")
@@ -128,17 +143,22 @@ def main(argv: list[str]) -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             warm_until = time.monotonic() + 2
-            client_loop(base, token, warm_until, [], threading.Lock())  # warm-up, one client
+            # warm-up, one client
+            client_loop(base, token, warm_until, [], threading.Lock(), args.bulk)
             stop, peak = threading.Event(), [0]
             sampler = threading.Thread(target=sample_connections, args=(dbname, stop, peak))
             sampler.start()
-            results: list[tuple[int, float]] = []
+            results: list[tuple[int, float, int]] = []
             lock = threading.Lock()
             until = time.monotonic() + args.seconds
             began = time.monotonic()
             threads = [
-                threading.Thread(target=client_loop, args=(base, token, until, results, lock))
-                for _ in range(args.clients)
+                threading.Thread(
+                    target=client_loop,
+                    args=(base, token, until, results, lock, args.bulk),
+                    name=f"client-{c}",
+                )
+                for c in range(args.clients)
             ]
             for thread in threads:
                 thread.start()
@@ -150,16 +170,17 @@ def main(argv: list[str]) -> None:
         finally:
             os.killpg(web.pid, signal.SIGTERM)
             web.wait(timeout=30)
-    created = [t for status, t in results if status == 201]
+    created = [t for status, t, _ in results if status == 201]
     print(
         json.dumps(
             {
                 "clients": args.clients,
+                **({"items_per_request": args.bulk} if args.bulk else {}),
                 "seconds": round(elapsed, 1),
-                "starts_per_s": round(len(created) / elapsed, 1),
+                "starts_per_s": round(sum(made for _, _, made in results) / elapsed, 1),
                 "p50_ms": round(percentile(created, 50) * 1000, 1),
                 "p99_ms": round(percentile(created, 99) * 1000, 1),
-                "statuses": dict(sorted(Counter(str(s) for s, _ in results).items())),
+                "statuses": dict(sorted(Counter(str(s) for s, _, _ in results).items())),
                 "peak_db_connections": peak[0],
                 "root": str(args.root),
             }

@@ -28,7 +28,7 @@ from workflow_platform.engine import selectors, services
 from workflow_platform.engine.models import HistoryEvent, Instance, Status
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import examples
+from . import bulk_starts, examples
 from .filters import IdFilter, UtcDateTimeFilter
 from .operations import InstanceRepairsMixin
 from .ordering import PlatformOrderingFilter
@@ -232,6 +232,11 @@ class InstanceViewSet(
             status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
             headers={"Location": f"/api/instances/{instance.pk}/"},
         )
+
+    @bulk_starts.BULK_START_SCHEMA
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        return bulk_starts.start_many(request)
 
     @extend_schema(
         summary="The instance's history, oldest first",

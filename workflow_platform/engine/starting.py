@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from workflow_platform.definitions.bounds import bound_problems
 from workflow_platform.definitions.models import Version
 from workflow_platform.definitions.selectors import published_version
 from workflow_platform.errors import Conflict, InvalidInput
@@ -44,15 +45,69 @@ def published_version_of(tenant: Tenant, definition_key: str) -> Version:
 
 
 def check_data(data: Any) -> dict:
+    """``data`` as an instance's data (None: empty), or InvalidInput ``bad_data``."""
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise InvalidInput("bad_data", "An instance's data must be a JSON object.")
     try:
-        json.dumps(data)
+        # No NaN or infinity (a JSON number of 1e309 parses as one): JSON has neither.
+        json.dumps(data, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise InvalidInput("bad_data", f"An instance's data must be JSON: {error}") from error
+    for path, code, message in bound_problems(data):
+        # PostgreSQL's JSON cannot hold a NUL, and a document nested deeper than any
+        # workflow needs is refused before it reaches the parser of every later reader.
+        # Large numbers are fine in data: jsonb keeps them exactly.
+        if code != "number_out_of_range":
+            raise InvalidInput(
+                "bad_data", f"An instance's data cannot be stored: {path}: {message}."
+            )
     return data
+
+
+START_ITEM_FIELDS = frozenset({"data", "business_key", "priority", "idempotency_key"})
+MAX_PRIORITY = 1000
+
+
+class StartItem(NamedTuple):
+    """One start of a bulk start, checked."""
+
+    data: dict
+    business_key: str
+    priority: int
+    idempotency_key: str
+
+
+def check_item(index: int, item: Any) -> StartItem:
+    """Item ``index`` of a bulk start, checked field by field; InvalidInput naming it."""
+
+    def refuse(message: str, code: str = "bad_item") -> NoReturn:
+        raise InvalidInput(code, f"Item {index}: {message}", details=[{"item": index}])
+
+    if not isinstance(item, dict):
+        refuse("an item is a JSON object with data, business_key, priority, idempotency_key.")
+    unknown = sorted(str(name) for name in item if name not in START_ITEM_FIELDS)
+    if unknown:
+        refuse(
+            f"unknown field '{unknown[0][:50]}' (fields: {', '.join(sorted(START_ITEM_FIELDS))})."
+        )
+    try:
+        data = check_data(item.get("data"))
+    except InvalidInput as error:
+        refuse(error.message)
+    texts = {}
+    for name in ("business_key", "idempotency_key"):
+        value = item.get(name)
+        value = "" if value is None else value
+        if not isinstance(value, str) or len(value) > 200 or "\x00" in value:
+            refuse(f"{name} is text of at most 200 characters.")
+        texts[name] = value.strip() if name == "idempotency_key" else value
+    priority = item.get("priority", 0)
+    priority = 0 if priority is None else priority
+    if isinstance(priority, bool) or not isinstance(priority, int) or abs(priority) > MAX_PRIORITY:
+        refuse(f"priority is a whole number from -{MAX_PRIORITY} to {MAX_PRIORITY}.")
+    return StartItem(data, texts["business_key"], priority, texts["idempotency_key"])
 
 
 def prepare(

@@ -1,5 +1,7 @@
 """Starting, signalling, deciding and cancelling instances through the engine's services."""
 
+import json
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -11,6 +13,7 @@ from workflow_platform.engine.journal import write_moves
 from workflow_platform.engine.models import HistoryEvent, Incident, Instance, Timer
 from workflow_platform.engine.services import instances as instance_services
 from workflow_platform.errors import Conflict, InvalidInput, NotFound, Unprocessable
+from workflow_platform.tenancy.scoping import tenant_scope
 from workflow_platform.tenancy.services import add_to_group
 from workflow_platform.worklist import services as worklist
 from workflow_platform.worklist.models import HumanTask
@@ -318,3 +321,24 @@ def test_replay_reproduces_every_instance_and_reports_tampering(tenant_a, publis
     with pytest.raises(CommandError):
         call_command("replay_history")
     assert f"instance {parked.pk}: data" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"note": "a\x00b"},
+        {"a\x00": 1},
+        {"deep": json.loads("[" * 70 + "]" * 70)},
+        {"huge": json.loads("1e309")},
+    ],
+    ids=["nul-in-text", "nul-in-a-name", "nested-70-deep", "infinity"],
+)
+def test_data_postgresql_cannot_hold_or_nested_beyond_any_need_is_refused_before_writing(
+    tenant_a, publish, data
+):
+    version = publish(linear(1))
+    with pytest.raises(InvalidInput) as refused:
+        start(tenant_a, version, data)
+    assert refused.value.code == "bad_data"
+    with tenant_scope(tenant_a):
+        assert not Instance.objects.exists()

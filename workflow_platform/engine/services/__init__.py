@@ -20,6 +20,7 @@ from .instances import (
     start_instance,
     start_instances,
     start_or_find_instance,
+    start_or_find_instances,
 )
 from .repairs import redrive_instance, resume_instance, suspend_instance
 
@@ -34,5 +35,6 @@ __all__ = [
     "start_instance",
     "start_instances",
     "start_or_find_instance",
+    "start_or_find_instances",
     "suspend_instance",
 ]

@@ -93,41 +93,51 @@ def start_instance(
     ).instance
 
 
+def start_instances(
+    *, tenant: Tenant, definition_key: str, items: list, user=None
+) -> list[Instance]:
+    """:func:`start_or_find_instances` for callers that need only the instances."""
+    started = start_or_find_instances(
+        tenant=tenant, definition_key=definition_key, items=items, user=user
+    )
+    return [s.instance for s in started]
+
+
+MAX_BULK_START = 10_000
+
+
 @transaction.atomic
-def start_instances(*, tenant: Tenant, definition_key: str, items: list[dict]) -> list[Instance]:
-    """Start many instances with a few set-based statements; returned in ``items`` order.
+def start_or_find_instances(
+    *, tenant: Tenant, definition_key: str, items: list, user=None
+) -> list[Started]:
+    """Start many instances with a few set-based statements; answered in ``items`` order.
 
     Each item: ``{"data": {...}, "business_key": "", "priority": 0, "idempotency_key":
-    None}``. All or nothing: one bad item (InvalidInput, naming its index) or a reused
-    idempotency key with other data (Conflict) starts none. Items whose key was already
-    used for the same request return the existing instance, also when that start raced
-    this one and committed first.
+    None}`` (``starting.check_item``). All or nothing: one bad item (InvalidInput, naming
+    its index) or a reused idempotency key with other data (Conflict) starts none. Items
+    whose key was already used for the same request answer the existing instance with
+    ``created`` false, also when that start raced this one and committed first.
     """
     if not isinstance(items, list) or not items:
         raise InvalidInput("bad_items", "Give a non-empty list of items to start.")
-    if len(items) > 10_000:
-        raise InvalidInput("too_many_items", "Start at most 10,000 instances at once.")
+    if len(items) > MAX_BULK_START:
+        raise InvalidInput("too_many_items", f"Start at most {MAX_BULK_START:,} instances at once.")
     version = starting.published_version_of(tenant, definition_key)
     parsed = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise InvalidInput("bad_item", f"Item {index} is not an object.")
-        try:
-            data = starting.check_data(item.get("data"))
-        except InvalidInput as error:
-            raise InvalidInput("bad_item", f"Item {index}: {error.message}") from error
-        business_key = str(item.get("business_key") or "")
-        priority = int(item.get("priority") or 0)
-        key = str(item.get("idempotency_key") or "").strip()[:200]
+    for index, raw in enumerate(items):
+        item = starting.check_item(index, raw)
         hash_ = starting.request_hash(
-            definition_key=definition_key, data=data, business_key=business_key, priority=priority
+            definition_key=definition_key,
+            data=item.data,
+            business_key=item.business_key,
+            priority=item.priority,
         )
-        parsed.append((data, business_key, priority, key, hash_))
-    keys = [p[3] for p in parsed if p[3]]
+        parsed.append((item, hash_))
+    keys = [item.idempotency_key for item, _ in parsed if item.idempotency_key]
     if len(keys) != len(set(keys)):
         raise InvalidInput("duplicate_idempotency_key", "Two items share an idempotency key.")
     for tries in range(3):
-        result, moves = _new_or_existing(tenant, version, parsed, keys)
+        result, moves = _new_or_existing(tenant, version, parsed, keys, user)
         try:
             with transaction.atomic():  # a savepoint: a lost race must not break the rest
                 starting.write_new(moves)
@@ -146,36 +156,38 @@ def start_instances(*, tenant: Tenant, definition_key: str, items: list[dict]) -
     ready = sum(1 for m in moves if m.instance.ready)
     if ready:
         dispatch.nudge_starts(ready)
-    return [r.instance if isinstance(r, Move) else r for r in result]
+    return result
 
 
 def _new_or_existing(
-    tenant: Tenant, version, parsed, keys
-) -> tuple[list[Instance | Move], list[Move]]:
-    """Per item, the instance its idempotency key already started, or a new start's move."""
+    tenant: Tenant, version, parsed, keys, user
+) -> tuple[list[Started], list[Move]]:
+    """Per item, the instance its idempotency key already started, or a new start."""
     existing = {
         inst.idempotency_key: inst
         for inst in Instance.objects.for_tenant(tenant).filter(idempotency_key__in=keys)
-    }
+    } if keys else {}  # fmt: skip
     now = timezone.now()
-    result: list[Instance | Move] = []
+    result: list[Started] = []
     moves = []
-    for data, business_key, priority, key, hash_ in parsed:
+    for item, hash_ in parsed:
+        key = item.idempotency_key
         if key in existing:
-            result.append(starting.same_request(existing[key], key, hash_))
+            result.append(Started(starting.same_request(existing[key], key, hash_), False))
             continue
         move = starting.prepare(
             tenant=tenant,
             version=version,
-            data=data,
-            business_key=business_key,
-            priority=priority,
+            data=item.data,
+            business_key=item.business_key,
+            priority=item.priority,
             idempotency_key=key,
             hash_=hash_,
+            user=user,
             now=now,
         )
         moves.append(move)
-        result.append(move)
+        result.append(Started(move.instance, True))
     return result, moves
 
 
