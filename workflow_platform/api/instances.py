@@ -224,9 +224,11 @@ class InstanceViewSet(
             priority=data.validated_data["priority"],
             user=request.user,
         )
-        # Found, not created: a retry, or the loser of a race for the same key.
+        # Found, not created: a retry, or the loser of a race for the same key. A new
+        # instance is answered as written (its version and definition came loaded).
         replayed = not created
-        instance = selectors.instance_detail(request.tenant, instance.pk)
+        if replayed:
+            instance = selectors.instance_detail(request.tenant, instance.pk)
         return Response(
             InstanceSerializer(instance).data,
             status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,

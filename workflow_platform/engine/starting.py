@@ -197,6 +197,8 @@ def start_one(
         hash_=hash_,
         user=user,
     )
+    # The definition was loaded with the version: callers may read it without a query.
+    move.instance.definition = version.definition
     try:
         with transaction.atomic():
             write_new([move])
