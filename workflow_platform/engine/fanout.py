@@ -32,7 +32,7 @@ from workflow_platform.definitions.machine import Machine, ParallelSpec, State
 from workflow_platform.errors import PlatformError
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import dispatch, kinds
+from . import dispatch, kinds, sagas
 from .journal import save_one
 from .machines import machine_of_version
 from .models import HistoryEvent, Instance, Status, Timer
@@ -378,18 +378,13 @@ def _stop_children(parent: Instance, fan: dict, *, compensate: bool, now) -> Non
                 child.resume(resumed_status(child.pending))
             if child.status in (Status.CREATED, Status.WAITING):
                 child.run()
-            child.start_compensating()
-            child.pending = Pending(compensations=plan, cancelled=True)
-            child.attempt = 1
-            child.ended_at = None
-            child.ready = True
-            move.record(
-                HistoryEvent.Type.COMPENSATING,
+            sagas.start_undoing(
+                move,
+                Pending(compensations=plan, cancelled=True),
+                code="join_failed",
+                message="A sibling branch failed.",
                 now=now,
-                from_state=child.state,
-                detail={"code": "join_failed", "message": "A sibling branch failed."},
             )
-            move.changes.append(Change.COMPENSATING)
         elif child.status in UNFINISHED:
             end_cancelled(child, now=now)
             move.record(

@@ -76,16 +76,41 @@ def begin(move: Move, machine: Machine, *, code: str, message: str, action: str,
     plan = plan_for(inst, machine)
     if not plan:
         return False
-    inst.pending = Pending(compensations=plan, failed_step=inst.step + 1)
-    inst.attempt = 1
     inst.last_error = message[:2000]
+    start_undoing(
+        move,
+        Pending(compensations=plan, failed_step=inst.step + 1),
+        code=code,
+        message=message,
+        action=action,
+        now=now,
+    )
+    return True
+
+
+def start_undoing(
+    move: Move, pending: Pending, *, code: str, message: str, now, action: str = "", user=None
+) -> None:
+    """In memory: the instance starts on ``pending``'s compensation plan, ready for a
+    worker, with a ``compensating`` event saying why (``code``, ``message``) and what.
+
+    For a failed step (:func:`begin`), a cancel with compensation and a fan-out undoing
+    the branches that completed before a sibling failed; each caller first brings its
+    instance to a status that may start compensating (resumed, running).
+    """
+    inst = move.instance
+    plan = pending.compensations or []
     inst.start_compensating()
+    inst.pending = pending
+    inst.attempt = 1
+    inst.ended_at = None  # not over yet, even if it had reached a failed state
     inst.ready = True
     move.record(
         HistoryEvent.Type.COMPENSATING,
         now=now,
         from_state=inst.state,
         action=action,
+        user=user,
         detail={
             "code": code,
             "message": message[:2000],
@@ -93,7 +118,6 @@ def begin(move: Move, machine: Machine, *, code: str, message: str, action: str,
         },
     )
     move.changes.append(Change.COMPENSATING)
-    return True
 
 
 def compensate_next(move: Move, machine: Machine, *, now) -> None:

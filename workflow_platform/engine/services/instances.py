@@ -22,7 +22,7 @@ from ..machines import machine_of_version
 from ..models import OPEN, HistoryEvent, Incident, Instance, Status
 from ..moves import Move, end_cancelled
 from ..pending import Pending, resumed_status
-from ..sagas import plan_for
+from ..sagas import plan_for, start_undoing
 from ..signals import Change
 from ..stepping import accept_event
 
@@ -313,24 +313,16 @@ def cancel_and_compensate(
             instance.has_incident = False
         elif instance.status != Status.RUNNING:
             instance.run()
-        instance.start_compensating()
-        instance.pending = Pending(compensations=plan, cancelled=True)
-        instance.attempt = 1
-        instance.ended_at = None  # not over yet, even if it had reached a failed state
-        instance.ready = True
-        instance.lease_owner = ""
+        instance.lease_owner = ""  # a worker holding it cannot commit (save_one's fence)
         instance.lease_expires_at = None
-        move = Move(instance=instance, changes=[Change.COMPENSATING])
-        move.record(
-            HistoryEvent.Type.COMPENSATING,
-            now=now,
-            from_state=instance.state,
+        move = Move(instance=instance)
+        start_undoing(
+            move,
+            Pending(compensations=plan, cancelled=True),
+            code="cancelled",
+            message=reason[:500] or "Cancelled with compensation.",
             user=user,
-            detail={
-                "code": "cancelled",
-                "message": reason[:500] or "Cancelled with compensation.",
-                "plan": [f"{c['compensation']} (step {c['step']})" for c in plan],
-            },
+            now=now,
         )
         save_one(move, now=now)
         drop_open_work(tenant, instance, now=now, user=user)
