@@ -1,0 +1,180 @@
+"""More of the fault catalogue (docs/reliability.md), each injected mid-run on real workers.
+
+Every spec checks the same invariants afterwards: every instance completed, each step
+taken by exactly one committed transition with a gapless history, each idempotency key's
+effect once at the effect server, and a replay of the history finding no difference.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import redis
+
+from tests.factories import publish
+from tests.services import database_url
+from workflow_platform.engine import services
+
+from .conftest import wait_for
+from .workflows import (
+    all_completed,
+    assert_one_transition_per_step,
+    assert_replay_finds_no_difference,
+    expected_keys,
+    http_chain,
+    loopback_tenant,
+)
+
+
+def start_chain(effect_server, key: str, *, count: int, steps: int, delay: float):
+    tenant = loopback_tenant()
+    publish(tenant, http_chain(key, effect_server.url, steps=steps))
+    effect_server.delay = delay
+    services.start_instances(
+        tenant=tenant, definition_key=key, items=[{"data": {"i": i}} for i in range(count)]
+    )
+    return tenant
+
+
+def assert_invariants(tenant, effect_server, *, count: int, steps: int, timeout: float = 120):
+    wait_for(lambda: all_completed(tenant, count), timeout=timeout, message="work was lost")
+    assert set(effect_server.effects) == expected_keys(tenant, steps)
+    assert_one_transition_per_step(tenant, steps)
+    assert_replay_finds_no_difference()
+
+
+def pool_children(pid: int) -> list[int]:
+    """The prefork pool's processes of the Celery worker ``pid`` (Linux /proc)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+def test_a_pool_child_killed_mid_action_is_replaced_and_its_work_taken_over(
+    start_worker, start_beat, effect_server, monkeypatch
+):
+    # Only the pool process dies: the worker's main process lives on, forks a new child,
+    # and the interrupted instance is taken over once its lease runs out.
+    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "3")
+    monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", "4")
+    tenant = start_chain(effect_server, "child-kill", count=6, steps=3, delay=0.4)
+    worker = start_worker(queues="steps,starts,timers", concurrency=1)
+    start_beat()
+    wait_for(lambda: effect_server.in_flight > 0, timeout=30, message="no action started")
+    (child,) = pool_children(worker.proc.pid)
+    os.kill(child, signal.SIGKILL)
+    interrupted = set(effect_server.calls)
+    assert_invariants(tenant, effect_server, count=6, steps=3)
+    assert worker.proc.poll() is None, "the worker's main process died with its child"
+    assert pool_children(worker.proc.pid) != [child]
+    assert any(effect_server.calls[key] >= 2 for key in interrupted)
+
+
+def terminate_backends(dbname: str) -> int:
+    """``pg_terminate_backend`` every other session on ``dbname``: workers and beat."""
+    dsn = database_url().rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+            (dbname,),
+        ).fetchall()
+    return len(rows)
+
+
+def test_database_sessions_terminated_mid_transaction_lose_nothing(
+    start_worker, start_beat, effect_server, monkeypatch, django_db_blocker
+):
+    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "3")
+    monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", "4")
+    tenant = start_chain(effect_server, "pg-terminate", count=20, steps=4, delay=0.15)
+    from django.db import connection
+
+    dbname = connection.settings_dict["NAME"]
+    connection.close()  # ours is terminated too, like everyone's; it reconnects
+    start_worker(queues="steps,starts,timers", concurrency=1)
+    start_worker(queues="steps,starts,timers", concurrency=1)
+    start_beat()
+    wait_for(lambda: len(effect_server.effects) >= 8, timeout=60, message="no progress")
+    killed = 0
+    until = time.monotonic() + 4
+    while time.monotonic() < until:  # again and again, whatever each session is doing
+        killed += terminate_backends(dbname)
+        time.sleep(0.4)
+    assert killed >= 3 and len(effect_server.effects) < 80, "the fault came too late"
+    assert_invariants(tenant, effect_server, count=20, steps=4)
+
+
+def test_redis_wiped_mid_run_loses_nothing(
+    private_redis, start_worker, start_beat, effect_server, monkeypatch
+):
+    # The broker's queues, the limits and every key go at once, the server stays up:
+    # the durable ``ready`` flags and the outbox sweep bring the work back.
+    monkeypatch.setenv("REDIS_URL", private_redis.url)
+    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "3")
+    monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", "4")
+    tenant = start_chain(effect_server, "redis-wipe", count=16, steps=4, delay=0.03)
+    start_worker(queues="steps,starts,timers", concurrency=1)
+    start_worker(queues="steps,starts,timers", concurrency=1)
+    start_beat()
+    wait_for(lambda: len(effect_server.effects) >= 10, timeout=60, message="no progress")
+    client = redis.Redis.from_url(private_redis.url)
+    for _ in range(3):
+        client.flushall()
+        time.sleep(0.5)
+    assert_invariants(tenant, effect_server, count=16, steps=4)
+
+
+def test_redis_stalled_for_ten_seconds_loses_nothing(
+    private_redis, start_worker, start_beat, effect_server, monkeypatch
+):
+    # SIGSTOP: the server holds every connection open and answers nothing, the worst
+    # kind of outage (no error to react to), then carries on where it stopped.
+    monkeypatch.setenv("REDIS_URL", private_redis.url)
+    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "3")
+    monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", "4")
+    tenant = start_chain(effect_server, "redis-stall", count=12, steps=3, delay=0.03)
+    start_worker(queues="steps,starts,timers", concurrency=1)
+    start_worker(queues="steps,starts,timers", concurrency=1)
+    start_beat()
+    wait_for(lambda: len(effect_server.effects) >= 6, timeout=60, message="no progress")
+    os.kill(private_redis.proc.pid, signal.SIGSTOP)
+    try:
+        time.sleep(10)
+    finally:
+        os.kill(private_redis.proc.pid, signal.SIGCONT)
+    assert_invariants(tenant, effect_server, count=12, steps=3)
+
+
+def test_a_table_lock_held_ten_seconds_delays_but_loses_nothing(
+    start_worker, start_beat, effect_server, monkeypatch
+):
+    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "3")
+    monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", "4")
+    tenant = start_chain(effect_server, "table-lock", count=12, steps=3, delay=0.03)
+    start_worker(queues="steps,starts,timers", concurrency=1)
+    start_worker(queues="steps,starts,timers", concurrency=1)
+    start_beat()
+    wait_for(lambda: len(effect_server.effects) >= 6, timeout=60, message="no progress")
+    locked, done = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:
+        with psycopg.connect(database_url()) as conn:  # one transaction, rolled back
+            conn.execute("LOCK TABLE engine_instance IN ACCESS EXCLUSIVE MODE")
+            locked.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    assert locked.wait(10), "the lock was not taken"
+    during = len(effect_server.effects)
+    time.sleep(10)
+    # Nothing could commit while it was held; each worker has at most one call in flight.
+    assert len(effect_server.effects) <= during + 2
+    done.set()
+    holder.join()
+    assert_invariants(tenant, effect_server, count=12, steps=3)
