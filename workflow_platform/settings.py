@@ -227,6 +227,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "workflows@localhost")
 # an expired lease is taken over from the last commit), and how many it claims at once.
 WORKFLOW_LEASE_SECONDS = float(os.environ.get("WORKFLOW_LEASE_SECONDS", "30"))
 WORKFLOW_CLAIM_BATCH = int(os.environ.get("WORKFLOW_CLAIM_BATCH", "50"))
+# An instance whose worker died this many times in a row before it committed (a poison
+# step: an action that ends its process or exhausts memory) fails with an incident.
+WORKFLOW_MAX_LOST_LEASES = int(os.environ.get("WORKFLOW_MAX_LOST_LEASES", "3"))
 # Timers due within this many seconds also wake the timer sweep at their due time
 # (engine/dispatch.py); 0 leaves every timer to beat's once-a-second sweep.
 WORKFLOW_TIMER_WAKE_HORIZON = float(os.environ.get("WORKFLOW_TIMER_WAKE_HORIZON", "10"))

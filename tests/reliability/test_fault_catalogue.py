@@ -19,6 +19,8 @@ import redis
 from tests.factories import publish
 from tests.services import database_url
 from workflow_platform.engine import services
+from workflow_platform.engine.models import Incident, Instance
+from workflow_platform.tenancy.scoping import tenant_scope
 
 from .conftest import wait_for
 from .workflows import (
@@ -178,3 +180,45 @@ def test_a_table_lock_held_ten_seconds_delays_but_loses_nothing(
     done.set()
     holder.join()
     assert_invariants(tenant, effect_server, count=12, steps=3)
+
+
+POISON = {
+    "key": "poison",
+    "initial": "s1",
+    "states": [{"name": "s1"}, {"name": "done", "kind": "final"}],
+    "transitions": [{"from": "s1", "to": "done", "action": "crash"}],
+    "actions": {"crash": {"type": "python", "params": {"callable": "end_process"}}},
+}
+
+
+def test_a_step_that_ends_its_worker_every_time_fails_with_an_incident_and_spares_the_rest(
+    start_worker, start_beat, effect_server, monkeypatch
+):
+    # The poison step kills the pool process that runs it, every time. It is claimed
+    # alone once suspect, so the instances batched with it are taken over and finish;
+    # after WORKFLOW_MAX_LOST_LEASES lost leases it fails with an incident instead of
+    # killing worker after worker.
+    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "2")
+    monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", "10")
+    monkeypatch.setenv("WORKFLOW_MAX_LOST_LEASES", "2")
+    sick = loopback_tenant()
+    publish(sick, POISON)
+    poison = services.start_instance(tenant=sick, definition_key="poison", data={})
+    tenant = start_chain(effect_server, "bystanders", count=8, steps=2, delay=0.05)
+    worker = start_worker(queues="steps,starts,timers", concurrency=1)
+    start_beat()
+    assert_invariants(tenant, effect_server, count=8, steps=2)
+
+    def incident():
+        with tenant_scope(sick):
+            found = Instance.objects.get(pk=poison.pk)
+            return found if found.status == "failed" else None
+
+    failed = wait_for(incident, timeout=90, message="the poison step never failed")
+    assert failed.has_incident and failed.lost_leases == 2
+    with tenant_scope(sick):
+        assert list(Incident.objects.filter(instance=failed).values_list("code", flat=True)) == [
+            "worker_lost"
+        ]
+    assert worker.proc.poll() is None  # the worker lived on through its children's deaths
+    assert_replay_finds_no_difference()

@@ -1,5 +1,5 @@
 """Callables that the tests and the benchmark run as ``python`` actions: ``noop``,
-``fail``, ``flaky``.
+``fail``, ``flaky``, ``end_process``.
 
 They are not offered to tenants: this module registers them only where the
 ``WORKFLOW_CALLABLE_MODULES`` setting lists it (the test suites and ``bench/`` do;
@@ -10,6 +10,7 @@ the same answer, and several worker processes agree without shared state.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from .base import ActionCall, NonRetryableActionError, RetryableActionError
@@ -42,3 +43,10 @@ def flaky(call: ActionCall) -> dict[str, Any]:
             code="flaky",
         )
     return {"succeeded_on_attempt": call.attempt}
+
+
+@register_callable("end_process")
+def end_process(call: ActionCall) -> None:
+    """Ends the worker process that runs it, every time: the poison step of the fault
+    catalogue (a crash no ``except`` can catch, like an out-of-memory kill)."""
+    os._exit(70)

@@ -23,7 +23,8 @@ UPDATE engine_instance AS i SET
   attempt = v.attempt, seq = v.seq, pending = v.pending::jsonb, ready = v.ready,
   ready_since = v.ready_since, lease_owner = v.lease_owner,
   lease_expires_at = v.lease_expires_at, has_incident = v.has_incident,
-  last_error = v.last_error, ended_at = v.ended_at, updated_at = v.updated_at
+  last_error = v.last_error, ended_at = v.ended_at, updated_at = v.updated_at,
+  lost_leases = 0
 FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::int[],
             %s::int[], %s::int[], %s::text[], %s::bool[], %s::timestamptz[], %s::text[],
             %s::timestamptz[], %s::bool[], %s::text[], %s::timestamptz[], %s::timestamptz[])

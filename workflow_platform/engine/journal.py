@@ -48,6 +48,7 @@ def write_moves(moves: list[Move]) -> list[Move]:
         for move in moves:
             inst = move.instance
             inst.updated_at = now
+            inst.lost_leases = 0  # a worker committed: whatever killed earlier ones is past
             if inst.ready and inst.ready_since is None:
                 inst.ready_since = now
             elif not inst.ready:

@@ -53,7 +53,9 @@ def claim(*, limit: int, owner: str, ids=None, new: bool | None = None) -> list[
     """Lease up to ``limit`` ready instances to ``owner``; return them (fences current).
 
     ``new`` None claims in-flight instances first, then new starts; True or False only
-    one kind. ``ids`` restricts the claim to those instances.
+    one kind. ``ids`` restricts the claim to those instances. An instance whose lease
+    was lost since its last commit (``lost_leases``: its worker died) is claimed alone,
+    so if it kills this worker too, it takes no other instance's lease with it.
     """
     now = timezone.now()
     expires = now + lease_duration()
@@ -65,16 +67,25 @@ def claim(*, limit: int, owner: str, ids=None, new: bool | None = None) -> list[
             if wanted <= 0:
                 break
             with transaction.atomic():
-                found = list(
+                candidates = list(
                     _claimable(now, new=kind, ids=ids)
                     .select_for_update(skip_locked=True)
-                    .values_list("pk", flat=True)[:wanted]
+                    .values_list("pk", "lost_leases")[:wanted]
                 )
+                # A suspect runs alone: in a batch of its own, or not in this claim (the
+                # others' row locks end with this transaction).
+                suspect = next((pk for pk, lost in candidates if lost), None)
+                if suspect is not None and claimed:
+                    suspect, found = None, [pk for pk, lost in candidates if not lost]
+                else:
+                    found = [suspect] if suspect is not None else [pk for pk, _ in candidates]
                 if found:
                     Instance.objects.filter(pk__in=found).update(
                         lease_owner=owner, lease_expires_at=expires, fence=F("fence") + 1
                     )
             claimed.extend(found)
+            if suspect is not None:
+                break
         if not claimed:
             return []
         rows: list[Instance] = list(

@@ -77,6 +77,11 @@ class Instance(TenantOwned):
     # Fencing token: bumped by every claim and every operator change, so a worker that
     # lost its lease cannot commit (its UPDATE matches no row).
     fence = models.BigIntegerField(default=0)
+    # Leases of this instance that expired (their worker died) since its last commit by
+    # a worker: a suspect is claimed alone, and one that keeps killing its worker (an
+    # action that ends the process, a memory blow-up) fails with an incident
+    # (leases.sweep_expired, docs/reliability.md). Not history: replay ignores it.
+    lost_leases = models.PositiveSmallIntegerField(default=0)
     has_incident = models.BooleanField(default=False)
     last_error = models.TextField(blank=True)
     parent = models.ForeignKey(

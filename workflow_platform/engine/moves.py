@@ -32,6 +32,7 @@ MOVED_FIELDS = [
     "lease_owner",
     "lease_expires_at",
     "has_incident",
+    "lost_leases",
     "last_error",
     "ended_at",
     "updated_at",

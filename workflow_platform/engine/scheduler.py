@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from workflow_platform.definitions.machine import AUTO
@@ -138,15 +138,57 @@ def _wake(move: Move, timer: Timer, *, now) -> bool:
 
 
 def sweep_expired_leases(*, now=None) -> int:
-    """Free the leases of workers that died; the instances go back to the claim queue."""
+    """Free the leases of workers that died; the instances go back to the claim queue.
+
+    A lease that expired with its owner still on it was lost (its worker died before it
+    committed or gave the instance back): the instance counts it (``lost_leases``) and is
+    claimed alone from then on (``leases.claim``). One that has lost
+    ``WORKFLOW_MAX_LOST_LEASES`` in a row fails with a ``worker_lost`` incident instead
+    of killing worker after worker. A lease given back to wait (``release(retry_in=)``)
+    has no owner: its expiry only makes the instance claimable again.
+    """
     now = now or timezone.now()
     with all_tenants():
-        freed = Instance.objects.filter(ready=True, lease_expires_at__lt=now).update(
-            lease_owner="", lease_expires_at=None
+        expired = Instance.objects.filter(ready=True, lease_expires_at__lt=now)
+        lost = expired.exclude(lease_owner="").update(
+            lease_owner="", lease_expires_at=None, lost_leases=F("lost_leases") + 1
         )
-    if freed:
+        freed = lost + expired.update(lease_owner="", lease_expires_at=None)
+        poisoned = list(
+            Instance.objects.filter(
+                ready=True, lost_leases__gte=settings.WORKFLOW_MAX_LOST_LEASES
+            ).values_list("pk", flat=True)
+        ) if lost else []  # fmt: skip
+    for instance_id in poisoned:
+        _fail_lost(instance_id, now=now)
+    if freed > len(poisoned):
         dispatch.nudge_steps(min(freed, settings.WORKFLOW_CLAIM_BATCH * 2))
     return freed
+
+
+def _fail_lost(instance_id: int, *, now) -> None:
+    """The instance's step killed worker after worker: an incident, not another worker."""
+    with all_tenants(), transaction.atomic():
+        inst = (
+            Instance.objects.select_for_update()
+            .filter(pk=instance_id, ready=True, lease_owner="")
+            .first()
+        )
+        if inst is None or inst.lost_leases < settings.WORKFLOW_MAX_LOST_LEASES:
+            return  # claimed meanwhile, or it committed a step after all
+        move = Move(instance=inst)
+        open_incident(
+            move,
+            code="worker_lost",
+            message=(
+                f"Step {inst.step + 1} lost its worker {inst.lost_leases} times in a row "
+                "(the process was killed, ran out of memory, or the action ended it); it "
+                "is not tried again until an operator retries it."
+            ),
+            now=now,
+        )
+        inst.ready = False
+        save_one(move, now=now)
 
 
 def sweep_outbox(*, now=None, grace: float = 2.0) -> int:

@@ -50,19 +50,19 @@ def check_data(data: Any) -> dict:
         return {}
     if not isinstance(data, dict):
         raise InvalidInput("bad_data", "An instance's data must be a JSON object.")
+    # The bounds first: their walk does not recurse, so a value nested thousands deep is
+    # refused before anything serialises it. PostgreSQL's JSON cannot hold a NUL, and
+    # nothing a workflow needs is nested deeper; large numbers are fine (jsonb keeps them).
+    for path, code, message in bound_problems(data):
+        if code != "number_out_of_range":
+            raise InvalidInput(
+                "bad_data", f"An instance's data cannot be stored: {path or 'data'}: {message}."
+            )
     try:
         # No NaN or infinity (a JSON number of 1e309 parses as one): JSON has neither.
         json.dumps(data, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise InvalidInput("bad_data", f"An instance's data must be JSON: {error}") from error
-    for path, code, message in bound_problems(data):
-        # PostgreSQL's JSON cannot hold a NUL, and a document nested deeper than any
-        # workflow needs is refused before it reaches the parser of every later reader.
-        # Large numbers are fine in data: jsonb keeps them exactly.
-        if code != "number_out_of_range":
-            raise InvalidInput(
-                "bad_data", f"An instance's data cannot be stored: {path}: {message}."
-            )
     return data
 
 

@@ -6,10 +6,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import reload, start
-from workflow_platform.engine import executor, leases, recovery, services
+from workflow_platform.engine import executor, leases, recovery, scheduler, services
 from workflow_platform.engine.journal import write_moves
 from workflow_platform.engine.models import HistoryEvent, Incident, Instance, Timer
 from workflow_platform.errors import Conflict
+from workflow_platform.tenancy.scoping import all_tenants
 
 from . import callables
 from .conftest import linear
@@ -161,6 +162,53 @@ def test_a_claimed_instance_is_not_claimed_again_until_its_lease_expires(tenant_
         lease_expires_at=timezone.now() - timezone.timedelta(seconds=1)
     )
     assert len(leases.claim(limit=5, owner="b")) == 1
+
+
+def lose_leases() -> int:
+    """Every held lease expires, as when its worker dies; the scheduler's sweep runs."""
+    with all_tenants():
+        Instance.objects.exclude(lease_owner="").update(
+            lease_expires_at=timezone.now() - timezone.timedelta(seconds=1)
+        )
+    return scheduler.sweep_expired_leases()
+
+
+def test_a_lost_lease_makes_a_suspect_that_is_claimed_alone_until_it_commits(tenant_a, publish):
+    version = publish(linear(2))
+    first, *_ = [start(tenant_a, version, {"n": n}) for n in range(4)]
+    assert len(leases.claim(limit=10, owner="dies")) == 4
+    assert lose_leases() == 4
+    assert {i.lost_leases for i in Instance.objects.for_tenant(tenant_a)} == {1}
+    # Each suspect alone, however large the batch asked for.
+    (alone,) = leases.claim(limit=10, owner="careful")
+    assert alone.pk == first.pk
+    assert write_moves([executor.advance(alone)])  # it committed a step: no longer suspect
+    assert reload(tenant_a, first).lost_leases == 0
+
+
+def test_a_lease_given_back_to_wait_is_not_a_lost_one(tenant_a, publish):
+    instance = start(tenant_a, publish(linear(1)))
+    held = leases.claim(limit=5, owner="pacer")
+    leases.release(held, retry_in=timezone.timedelta(seconds=-1))  # throttled, now due
+    assert scheduler.sweep_expired_leases() == 1
+    assert reload(tenant_a, instance).lost_leases == 0
+
+
+def test_a_step_that_loses_its_worker_again_and_again_fails_with_an_incident(
+    tenant_a, publish, settings
+):
+    settings.WORKFLOW_MAX_LOST_LEASES = 2
+    instance = start(tenant_a, publish(linear(2)))
+    for _ in range(2):
+        assert len(leases.claim(limit=5, owner="killed")) == 1
+        lose_leases()
+    failed = reload(tenant_a, instance)
+    assert (failed.status, failed.has_incident, failed.ready) == ("failed", True, False)
+    incident = Incident.objects.for_tenant(tenant_a).get(instance=instance)
+    assert incident.code == "worker_lost" and "2 times in a row" in incident.message
+    assert leases.claim(limit=5, owner="next") == []  # no worker is offered it again
+    services.retry_incident(tenant=tenant_a, instance_id=instance.pk)
+    assert reload(tenant_a, instance).lost_leases == 0
 
 
 @pytest.mark.django_db(transaction=True)  # the heartbeat writes from a thread of its own
