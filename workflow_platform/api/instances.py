@@ -33,7 +33,7 @@ from .filters import IdFilter, UtcDateTimeFilter
 from .operations import InstanceRepairsMixin
 from .ordering import PlatformOrderingFilter
 from .pagination import PlatformCursorPagination
-from .permissions import HandlesWork, ReadOnly
+from .permissions import HandlesWork, ReadOnly, StartsInstances
 from .viewsets import TenantViewSet
 
 
@@ -165,6 +165,7 @@ class InstanceViewSet(
     model = Instance
     serializer_class = InstanceSerializer
     extra_permissions = (ReadOnly | HandlesWork,)
+    action_permissions = {"create": (StartsInstances,)}
     filterset_class = InstanceFilter
     ordering_fields = ["id", "created_at", "updated_at", "priority"]
     ordering = ["-id"]
@@ -180,7 +181,7 @@ class InstanceViewSet(
         return selectors.instances_for(self.request.tenant).select_related("started_by")
 
     @extend_schema(
-        summary="Start an instance of a definition's published version (operator)",
+        summary="Start an instance of a definition's published version (designer, operator)",
         description=(
             "Starts the latest published version of `definition` with `data`; the "
             "instance enters its initial state in this request and a worker takes it on "

@@ -51,7 +51,10 @@ class Role(models.TextChoices):
 
 
 class Membership(TenantOwned):
-    """A user's place in a tenant: the role, skills for routing, and availability."""
+    """A user's place in a tenant: the role, skills for routing, and availability.
+
+    What the role may do is the capability table's (``capabilities.may``), nobody else's.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -71,10 +74,6 @@ class Membership(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.tenant} as {self.role}"
-
-    def allows(self, *roles: str) -> bool:
-        """True when the member's role is one of ``roles`` or is admin."""
-        return self.role == Role.ADMIN or self.role in roles
 
     def is_away(self, at: datetime | None = None) -> bool:
         return bool(self.away_until and self.away_until > (at or timezone.now()))
