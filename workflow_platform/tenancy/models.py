@@ -138,3 +138,33 @@ class ApiToken(TenantOwned):
     def is_active(self, at: datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.revoked_at is None and self.expires_at > at
+
+
+class ChangedVia(models.TextChoices):
+    API = "api", "API"
+    COMMAND = "command", "Management command"
+    ADMIN = "admin", "Admin site"
+
+
+class TenantSettingChange(TenantOwned):
+    """The audit trail of a platform-level setting of a tenant: who changed it, when,
+    through what, from which value to which. Written by the services only, never edited."""
+
+    setting = models.CharField(max_length=50)
+    old_value = models.JSONField()
+    new_value = models.JSONField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text too: the account may go, and a command line has no account (its
+    # operator's login name is recorded instead).
+    actor = models.CharField(max_length=200)
+    via = models.CharField(max_length=16, choices=ChangedVia.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.setting}: {self.old_value} → {self.new_value} by {self.actor}"

@@ -127,3 +127,10 @@ def test_cancel_takes_a_json_boolean_compensate_and_a_bounded_reason(schema):
     operation = schema["paths"]["/api/instances/{id}/cancel/"]["post"]
     examples = operation["requestBody"]["content"]["application/json"]["examples"]
     assert any(example["value"].get("compensate") is True for example in examples.values())
+
+
+def test_the_tenants_endpoint_is_by_slug_and_patches_one_json_boolean(schema):
+    assert set(schema["paths"]["/api/tenants/{slug}/"]) == {"get", "patch"}
+    body = schema["components"]["schemas"]["PatchedTenantUpdateRequest"]
+    assert body["properties"]["allow_private_network"]["type"] == "boolean"
+    assert "/api/tenants/{slug}/changes/" in schema["paths"]
