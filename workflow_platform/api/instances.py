@@ -172,7 +172,7 @@ class InstanceViewSet(
     model = Instance
     serializer_class = InstanceSerializer
     extra_permissions = (ReadOnly | HandlesWork,)
-    action_permissions = {"create": (StartsInstances,)}
+    action_permissions = {"create": (StartsInstances,), "bulk": (StartsInstances,)}
     filterset_class = InstanceFilter
     ordering_fields = ["id", "created_at", "updated_at", "priority"]
     ordering = ["-id"]

@@ -32,18 +32,24 @@ def test_a_role_may_start_from_the_designer_exactly_when_it_may_through_the_api(
     page.force_login(user)
 
     in_page = page.post(reverse("designer:start", args=[version.pk]), {"data": '{"item": "a"}'})
-    through_api = factories.start_via_api(factories.api_client(tenant_a, user), "approval")
+    client = factories.api_client(tenant_a, user)
+    through_api = factories.start_via_api(client, "approval")
+    in_bulk = client.post(
+        "/api/instances/bulk/", {"definition": "approval", "items": [{}, {}]}, format="json"
+    )
 
     started = Instance.objects.for_tenant(tenant_a).count()
     if role_may(role, Capability.START_INSTANCES):
         assert in_page.status_code == 200
         assert "Your role cannot start instances" not in in_page.content.decode()
         assert through_api.status_code == 201, through_api.json()
-        assert started == 2
+        assert in_bulk.status_code == 201, in_bulk.json()
+        assert started == 4
     else:
         assert "Your role cannot start instances" in in_page.content.decode()
-        assert through_api.status_code == 403
-        assert through_api.json()["code"] == "permission_denied"
+        for refused in (through_api, in_bulk):
+            assert refused.status_code == 403
+            assert refused.json()["code"] == "permission_denied"
         assert started == 0
 
 
