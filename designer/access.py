@@ -1,8 +1,9 @@
 """Who may do what in the designer, and loading a version within the request's tenant.
 
-Designers and admins edit; every other member (operators, viewers) sees the designer read
-only, and operators may start instances from it. Another tenant's version is a 404,
-never a 403 (docs/adr/0002-tenancy.md).
+The roles' rights are the tenancy's capability table, the one the API applies too:
+designers and admins edit; every other member (operators, viewers) sees the designer read
+only; designers, operators and admins may start instances from it. Another tenant's
+version is a 404, never a 403 (docs/adr/0002-tenancy.md).
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ from django.http import Http404, HttpRequest, JsonResponse
 
 from workflow_platform.definitions.models import Version
 from workflow_platform.errors import InvalidInput, PermissionDenied, PlatformError
-from workflow_platform.tenancy.models import Role
+from workflow_platform.tenancy.capabilities import Capability, may
 
 
 def can_edit(request: HttpRequest) -> bool:
-    membership = getattr(request, "membership", None)
-    return membership is not None and membership.allows(Role.DESIGNER)
+    return may(getattr(request, "membership", None), Capability.EDIT_DEFINITIONS)
 
 
 def can_start(request: HttpRequest) -> bool:
-    """Operators start instances too; viewers only look."""
-    membership = getattr(request, "membership", None)
-    return membership is not None and membership.allows(Role.DESIGNER, Role.OPERATOR)
+    """Designers and operators start instances; viewers only look."""
+    return may(getattr(request, "membership", None), Capability.START_INSTANCES)
 
 
 def require_editor(request: HttpRequest) -> None:

@@ -21,7 +21,7 @@ from workflow_platform.definitions.services import (
 )
 from workflow_platform.errors import PlatformError
 
-from .access import can_edit, require_editor, tenant_of, version_for
+from .access import can_edit, error_response, require_editor, tenant_of, version_for
 from .document_views import editor_urls, version_summary
 from .page_forms import ImportForm, NewDefinitionForm
 
@@ -167,8 +167,11 @@ def editor(request: HttpRequest, version_id: int) -> HttpResponse:
 @login_required
 def export(request: HttpRequest, version_id: int) -> HttpResponse:
     version = version_for(request, version_id)
-    fmt = "yaml" if request.GET.get("fmt") == "yaml" else "json"
-    text = export_version(tenant=tenant_of(request), version_id=version.pk, fmt=fmt)
+    fmt = request.GET.get("fmt", "json")
+    try:  # an unknown format is refused (unknown_format), not silently JSON
+        text = export_version(tenant=tenant_of(request), version_id=version.pk, fmt=fmt)
+    except PlatformError as exc:
+        return error_response(exc)
     response = HttpResponse(
         text, content_type="application/json" if fmt == "json" else "application/yaml"
     )

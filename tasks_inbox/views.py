@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from workflow_platform.errors import PlatformError, Unprocessable
+from workflow_platform.tenancy.capabilities import Capability, may
 from workflow_platform.tenancy.selectors import groups_for
 from workflow_platform.worklist import selectors, services
 from workflow_platform.worklist.forms import FORM_ERROR, problems
@@ -57,7 +58,7 @@ def _rows_context(request: HttpRequest) -> dict:
     now = timezone.now()
     for task in tasks:
         task.sla = selectors.sla_state(task, now)
-    can_act = bool(request.membership and request.membership.allows("operator"))
+    can_act = may(request.membership, Capability.HANDLE_TASKS)
     return {"tasks": tasks, "filters": filters, "is_admin": admin, "can_act": can_act}
 
 
@@ -110,7 +111,7 @@ def _task_context(request: HttpRequest, task_id: int) -> dict:
     return {
         "task": task,
         "is_admin": admin,
-        "can_act": request.membership.allows("operator"),
+        "can_act": may(request.membership, Capability.HANDLE_TASKS),
         "mine": task.assignee_id == request.user.pk,
         "open": task.status in selectors.OPEN_STATUSES,
         "activities": selectors.activities_of(request.tenant, task.pk),

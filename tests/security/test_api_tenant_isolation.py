@@ -366,3 +366,34 @@ def test_migrating_another_tenants_instances_is_404_and_moves_nothing(
         )
         assert response.status_code == 404
     assert snapshot(tenant_a_world) == before
+
+
+def test_the_platform_tenant_endpoints_answer_a_tenant_admin_403_for_every_slug(
+    tenant_a_world,
+    tenant_b,
+    api_as,  # noqa: F811
+):
+    """/api/tenants/ is the platform superuser's: its paths name a slug, not an id, so
+    the matrix above skips them. A tenant admin gets one 403 whatever the slug (their
+    own, another tenant's, none), before any lookup, and nothing changes."""
+    from workflow_platform.tenancy.models import Tenant, TenantSettingChange
+
+    intruder = api_as(tenant_b, "admin")
+    before = snapshot(tenant_a_world)
+    checked = []
+    for path, method in operations():
+        if not path.startswith("/api/tenants/"):
+            continue
+        answers = set()
+        for slug in (tenant_a_world.slug, tenant_b.slug, "no-such-tenant"):
+            response = intruder.generic(
+                method, path.replace("{slug}", slug), '{"allow_private_network": true}',
+                content_type="application/json",
+            )  # fmt: skip
+            answers.add((response.status_code, response.json()["code"]))
+        assert answers == {(403, "permission_denied")}, (method, path, answers)
+        checked.append((method, path))
+    assert len(checked) == 4  # list, read, change, audit trail
+    assert snapshot(tenant_a_world) == before
+    assert not Tenant.objects.filter(allow_private_network=True).exists()
+    assert not TenantSettingChange.objects.with_scopes_disabled().exists()

@@ -70,7 +70,7 @@ class BulkStartResultSerializer(serializers.Serializer):
 
 
 BULK_START_SCHEMA = extend_schema(
-    summary="Start many instances of one definition in one request (operator)",
+    summary="Start many instances of one definition in one request (designer, operator)",
     description=(
         f"Up to {MAX_ITEMS} items, each `{{data, business_key, priority, "
         "idempotency_key}}`, started together on the latest published version: all or "

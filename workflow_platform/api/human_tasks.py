@@ -21,7 +21,7 @@ from workflow_platform.worklist.models import HumanTask
 from . import examples
 from .numbers import whole_number
 from .ordering import PlatformOrderingFilter
-from .permissions import HandlesWork, ReadOnly
+from .permissions import HandlesTasks, ReadOnly
 from .viewsets import TenantViewSet
 
 
@@ -87,7 +87,7 @@ IF_MATCH = OpenApiParameter(
 class HumanTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     model = HumanTask
     serializer_class = HumanTaskSerializer
-    extra_permissions = (ReadOnly | HandlesWork,)
+    extra_permissions = (ReadOnly | HandlesTasks,)
     filter_backends = [PlatformOrderingFilter]  # the inbox's own query parameters filter
     ordering_fields = ["id", "created_at", "priority"]
     ordering = ["-priority", "id"]

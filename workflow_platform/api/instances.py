@@ -29,11 +29,12 @@ from workflow_platform.engine.models import HistoryEvent, Instance, Status
 from workflow_platform.tenancy.scoping import all_tenants
 
 from . import bulk_starts, examples
+from .fields import JsonBooleanField
 from .filters import IdFilter, UtcDateTimeFilter
 from .operations import InstanceRepairsMixin
 from .ordering import PlatformOrderingFilter
 from .pagination import PlatformCursorPagination
-from .permissions import HandlesWork, ReadOnly
+from .permissions import HandlesWork, ReadOnly, StartsInstances
 from .viewsets import TenantViewSet
 
 
@@ -93,6 +94,12 @@ class EventSerializer(serializers.Serializer):
 
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    compensate = JsonBooleanField(
+        required=False,
+        default=False,
+        help_text="Undo the completed steps first (their compensations, newest first); "
+        "the instance then ends `compensated`.",
+    )
 
 
 class HistoryEventSerializer(serializers.ModelSerializer):
@@ -165,6 +172,7 @@ class InstanceViewSet(
     model = Instance
     serializer_class = InstanceSerializer
     extra_permissions = (ReadOnly | HandlesWork,)
+    action_permissions = {"create": (StartsInstances,), "bulk": (StartsInstances,)}
     filterset_class = InstanceFilter
     ordering_fields = ["id", "created_at", "updated_at", "priority"]
     ordering = ["-id"]
@@ -180,7 +188,7 @@ class InstanceViewSet(
         return selectors.instances_for(self.request.tenant).select_related("started_by")
 
     @extend_schema(
-        summary="Start an instance of a definition's published version (operator)",
+        summary="Start an instance of a definition's published version (designer, operator)",
         description=(
             "Starts the latest published version of `definition` with `data`; the "
             "instance enters its initial state in this request and a worker takes it on "
@@ -292,17 +300,26 @@ class InstanceViewSet(
         return Response(self._fresh(instance.pk))
 
     @extend_schema(
-        summary="Cancel the instance: nothing more runs (operator)",
+        summary="Cancel the instance, optionally undoing its completed steps (operator)",
         description=(
             "The instance ends `cancelled`: its open human tasks and timers close, and a "
-            "worker in the middle of an action cannot commit it. An instance that already "
-            "ended is a 409."
+            "worker in the middle of an action cannot commit it. With `compensate: true` "
+            "the completed steps are undone first: the instance turns `compensating` in "
+            "this request, a worker runs their compensations newest first, and it ends "
+            "`compensated` (just `cancelled` when no completed step has a compensation). "
+            "An instance that already ended is a 409 (`instance_ended`), one compensating "
+            "already too (`instance_compensating`)."
         ),
         tags=["instances"],
         request=CancelSerializer,
         responses={200: InstanceSerializer},
         examples=[
-            OpenApiExample("duplicate", value={"reason": "Started twice."}, request_only=True)
+            OpenApiExample("duplicate", value={"reason": "Started twice."}, request_only=True),
+            OpenApiExample(
+                "undo the completed steps",
+                value={"compensate": True, "reason": "Withdrawn by the applicant."},
+                request_only=True,
+            ),
         ],
     )
     @action(detail=True, methods=["post"])
@@ -313,6 +330,7 @@ class InstanceViewSet(
         services.cancel_instance(
             tenant=request.tenant, instance_id=instance.pk, user=request.user,
             reason=data.validated_data["reason"],
+            compensate=data.validated_data["compensate"],
         )  # fmt: skip
         return Response(self._fresh(instance.pk))
 

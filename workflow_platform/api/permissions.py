@@ -1,15 +1,16 @@
 """Who may do what through the API: each class asks one question.
 
-Roles (``tenancy.models.Role``): a viewer reads; a designer edits definitions; an
-operator handles human tasks and instances; an admin may do everything and manages the
-tenant. Views combine them, e.g. ``[IsTenantMember, ReadOnly | EditsDefinitions]``.
+The answer comes from the tenancy's capability table (``tenancy.capabilities``), the
+same one the pages apply, so a role may do the same through the UI and the API. Views
+combine them, e.g. ``[IsTenantMember, ReadOnly | EditsDefinitions]``.
 """
 
 from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from workflow_platform.tenancy.models import Role
+from workflow_platform.tenancy.capabilities import Capability, may
+from workflow_platform.tenancy.models import ApiToken
 
 
 def _membership(request):
@@ -32,41 +33,55 @@ class ReadOnly(BasePermission):
         return request.method in SAFE_METHODS
 
 
-class EditsDefinitions(BasePermission):
-    """Is the caller a designer (or admin)?"""
+class _Capable(BasePermission):
+    """Has the caller's role ``capability`` (tenancy.capabilities)?"""
 
-    message = "Editing definitions needs the designer role."
+    capability: Capability
 
     def has_permission(self, request, view) -> bool:
-        membership = _membership(request)
-        return membership is not None and membership.allows(Role.DESIGNER)
+        return may(_membership(request), self.capability)
 
 
-class TunesDependencies(BasePermission):
-    """Is the caller a designer (or admin), who sets a dependency's limits?"""
+class EditsDefinitions(_Capable):
+    capability = Capability.EDIT_DEFINITIONS
+    message = "Editing definitions needs the designer or admin role."
 
+
+class TunesDependencies(_Capable):
+    capability = Capability.TUNE_DEPENDENCIES
     message = "Changing a dependency's limits needs the designer or admin role."
 
-    def has_permission(self, request, view) -> bool:
-        membership = _membership(request)
-        return membership is not None and membership.allows(Role.DESIGNER)
+
+class StartsInstances(_Capable):
+    capability = Capability.START_INSTANCES
+    message = "Starting instances needs the designer, operator or admin role."
 
 
-class HandlesWork(BasePermission):
-    """Is the caller an operator (or admin), who handles instances and human tasks?"""
+class HandlesWork(_Capable):
+    """Operators (and admins) send events to, cancel and repair instances."""
 
-    message = "Handling instances and tasks needs the operator role."
-
-    def has_permission(self, request, view) -> bool:
-        membership = _membership(request)
-        return membership is not None and membership.allows(Role.OPERATOR)
+    capability = Capability.OPERATE_INSTANCES
+    message = "Handling instances needs the operator or admin role."
 
 
-class ManagesTenant(BasePermission):
-    """Is the caller an admin of the tenant?"""
+class HandlesTasks(_Capable):
+    capability = Capability.HANDLE_TASKS
+    message = "Handling human tasks needs the operator or admin role."
 
+
+class ManagesTenant(_Capable):
+    capability = Capability.MANAGE_TENANT
     message = "Managing the tenant needs the admin role."
 
+
+class IsPlatformSuperuser(BasePermission):
+    """Is the caller a platform superuser (not a tenant's admin: the platform's operator)?"""
+
+    message = "Only a platform superuser may change this."
+
     def has_permission(self, request, view) -> bool:
-        membership = _membership(request)
-        return membership is not None and membership.allows()
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active and user.is_superuser):
+            return False
+        # A token reaches nothing once its member has left its tenant, here neither.
+        return not isinstance(request.auth, ApiToken) or _membership(request) is not None

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import definitions, dependencies, human_tasks, instances, members, versions
+from . import definitions, dependencies, human_tasks, instances, members, tenants, versions
 from . import webhooks_views as webhooks
 from .not_found import NoSuchEndpoint
 from .operations import WaitCompletionView
@@ -23,6 +23,7 @@ router.register("instances", instances.InstanceViewSet, basename="instance")
 router.register("tasks", human_tasks.HumanTaskViewSet, basename="task")
 router.register("webhooks", webhooks.WebhookSubscriptionViewSet, basename="webhook")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("tenants", tenants.PlatformTenantViewSet, basename="tenant")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

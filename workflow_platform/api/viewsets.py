@@ -25,10 +25,13 @@ class TenantViewSet(TenantScopedAPIMixin, viewsets.GenericViewSet):
     filter_backends = [DjangoFilterBackend, PlatformOrderingFilter]
     base_permissions = (IsAuthenticated, IsTenantMember)
     extra_permissions: tuple = ()
+    # Per action, instead of extra_permissions (e.g. who may start is not who may cancel).
+    action_permissions: dict[str, tuple] = {}
     problem_statuses: tuple = ()
 
     def get_permissions(self):
-        return [cls() for cls in (*self.base_permissions, *self.extra_permissions)]
+        extra = self.action_permissions.get(self.action, self.extra_permissions)
+        return [cls() for cls in (*self.base_permissions, *extra)]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -23,8 +23,7 @@ from workflow_platform.engine import selectors, services
 from workflow_platform.engine.limits.selectors import dependency_usage
 from workflow_platform.engine.models import Status
 from workflow_platform.errors import NotFound, PlatformError
-
-OPERATE_ROLES = ("operator",)  # admins are allowed too (Membership.allows)
+from workflow_platform.tenancy.capabilities import Capability, may
 
 
 def _tenant(request: HttpRequest):
@@ -71,7 +70,7 @@ def instance_detail(request: HttpRequest, instance_id: int) -> HttpResponse:
 
 
 def _can_operate(request: HttpRequest) -> bool:
-    return bool(request.membership and request.membership.allows(*OPERATE_ROLES))
+    return may(request.membership, Capability.OPERATE_INSTANCES)
 
 
 def _operate(request: HttpRequest, instance_id: int, service, done: str) -> HttpResponse:

@@ -17,9 +17,17 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
 from .admin_base import TenantAdmin, TenantRoleMixin, is_platform_superuser, tenant_users
-from .models import ApiToken, Membership, OperatorGroup, Role, Tenant
+from .models import (
+    ApiToken,
+    ChangedVia,
+    Membership,
+    OperatorGroup,
+    Role,
+    Tenant,
+    TenantSettingChange,
+)
 from .selectors import is_shared_account, membership_candidates
-from .services import add_member, revoke_api_token
+from .services import add_member, revoke_api_token, set_private_network
 
 
 @admin.register(Tenant)
@@ -49,6 +57,36 @@ class TenantModelAdmin(TenantRoleMixin, admin.ModelAdmin):
         if not is_platform_superuser(request):
             fields.append("allow_private_network")
         return fields
+
+    def save_model(self, request, obj, form, change):
+        # The allowance changes through its service, so a change here is audited like
+        # the API's and the command's: the row is saved with the value it had (a new
+        # tenant without it), then the service sets the one asked for.
+        if "allow_private_network" not in form.fields:  # read only to a tenant admin
+            return super().save_model(request, obj, form, change)
+        wanted = obj.allow_private_network
+        obj.allow_private_network = bool(change and form.initial.get("allow_private_network"))
+        super().save_model(request, obj, form, change)
+        if wanted != obj.allow_private_network:
+            set_private_network(tenant=obj, allow=wanted, by=request.user, via=ChangedVia.ADMIN)
+            obj.allow_private_network = wanted
+
+
+@admin.register(TenantSettingChange)
+class TenantSettingChangeAdmin(TenantAdmin):
+    """The audit trail of platform settings: read only, for everyone."""
+
+    list_display = ["created_at", "setting", "old_value", "new_value", "actor", "via", "reason"]
+    list_filter = ["setting", "via"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class MembershipForm(forms.ModelForm):

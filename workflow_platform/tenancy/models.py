@@ -51,7 +51,10 @@ class Role(models.TextChoices):
 
 
 class Membership(TenantOwned):
-    """A user's place in a tenant: the role, skills for routing, and availability."""
+    """A user's place in a tenant: the role, skills for routing, and availability.
+
+    What the role may do is the capability table's (``capabilities.may``), nobody else's.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -71,10 +74,6 @@ class Membership(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.tenant} as {self.role}"
-
-    def allows(self, *roles: str) -> bool:
-        """True when the member's role is one of ``roles`` or is admin."""
-        return self.role == Role.ADMIN or self.role in roles
 
     def is_away(self, at: datetime | None = None) -> bool:
         return bool(self.away_until and self.away_until > (at or timezone.now()))
@@ -139,3 +138,33 @@ class ApiToken(TenantOwned):
     def is_active(self, at: datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.revoked_at is None and self.expires_at > at
+
+
+class ChangedVia(models.TextChoices):
+    API = "api", "API"
+    COMMAND = "command", "Management command"
+    ADMIN = "admin", "Admin site"
+
+
+class TenantSettingChange(TenantOwned):
+    """The audit trail of a platform-level setting of a tenant: who changed it, when,
+    through what, from which value to which. Written by the services only, never edited."""
+
+    setting = models.CharField(max_length=50)
+    old_value = models.JSONField()
+    new_value = models.JSONField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text too: the account may go, and a command line has no account (its
+    # operator's login name is recorded instead).
+    actor = models.CharField(max_length=200)
+    via = models.CharField(max_length=16, choices=ChangedVia.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.setting}: {self.old_value} → {self.new_value} by {self.actor}"

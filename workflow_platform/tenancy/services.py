@@ -1,4 +1,4 @@
-"""Services that change tenancy: members, groups and API tokens.
+"""Services that change tenancy: members, groups, API tokens and platform settings.
 
 Each is one verb on one thing, keyword-only, atomic, and raises
 :class:`workflow_platform.errors.PlatformError` subclasses a person can act on.
@@ -12,9 +12,19 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from workflow_platform.errors import Conflict, InvalidInput, NotFound
+from workflow_platform.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
-from .models import TOKEN_PREFIX, ApiToken, Membership, OperatorGroup, Role, Tenant, hash_token
+from .models import (
+    TOKEN_PREFIX,
+    ApiToken,
+    ChangedVia,
+    Membership,
+    OperatorGroup,
+    Role,
+    Tenant,
+    TenantSettingChange,
+    hash_token,
+)
 from .scoping import all_tenants, tenant_scope
 
 if TYPE_CHECKING:
@@ -119,3 +129,56 @@ def authenticate_api_token(raw: str) -> ApiToken | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.with_scopes_disabled().filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+PRIVATE_NETWORK = "allow_private_network"
+
+
+@transaction.atomic
+def set_private_network(
+    *, tenant: Tenant, allow: bool, by: User | None, via: str, actor: str = "", reason: str = ""
+) -> tuple[Tenant, bool]:
+    """Let (or stop) the tenant's HTTP actions and webhooks reach private and loopback
+    addresses; returns the tenant and whether the value changed.
+
+    Opening the platform's own network (databases, cloud metadata) to a tenant's
+    workflows is the platform operator's decision, never a tenant admin's: ``by`` must be
+    an active superuser (PermissionDenied ``not_a_superuser``). Only the command line may
+    pass ``by=None``, naming its operator in ``actor``. A change is audited
+    (:class:`TenantSettingChange`: who, when, through what, old and new, why); setting
+    the value it already has records nothing.
+    """
+    if not isinstance(allow, bool):
+        raise InvalidInput("bad_value", "allow_private_network is true or false.")
+    if via not in ChangedVia.values:
+        raise InvalidInput("bad_via", f"Unknown channel '{via}'; use one of {ChangedVia.values}.")
+    if not isinstance(reason, str) or len(reason) > 500 or "\x00" in reason:
+        raise InvalidInput("bad_reason", "A reason is text of at most 500 characters.")
+    if by is None:
+        if via != ChangedVia.COMMAND or not actor:
+            raise PermissionDenied("not_a_superuser", "Only a platform superuser may do this.")
+    elif not (by.is_active and by.is_superuser):
+        raise PermissionDenied(
+            "not_a_superuser",
+            "Only a platform superuser may let a tenant reach private networks.",
+        )
+    locked = Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+    if locked is None:
+        raise NotFound("tenant_not_found", "No such tenant.")
+    old = locked.allow_private_network
+    if old == allow:
+        return locked, False
+    locked.allow_private_network = allow
+    locked.save(update_fields=[PRIVATE_NETWORK])
+    with tenant_scope(locked):
+        TenantSettingChange.objects.create(
+            tenant=locked,
+            setting=PRIVATE_NETWORK,
+            old_value=old,
+            new_value=allow,
+            changed_by=by,
+            actor=by.get_username() if by is not None else actor[:200],
+            via=via,
+            reason=reason,
+        )
+    return locked, True

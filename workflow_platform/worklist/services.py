@@ -29,6 +29,7 @@ from workflow_platform.engine.journal import lock_instance, save_one
 from workflow_platform.engine.models import HistoryEvent
 from workflow_platform.engine.stepping import accept_event
 from workflow_platform.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from workflow_platform.tenancy.capabilities import Capability, may
 from workflow_platform.tenancy.models import Membership, OperatorGroup, Role, Tenant
 from workflow_platform.tenancy.scoping import tenant_scope
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 def _membership(tenant: Tenant, user: User) -> Membership:
     membership = Membership.objects.for_tenant(tenant).filter(user=user).first()
-    if membership is None or not membership.allows(Role.OPERATOR):
+    if membership is None or not may(membership, Capability.HANDLE_TASKS):
         raise PermissionDenied("not_an_operator", "Only operators and admins act on tasks.")
     return membership
 
@@ -175,7 +176,7 @@ def _assignable(tenant: Tenant, username: str) -> User:
         raise InvalidInput("unknown_user", f"'{username}' is not a member of this tenant.")
     if not user.is_active:
         raise InvalidInput("inactive_user", f"{username}'s account is not active.")
-    if not membership.allows(Role.OPERATOR):
+    if not may(membership, Capability.HANDLE_TASKS):
         raise InvalidInput("not_an_operator", f"{username} is not an operator here.")
     if membership.is_away():
         raise InvalidInput(

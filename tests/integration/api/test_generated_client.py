@@ -122,3 +122,18 @@ def test_a_generated_client_starts_an_instance_and_completes_its_task(
         lambda found: found.status.value == "completed",
     )
     assert (final.state, final.status.value) == ("approved", "completed")
+
+    # Cancel with compensation is in the client: a JSON boolean next to the reason.
+    from wi_generated_client.api.instances import instances_cancel_create
+    from wi_generated_client.models import CancelRequest
+
+    second = instances_create.sync(
+        client=client,
+        body=StartRequest(definition="approval", data=StartRequestData.from_dict({"item": "x"})),
+    )
+    cancelled = instances_cancel_create.sync(
+        client=client, id=second.id, body=CancelRequest(compensate=True, reason="generated")
+    )
+    assert isinstance(cancelled, Instance), cancelled
+    # Nothing of an approval is compensable: compensate cancels it outright.
+    assert cancelled.status.value == "cancelled"

@@ -117,3 +117,20 @@ def test_orderings_are_enums_of_the_listed_fields(schema):
     assert {"type", "after_seq", "created_after", "ordering"} <= {p["name"] for p in history}
     tokens = schema["paths"]["/api/tokens/"]["get"]["parameters"]
     assert {"username", "active", "ordering"} <= {p["name"] for p in tokens}
+
+
+def test_cancel_takes_a_json_boolean_compensate_and_a_bounded_reason(schema):
+    body = schema["components"]["schemas"]["CancelRequest"]["properties"]
+    assert body["compensate"]["type"] == "boolean"
+    assert body["compensate"]["default"] is False
+    assert body["reason"]["maxLength"] == 500
+    operation = schema["paths"]["/api/instances/{id}/cancel/"]["post"]
+    examples = operation["requestBody"]["content"]["application/json"]["examples"]
+    assert any(example["value"].get("compensate") is True for example in examples.values())
+
+
+def test_the_tenants_endpoint_is_by_slug_and_patches_one_json_boolean(schema):
+    assert set(schema["paths"]["/api/tenants/{slug}/"]) == {"get", "patch"}
+    body = schema["components"]["schemas"]["PatchedTenantUpdateRequest"]
+    assert body["properties"]["allow_private_network"]["type"] == "boolean"
+    assert "/api/tenants/{slug}/changes/" in schema["paths"]
