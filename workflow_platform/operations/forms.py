@@ -38,7 +38,7 @@ class RetryDataForm(forms.Form):
     data = forms.CharField(
         max_length=MAX_DATA_CHARACTERS,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}),
+        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false", "class": "data-editor"}),
         help_text="The instance's whole data as a JSON object; keys you delete are removed.",
         error_messages={"required": "Give the data as a JSON object, e.g. {}."},
     )

@@ -55,7 +55,7 @@ def test_the_instance_page_links_to_the_cancel_page_instead_of_cancelling(
     assert confirm.status_code == 200
     body = confirm.content.decode()
     assert "Cancel instance" in body and 'name="reason"' in body
-    assert "Keep it running" in body
+    assert "Keep the instance" in body
     assert 'name="compensate"' not in body  # nothing to undo here
     assert "there is nothing to undo" in body
     assert status_of(tenant_a, instance) == "waiting"  # looking changes nothing
