@@ -98,7 +98,7 @@ def instance_changes(request: HttpRequest, instance_id: int) -> HttpResponse:
     ``HX-Refresh`` answer: htmx reloads the page, which then shows the new status."""
     instance = _instance(_tenant(request), instance_id)
     seen = request.GET.get("seq", "")
-    if len(seen) <= 10 and seen.isdigit() and int(seen) == instance.seq:
+    if len(seen) <= 10 and seen.isascii() and seen.isdigit() and int(seen) == instance.seq:
         return HttpResponse(status=204)
     response = HttpResponse(status=200)
     response["HX-Refresh"] = "true"

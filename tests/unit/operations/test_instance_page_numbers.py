@@ -110,7 +110,7 @@ def test_a_moving_instance_page_asks_for_changes_and_reloads_when_there_are(
     work()  # the retried step runs and the instance completes
     moved = client.get(changes, {"seq": running.seq})
     assert moved.status_code == 200 and moved["HX-Refresh"] == "true"
-    for junk in ("", "abc", "9" * 5000, "-1"):
+    for junk in ("", "abc", "9" * 5000, "-1", "²", "1.0"):
         assert client.get(changes, {"seq": junk})["HX-Refresh"] == "true"
     done = Instance.objects.for_tenant(tenant_a).get(pk=instance.pk)
     page = page_of(client, done)
