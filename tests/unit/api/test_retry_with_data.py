@@ -127,3 +127,16 @@ def test_a_viewer_cannot_correct_data(tenant_a, api_as, failed):
     )
     assert response.status_code == 403
     assert snapshot(failed) == before
+
+
+def test_the_service_refuses_data_nested_far_deeper_than_json_can_serialise(tenant_a, failed):
+    from workflow_platform.errors import InvalidInput
+
+    data: dict = {}
+    for _ in range(100_000):  # a Python caller, not JSON: nothing parsed it first
+        data = {"deep": data}
+    before = snapshot(failed)
+    with pytest.raises(InvalidInput) as refused:
+        services.retry_incident(tenant=tenant_a, instance_id=failed.pk, data=data)
+    assert refused.value.code == "too_deep"
+    assert snapshot(failed) == before
