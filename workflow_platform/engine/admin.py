@@ -45,6 +45,7 @@ class InstanceAdmin(RecordAdmin):
         "created_at",
     )
     list_filter = ("status", "has_incident", "definition")
+    list_select_related = ("definition",)
     search_fields = ("business_key", "idempotency_key")
     inlines = [IncidentInline, HistoryInline]
 
@@ -52,6 +53,7 @@ class InstanceAdmin(RecordAdmin):
 @admin.register(HistoryEvent)
 class HistoryEventAdmin(RecordAdmin):
     list_display = ("instance", "seq", "type", "from_state", "to_state", "user", "created_at")
+    list_select_related = ("instance", "user")
     list_filter = ("type",)
     search_fields = ("event", "action")
 
@@ -59,6 +61,7 @@ class HistoryEventAdmin(RecordAdmin):
 @admin.register(Timer)
 class TimerAdmin(RecordAdmin):
     list_display = ("id", "instance", "kind", "due_at", "fired_at", "cancelled_at")
+    list_select_related = ("instance",)
     list_filter = ("kind",)
     search_fields = ("key",)
 
@@ -66,5 +69,6 @@ class TimerAdmin(RecordAdmin):
 @admin.register(Incident)
 class IncidentAdmin(RecordAdmin):
     list_display = ("id", "instance", "code", "state", "opened_at", "resolved_at")
+    list_select_related = ("instance",)
     list_filter = ("code",)
     search_fields = ("message",)
