@@ -26,7 +26,12 @@ class PlatformAdminSite(admin.AdminSite):
         def scoped(request, *args, **kwargs):
             if request.user.is_active and request.user.is_superuser:
                 with all_tenants():
-                    return inner(request, *args, **kwargs)
+                    response = inner(request, *args, **kwargs)
+                    # A TemplateResponse renders after the view returns; its querysets
+                    # (an inline's empty form) must still see every tenant.
+                    if hasattr(response, "render") and not response.is_rendered:
+                        response.render()
+                    return response
             return inner(request, *args, **kwargs)
 
         return scoped

@@ -128,6 +128,14 @@ class HistoryFilter(django_filters.FilterSet):
         fields = []
 
 
+class RetrySerializer(serializers.Serializer):
+    data = serializers.DictField(
+        required=False,
+        help_text="The instance's corrected data, in full: it replaces the data before the "
+        "step runs again. Leave it out to retry with the data as it is.",
+    )
+
+
 class HistoryPagination(PlatformCursorPagination):
     page_size = 100
     page_size_query_param = "limit"
@@ -335,20 +343,38 @@ class InstanceViewSet(
         return Response(self._fresh(instance.pk))
 
     @extend_schema(
-        summary="Retry the failed step of an instance with an open incident (operator)",
+        summary="Retry the failed step of an instance with an open incident, its data "
+        "corrected first if given (operator)",
         description=(
             "Runs the step that failed for good again, from attempt 1 and with its same "
-            "idempotency key, and resolves the incident. An instance without an open "
-            "incident is a 409 (`no_open_incident`)."
+            "idempotency key, and resolves the incident. With `data` the instance's data "
+            "is replaced by it first, in the same commit: checked like the data of a start "
+            "(a JSON object, nested at most 64 deep, whole numbers within ±2^53-1, no NUL "
+            "character); data that fails is a 400 and changes nothing. The history event "
+            "`incident_retried` records who retried, the data delta and the old and new "
+            "value of each changed key (`detail.data.before` / `.after`). An instance "
+            "without an open incident is a 409 (`no_open_incident`)."
         ),
         tags=["instances"],
-        request=None,
+        request=RetrySerializer,
         responses={200: InstanceSerializer},
+        examples=[
+            OpenApiExample(
+                "corrected card",
+                value={"data": {"order_id": "A-17", "card": "4242"}},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         instance = self.get_object()
-        services.retry_incident(tenant=request.tenant, instance_id=instance.pk, user=request.user)
+        body = RetrySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.retry_incident(
+            tenant=request.tenant, instance_id=instance.pk, user=request.user,
+            data=body.validated_data.get("data"),
+        )  # fmt: skip
         return Response(self._fresh(instance.pk))
 
     def _fresh(self, instance_id: int) -> dict:

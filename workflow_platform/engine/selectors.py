@@ -8,7 +8,9 @@ from django.db.models import Count, QuerySet
 
 from workflow_platform.errors import NotFound
 
+from .machines import machine_of_version
 from .models import HistoryEvent, Instance
+from .sagas import plan_for
 
 if TYPE_CHECKING:
     from workflow_platform.tenancy.models import Tenant
@@ -88,3 +90,11 @@ def instance_graph(tenant: Tenant, instance: Instance) -> dict:
         "current": instance.state,
         "visited": sorted(name for name in visited if name),
     }
+
+
+def compensation_plan(tenant: Tenant, instance: Instance) -> list[dict]:
+    """What cancelling ``instance`` with compensation would undo: the compensations of
+    its completed steps, newest first (``{"step", "action", "compensation"}``); empty
+    when none of them declares one (a cancel with compensation is then a plain cancel)."""
+    instance_detail(tenant, instance.pk)  # the tenant's, or NotFound
+    return plan_for(instance, machine_of_version(instance.version_id))

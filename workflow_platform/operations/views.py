@@ -1,10 +1,15 @@
 """Server-rendered operator pages: instances (the list; one instance with its graph,
-data, history and incidents; retry, redrive, suspend, resume and cancel) and the
-tenant's dependencies with their limits and live state.
+data, history and incidents; retry, retry with corrected data, redrive, suspend, resume
+and cancel) and the tenant's dependencies with their limits and live state.
 
 Short functions over the engine's selectors (tenant first) and services: load, check,
 call, render. A platform error becomes a message on the page, never a stack trace. The
 actions are POSTs for members whose role is operator or admin; every member may look.
+The two that need more than a click have a page of their own: a cancel asks for a
+reason and a second look (and offers compensation when there is something to undo),
+a retry with corrected data shows the data to edit. No script is needed for either.
+While an instance moves on its own its page asks every two seconds whether it changed
+(``instance_changes``) and reloads when it did, so a retry's outcome shows.
 """
 
 from __future__ import annotations
@@ -16,14 +21,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from workflow_platform.definitions.models import Definition
 from workflow_platform.engine import selectors, services
 from workflow_platform.engine.limits.selectors import dependency_usage
 from workflow_platform.engine.models import Status
-from workflow_platform.errors import NotFound, PlatformError
+from workflow_platform.errors import Conflict, NotFound, PlatformError
 from workflow_platform.tenancy.capabilities import Capability, may
+
+from .forms import CancelForm, RetryDataForm
+
+# Statuses in which an instance changes without anyone acting on its page: it polls.
+MOVING = (Status.CREATED, Status.RUNNING, Status.WAITING, Status.COMPENSATING)
 
 
 def _tenant(request: HttpRequest):
@@ -51,22 +61,48 @@ def instance_list(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
+def _instance(tenant, instance_id: int):
+    try:
+        return selectors.instance_detail(tenant, instance_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+def _data_json(data) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
+
+
 @login_required
 def instance_detail(request: HttpRequest, instance_id: int) -> HttpResponse:
     tenant = _tenant(request)
-    try:
-        instance = selectors.instance_detail(tenant, instance_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    instance = _instance(tenant, instance_id)
+    incidents = list(instance.incidents.select_related("resolved_by"))
     return render(request, "operations/instance_detail.html", {
         "instance": instance,
-        "data_json": json.dumps(instance.data, indent=2, ensure_ascii=False, sort_keys=True),
+        "data_json": _data_json(instance.data),
         "graph": selectors.instance_graph(tenant, instance),
-        "history": selectors.history_of(tenant, instance_id),
-        "incidents": instance.incidents.all(),
+        "history": selectors.history_of(tenant, instance_id).select_related("user"),
+        "incidents": incidents,
+        # The step numbers the header and the incidents share: the incident's own.
+        "open_incident": next((i for i in incidents if i.is_open), None),
         "open_tasks": instance.tasks.filter(status__in=["open", "claimed"]),
         "can_operate": _can_operate(request),
+        "live": instance.status in MOVING,
     })  # fmt: skip
+
+
+@login_required
+@require_GET
+def instance_changes(request: HttpRequest, instance_id: int) -> HttpResponse:
+    """204 while the instance is where the page saw it (history ``seq``); otherwise an
+    ``HX-Refresh`` answer: htmx reloads the page, which then shows the new status."""
+    instance = _instance(_tenant(request), instance_id)
+    seen = request.GET.get("seq", "")
+    if len(seen) <= 10 and seen.isascii() and seen.isdigit() and int(seen) == instance.seq:
+        return HttpResponse(status=204)
+    response = HttpResponse(status=200)
+    response["HX-Refresh"] = "true"
+    return response
 
 
 def _can_operate(request: HttpRequest) -> bool:
@@ -131,21 +167,88 @@ def resume_instance(request: HttpRequest, instance_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+def retry_with_data(request: HttpRequest, instance_id: int) -> HttpResponse:
+    """Correct the data of a failed instance, then retry its failed step (one commit)."""
+    tenant = _tenant(request)
+    instance = _instance(tenant, instance_id)
+    back = redirect("operations:instance", instance_id=instance.pk)
+    if not _can_operate(request):
+        messages.error(request, "Only operators and admins can change instances.")
+        return back
+    incident = instance.incidents.filter(resolved_at__isnull=True).first()
+    if instance.status != Status.FAILED or incident is None:
+        messages.error(request, f"Instance {instance.pk} has no open incident to retry.")
+        return back
+    form = RetryDataForm(request.POST or None, initial={"data": _data_json(instance.data)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.retry_incident(
+                tenant=tenant, instance_id=instance.pk, user=request.user,
+                data=form.cleaned_data["data"],
+            )  # fmt: skip
+        except Conflict as error:
+            messages.error(request, error.message)
+            return back
+        except PlatformError as error:  # the data's bounds: nothing was changed
+            form.add_error("data", error.message)
+        else:
+            messages.success(
+                request,
+                "Retrying the failed step with the corrected data; it runs again with the "
+                "same idempotency key.",
+            )
+            return back
+    return render(
+        request,
+        "operations/retry_with_data.html",
+        {"instance": instance, "incident": incident, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def cancel_instance(request: HttpRequest, instance_id: int) -> HttpResponse:
-    compensate = request.POST.get("compensate") == "on"
-
-    def cancel(*, tenant, instance_id, user):
-        return services.cancel_instance(
-            tenant=tenant,
-            instance_id=instance_id,
-            user=user,
-            reason=request.POST.get("reason", "")[:500],
-            compensate=compensate,
-        )
-
-    done = "Cancelling: the completed steps are being undone." if compensate else "Cancelled."
-    return _operate(request, instance_id, cancel, done)
+    """A cancel is asked for on its own page: a reason (kept in the history) and a
+    confirmation, with compensation offered when completed steps have something to undo."""
+    tenant = _tenant(request)
+    instance = _instance(tenant, instance_id)
+    back = redirect("operations:instance", instance_id=instance.pk)
+    if not _can_operate(request):
+        messages.error(request, "Only operators and admins can change instances.")
+        return back
+    if instance.is_ended:
+        messages.error(request, f"Instance {instance.pk} is already {instance.status}.")
+        return back
+    plan = selectors.compensation_plan(tenant, instance)
+    form = CancelForm(request.POST or None, can_compensate=bool(plan))
+    if request.method == "POST" and form.is_valid():
+        compensate = bool(form.cleaned_data.get("compensate"))
+        try:
+            services.cancel_instance(
+                tenant=tenant, instance_id=instance.pk, user=request.user,
+                reason=form.cleaned_data["reason"], compensate=compensate,
+            )  # fmt: skip
+        except PlatformError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                "Cancelling: the completed steps are being undone." if compensate else "Cancelled.",
+            )
+        return back
+    return render(
+        request,
+        "operations/cancel.html",
+        {
+            "instance": instance,
+            "form": form,
+            "plan": plan,
+            "open_tasks": instance.tasks.filter(status__in=["open", "claimed"]).count(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required

@@ -147,3 +147,30 @@ class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
 
 class TenantInline(TenantAdminMixin, admin.TabularInline):
     extra = 0
+
+
+class RecordOnlyMixin(_AdminBase):
+    """Rows only the platform's services write (the engine's instances, history, timers
+    and incidents, human tasks and their audit trail, limit state): viewable, never added,
+    changed or deleted by hand, by superusers neither. A hand edit would bypass the
+    engine's locks, fencing and history (an instance is the projection of its history,
+    which is the audit trail); operators change them through the operations pages and
+    the API, which call the services.
+    """
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class RecordAdmin(RecordOnlyMixin, TenantAdmin):
+    """A tenant-scoped, view-only admin of records the services write (RecordOnlyMixin)."""
+
+
+class RecordInline(RecordOnlyMixin, TenantInline):
+    """A view-only inline of such records: no "Add another", no delete box."""

@@ -348,8 +348,16 @@ def complete_human_task(*, tenant, task_id: int, user, decision: str, data: Any)
         instance = lock_instance(tenant, task.instance_id)
         now = timezone.now()
         move = accept_event(instance, event=decision, payload=data, user=user, now=now)
-        move.history[-1].type = HistoryEvent.Type.TASK_COMPLETED
-        move.history[-1].detail = {"task": task.pk, "payload": data}
+        decided = move.history[-1]
+        decided.type = HistoryEvent.Type.TASK_COMPLETED
+        # Who decided, by name too: the event's user link is cleared if the account is
+        # deleted, and the history must still say who it was.
+        decided.detail = {
+            "task": task.pk,
+            "decision": decision,
+            "decided_by": user.get_username() if user is not None else "",
+            "payload": data,
+        }
         save_one(move, now=now)
         task.complete(decision=decision, data=data, user=user, now=now)
         dispatch.nudge_steps()

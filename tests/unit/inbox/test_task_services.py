@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from workflow_platform.engine.models import HistoryEvent
 from workflow_platform.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from workflow_platform.tenancy.scoping import tenant_scope
 from workflow_platform.worklist import services
@@ -194,3 +195,18 @@ def test_completing_an_open_task_claims_it_and_records_the_decision(tenant_a, op
         services.complete_task(
             tenant=tenant_a, task_id=task.pk, user=otto, decision="approve", data={"amount": 5}
         )
+
+
+def test_the_decisions_history_event_says_who_decided_and_what(tenant_a, ops, make_task):
+    group, otto, _ = ops
+    task = make_task(tenant_a, group=group)
+    services.complete_task(
+        tenant=tenant_a, task_id=task.pk, user=otto, decision="approve", data={"amount": 5}
+    )
+    with tenant_scope(tenant_a):
+        event = HistoryEvent.objects.get(instance=task.instance, type="task_completed")
+    assert (event.user, event.event) == (otto, "approve")
+    assert event.detail == {
+        "task": task.pk, "decision": "approve", "decided_by": otto.username,
+        "payload": {"amount": 5},
+    }  # fmt: skip

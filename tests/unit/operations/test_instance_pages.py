@@ -82,11 +82,14 @@ def test_an_admin_cancels_and_another_tenants_instance_is_not_found(
     login(client, tenant_a, make_member, "admin")
     publish(linear(1, key="quick"))
     instance = services.start_instance(tenant=tenant_a, definition_key="quick", data={})
-    response = client.post(reverse("operations:cancel", args=[instance.pk]), follow=True)
+    response = client.post(
+        reverse("operations:cancel", args=[instance.pk]), {"reason": "started twice"}, follow=True
+    )
     assert "Cancelled." in response.content.decode()
     publish(linear(1, key="theirs"), tenant=tenant_b)
     theirs = services.start_instance(tenant=tenant_b, definition_key="theirs", data={})
     assert client.get(reverse("operations:instance", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("operations:cancel", args=[theirs.pk])).status_code == 404
     assert client.post(reverse("operations:cancel", args=[theirs.pk])).status_code == 404
 
 
@@ -136,7 +139,9 @@ def test_cancelling_with_compensate_undoes_the_completed_steps(
     instance = services.start_instance(tenant=tenant_a, definition_key="booked", data={})
     work()
     response = client.post(
-        reverse("operations:cancel", args=[instance.pk]), {"compensate": "on"}, follow=True
+        reverse("operations:cancel", args=[instance.pk]),
+        {"compensate": "on", "reason": "customer withdrew"},
+        follow=True,
     )
     assert "the completed steps are being undone" in response.content.decode()
     work()

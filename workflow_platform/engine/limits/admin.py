@@ -1,9 +1,10 @@
 """Admin views of the shared limits: the embedded mode's state rows, and live usage.
 
 ``DependencyStateAdmin`` lists the database backend's rows (empty when the state is in
-Redis). The admin of tenant dependencies (``definitions.Dependency``) is registered here,
-above the definitions, because it shows each one's live "Limit usage", read through
-``limits.snapshot`` whichever backend holds it.
+Redis), view-only: workers write them as they call dependencies. The admin of tenant
+dependencies (``definitions.Dependency``) is registered here, above the definitions,
+because it shows each one's live "Limit usage", read through ``limits.snapshot``
+whichever backend holds it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from workflow_platform.definitions.models import Dependency
-from workflow_platform.tenancy.admin_base import TenantAdmin
+from workflow_platform.tenancy.admin_base import RecordAdmin, TenantAdmin
 
 from . import DependencyLimits, snapshot
 from .models import DependencyState
@@ -36,25 +37,18 @@ class DependencyUsageAdminMixin:
 
 
 @admin.register(DependencyState)
-class DependencyStateAdmin(TenantAdmin):
+class DependencyStateAdmin(RecordAdmin):
     list_display = (
         "dependency", "breaker", "failures", "open_until", "tokens", "slots_in_flight",
         "deferred_until", "updated_at",
     )  # fmt: skip
     list_filter = ("breaker",)
     search_fields = ("dependency",)
-    readonly_fields = (
-        "dependency", "tokens", "refilled_at", "breaker", "failures", "open_until", "probes",
-        "probe_deadline", "deferred_until", "next_retry_at", "slots", "updated_at",
-    )  # fmt: skip
 
     @admin.display(description="In flight")
     def slots_in_flight(self, obj: DependencyState) -> int:
         now = time.time()  # expired slots belong to killed workers: not in flight
         return sum(1 for expiry in (obj.slots or {}).values() if expiry > now)
-
-    def has_add_permission(self, request) -> bool:
-        return False  # rows appear when workers first call a dependency
 
 
 @admin.register(Dependency)

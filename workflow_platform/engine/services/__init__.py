@@ -1,9 +1,10 @@
 """The engine's services, grouped by verb; callers import them from here.
 
 - :mod:`.instances`: start (one or many, idempotent), send an event, cancel (with or
-  without compensation), retry an incident: what a client or a person does to an
-  instance in the course of its life.
-- :mod:`.repairs`: suspend, resume, redrive: what an operator does to hold or mend one.
+  without compensation): what a client or a person does to an instance in the course
+  of its life.
+- :mod:`.repairs`: retry an incident (its data corrected first if need be), suspend,
+  resume, redrive: what an operator does to hold or mend one.
   Migrating instances to another version is a repair too; its planning and dry run make
   it a module of its own (``engine.migration``).
 
@@ -15,14 +16,13 @@ from .instances import (
     Started,
     cancel_and_compensate,
     cancel_instance,
-    retry_incident,
     send_event,
     start_instance,
     start_instances,
     start_or_find_instance,
     start_or_find_instances,
 )
-from .repairs import redrive_instance, resume_instance, suspend_instance
+from .repairs import redrive_instance, resume_instance, retry_incident, suspend_instance
 
 __all__ = [
     "Started",

@@ -1,8 +1,9 @@
-"""Instance services: start, signal, cancel and retry instances.
+"""Instance services: start, signal and cancel instances (retrying an incident is a
+repair, in repairs.py).
 
-They never run an
-action themselves: they commit the change and the ``ready`` flag, and a worker runs the
-rest (nudged after the commit; the outbox sweep covers a lost nudge). A change that
+They never run an action themselves: they commit the change and the ``ready`` flag,
+and a worker runs the rest (nudged after the commit; the outbox sweep covers a lost
+nudge). A change that
 comes from outside a worker (an event, a decision, a cancel, a retry) bumps the
 instance's fencing token, so a worker still holding an old lease cannot overwrite it.
 """
@@ -19,7 +20,7 @@ from workflow_platform.errors import Conflict, InvalidInput
 from .. import dispatch, fanout, starting
 from ..journal import drop_open_work, lock_instance, lock_parent_of, save_one
 from ..machines import machine_of_version
-from ..models import OPEN, HistoryEvent, Incident, Instance, Status
+from ..models import OPEN, HistoryEvent, Instance, Status
 from ..moves import Move, end_cancelled
 from ..pending import Pending, resumed_status
 from ..sagas import plan_for, start_undoing
@@ -249,37 +250,6 @@ def cancel_instance(
         drop_open_work(tenant, instance, now=now, user=user)
         # Its unfinished children go with it; a parallel parent learns its branch ended.
         fanout.after_cancel(move, now=now)
-    return instance
-
-
-def retry_incident(*, tenant: Tenant, instance_id: int, user=None) -> Instance:
-    """Retry the failed step of an instance with an open incident, from attempt 1.
-
-    Atomic; the step re-runs with its same idempotency key. Raises NotFound, Conflict
-    ``no_open_incident``.
-    """
-    with transaction.atomic():
-        instance = lock_instance(tenant, instance_id)
-        if instance.status != Status.FAILED or not instance.has_incident:
-            raise Conflict(
-                "no_open_incident", f"Instance {instance.pk} has no open incident to retry."
-            )
-        now = timezone.now()
-        instance.resume_after_incident()
-        instance.has_incident = False
-        instance.attempt = 1
-        instance.lost_leases = 0  # an operator vouches for the step: it runs as any other
-        instance.ready = True
-        instance.last_error = ""
-        move = Move(instance=instance, changes=[Change.RETRIED])
-        move.record(
-            HistoryEvent.Type.INCIDENT_RETRIED, now=now, from_state=instance.state, user=user
-        )
-        save_one(move, now=now)
-        Incident.objects.for_tenant(tenant).filter(
-            instance=instance, resolved_at__isnull=True
-        ).update(resolved_at=now, resolved_by=user)
-        dispatch.nudge_steps()
     return instance
 
 

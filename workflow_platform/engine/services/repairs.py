@@ -1,5 +1,12 @@
-"""Operator repair: suspend and resume an instance, redrive a failed one.
+"""Operator repair: retry an incident (with corrected data if need be), suspend and
+resume an instance, redrive a failed one.
 
+**Retry** runs the step that failed for good again from attempt 1, with its same
+idempotency key. An operator may first correct the instance's data (the usual cause of
+a step that cannot succeed: a wrong account number, a missing field): the new data is
+checked like the data of a start, replaces the old in the same commit as the retry, and
+the history event records who retried, the data delta (so replay rebuilds the data) and
+the old and new values of every key it touched.
 **Suspend** holds an instance where it is: its lifecycle turns ``suspended``, it is not
 ready, and its fencing token is bumped, so a worker in the middle of its step commits
 nothing (the step re-runs after the resume with the same idempotency key, so its
@@ -13,25 +20,114 @@ again, since their transitions are committed history.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from workflow_platform.errors import Conflict
+from workflow_platform.definitions.bounds import bound_problems
+from workflow_platform.errors import Conflict, InvalidInput
 
-from .. import dispatch
+from .. import dispatch, starting
 from ..fanout import settle_after_resume
 from ..journal import lock_instance, save_one
 from ..models import HistoryEvent, Incident, Instance, Status, Timer, TimerKind
 from ..moves import Move, release
 from ..pending import Pending
 from ..signals import Change
+from ..stepping import delta_of
 
 if TYPE_CHECKING:
     from workflow_platform.tenancy.models import Tenant
 
 SUSPENDABLE = (Status.CREATED, Status.RUNNING, Status.WAITING)
+
+
+def retry_incident(
+    *, tenant: Tenant, instance_id: int, user=None, data: dict[str, Any] | None = None
+) -> Instance:
+    """Retry the failed step of an instance with an open incident, from attempt 1.
+
+    Atomic; the step re-runs with its same idempotency key and the open incidents are
+    resolved by ``user``. With ``data`` (the whole new data, a JSON object) the
+    instance's data is replaced first, in the same commit; the ``incident_retried``
+    event carries the delta and ``detail.data`` = ``{"before": {...}, "after": {...}}``
+    of the keys it changed (a key absent on one side is left out of it). Raises
+    InvalidInput ``bad_data`` (not a JSON object, a number that is not finite) or a
+    bounds code (``too_deep``, ``number_out_of_range``, ``nul_character``) for such
+    data, NotFound, Conflict ``no_open_incident``; nothing changes when it raises.
+    """
+    if data is not None:
+        data = _checked_data(data)
+    with transaction.atomic():
+        instance = lock_instance(tenant, instance_id)
+        if instance.status != Status.FAILED or not instance.has_incident:
+            raise Conflict(
+                "no_open_incident", f"Instance {instance.pk} has no open incident to retry."
+            )
+        now = timezone.now()
+        delta = detail = None
+        if data is not None:
+            before = instance.data or {}
+            delta = delta_of(before, data)
+            if delta is not None:
+                touched = [*delta.get("set", {}), *delta.get("unset", [])]
+                detail = {
+                    "data": {
+                        "before": {key: before[key] for key in touched if key in before},
+                        "after": {key: data[key] for key in touched if key in data},
+                    }
+                }
+                instance.data = data
+        instance.resume_after_incident()
+        instance.has_incident = False
+        instance.attempt = 1
+        instance.lost_leases = 0  # an operator vouches for the step: it runs as any other
+        instance.ready = True
+        instance.last_error = ""
+        move = Move(instance=instance, changes=[Change.RETRIED])
+        move.record(
+            HistoryEvent.Type.INCIDENT_RETRIED,
+            now=now,
+            from_state=instance.state,
+            user=user,
+            delta=delta,
+            detail=detail,
+        )
+        save_one(move, now=now)
+        Incident.objects.for_tenant(tenant).filter(
+            instance=instance, resolved_at__isnull=True
+        ).update(resolved_at=now, resolved_by=user)
+        dispatch.nudge_steps()
+    return instance
+
+
+def _checked_data(data: Any) -> dict[str, Any]:
+    """``data`` checked as a start checks it, and within the bounds every stored JSON
+    keeps (depth, integer range, no NUL, finite numbers), so the database never refuses
+    it (a 500). The bounds come first: their walk does not recurse, so a value nested
+    thousands deep is refused before anything serialises it."""
+    if not isinstance(data, dict):
+        raise InvalidInput("bad_data", "An instance's data must be a JSON object.")
+    found = bound_problems(data)
+    if found:
+        path, code, message = found[0]
+        where = f"data.{path}" if path else "data"
+        raise InvalidInput(
+            code,
+            f"The corrected data cannot be stored: {where}: {message}.",
+            details=[{"path": f"data.{p}" if p else "data", "code": c, "message": m}
+                     for p, c, m in found],
+        )  # fmt: skip
+    data = starting.check_data(data)
+    try:
+        json.dumps(data, allow_nan=False)
+    except ValueError as error:
+        raise InvalidInput(
+            "bad_data", "The corrected data holds a number that is not finite (NaN or infinity)."
+        ) from error
+    return data
 
 
 def suspend_instance(*, tenant: Tenant, instance_id: int, user=None, reason: str = "") -> Instance:
