@@ -17,7 +17,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from workflow_platform.definitions.document_schema import definition_schema
-from workflow_platform.definitions.form_schemas import form_problems
+from workflow_platform.definitions.form_schemas import (
+    FIELD_ORDER,
+    form_problems,
+    ordered_field_names,
+    with_field_order,
+)
 
 from .checks import check_duration, json_object, pretty
 
@@ -43,6 +48,18 @@ def _set_or_drop(target: dict[str, Any], key: str, value: Any) -> None:
 
 def _as_dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
+
+
+def form_as_written(form: Any) -> Any:
+    """A task form for the panel's box: its properties in the recorded field order, which
+    then goes without saying (``x-order`` stays shown only when it says something else)."""
+    if not isinstance(form, dict) or not isinstance(form.get("properties"), dict):
+        return form
+    names = ordered_field_names(form)
+    shown = {**form, "properties": {name: form["properties"][name] for name in names}}
+    if shown.get(FIELD_ORDER) == names:
+        del shown[FIELD_ORDER]
+    return shown
 
 
 def _text_rule_problem(rule: dict[str, Any]) -> str:
@@ -101,7 +118,7 @@ class HumanTaskFields(forms.Form):
             strategy = rule  # the short form {"group": "ops", "rule": "least_loaded"}
         return {
             "task_title": task.get("title", ""),
-            "task_form": pretty(task.get("form")),
+            "task_form": pretty(form_as_written(task.get("form"))),
             "priority": task.get("priority"),
             "assign_group": assign.get("group", ""),
             "assign_user": assign.get("user", ""),
@@ -129,7 +146,7 @@ class HumanTaskFields(forms.Form):
         if unsafe:
             where, _, message = unsafe[0]
             raise forms.ValidationError(f"At {where or 'the top level'}: {message}")
-        return schema
+        return with_field_order(schema)  # the order written in the box, kept for the inbox
 
     def clean_routing_rule(self):
         rule = json_object(self.cleaned_data["routing_rule"], "The text rule")
