@@ -20,9 +20,11 @@ from workflow_platform.definitions.services import (
     import_document,
 )
 from workflow_platform.errors import PlatformError
+from workflow_platform.tenancy.selectors import groups_for
 
 from .access import can_edit, require_editor, tenant_of, version_for
 from .document_views import editor_urls, version_summary
+from .forms.human_task import GROUPS_DATALIST
 from .page_forms import ImportForm, NewDefinitionForm
 
 
@@ -159,6 +161,10 @@ def editor(request: HttpRequest, version_id: int) -> HttpResponse:
             "editable": editable,
             "siblings": siblings,
             "can_edit": can_edit(request),
+            "groups_datalist": GROUPS_DATALIST,
+            "group_names": groups_for(request.tenant)
+            .order_by("name")
+            .values_list("name", flat=True),
         },
     )
 

@@ -32,6 +32,10 @@ STRATEGIES = (
     ("skill", "the least loaded member with a skill"),
 )
 STRATEGY_NAMES = tuple(value for value, _ in STRATEGIES if value)
+# The editor page's <datalist> of the tenant's operator groups (designer/editor.html): a
+# picker that still takes any name, so an unknown one gets the validator's located problem.
+GROUPS_DATALIST = "operator-groups"
+GROUP_PICKER = {"list": GROUPS_DATALIST, "autocomplete": "off"}
 TEXT_RULE_EXAMPLE = (
     '{"field": "message", "rules": [{"keywords": ["refund"], "group": "billing"}, '
     '{"sentiment": "negative", "group": "care", "strategy": "least_loaded"}], '
@@ -86,7 +90,9 @@ class HumanTaskFields(forms.Form):
         required=False,
         max_length=100,
         label="Group",
-        help_text="The group whose queue gets the task (with a user: while they are away).",
+        help_text="The group whose queue gets the task: pick one of the tenant's or type "
+        "its name (with a user: while they are away).",
+        widget=forms.TextInput(attrs=GROUP_PICKER),
     )
     assign_user = forms.CharField(
         required=False, max_length=150, label="User", help_text="A username: that person."
@@ -104,7 +110,12 @@ class HumanTaskFields(forms.Form):
         help_text=f"Route by the keywords or tone of a data field, e.g. {TEXT_RULE_EXAMPLE}",
     )
     due = forms.CharField(required=False, help_text="SLA, e.g. 1d")
-    escalate_to_group = forms.CharField(required=False, max_length=100, label="Escalate to group")
+    escalate_to_group = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Escalate to group",
+        widget=forms.TextInput(attrs=GROUP_PICKER),
+    )
     escalate_to_user = forms.CharField(required=False, max_length=150, label="Escalate to user")
 
     @staticmethod
