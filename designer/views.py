@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +20,7 @@ from workflow_platform.definitions.services import (
     export_version,
     import_document,
 )
+from workflow_platform.definitions.templates import install_templates
 from workflow_platform.errors import PlatformError
 from workflow_platform.tenancy.selectors import groups_for
 
@@ -127,6 +129,27 @@ def import_definition(request: HttpRequest) -> HttpResponse:
         return _render_index_with(request, import_form=form)
     messages.success(request, f"Imported as a draft: {version.definition.name} v{version.number}.")
     return redirect("designer:editor", version.pk)
+
+
+@require_POST
+@login_required
+def install_seed_templates(request: HttpRequest) -> HttpResponse:
+    """Publish the seed workflows (docs/templates.md) the tenant lacks: a first step."""
+    tenant = tenant_of(request)
+    try:
+        require_editor(request)
+        with transaction.atomic():  # all of them or none
+            installed = install_templates(tenant=tenant)
+    except PlatformError as exc:
+        messages.error(request, exc.message)
+        return redirect("designer:index")
+    if installed:
+        messages.success(
+            request, f"Published {len(installed)} seed workflows: {', '.join(installed)}."
+        )
+    else:
+        messages.info(request, "The tenant already has every seed workflow.")
+    return redirect("designer:index")
 
 
 @require_GET
