@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.factories import publish_definition, run_until_idle, start
 from tests.unit.engine.conftest import nudges  # noqa: F401 - fixture
+from workflow_platform.definitions.services import new_draft
 from workflow_platform.definitions.templates import install_templates
 from workflow_platform.engine.models import Incident, Instance
 from workflow_platform.tenancy.scoping import tenant_scope
@@ -71,6 +72,7 @@ def walk(live_server, tenant_a, tenant_b, make_member, nudges):  # noqa: F811
         business_key="expense-EXP-2026-000123-maximiliane",
     )
     run_until_idle()
+    draft = new_draft(tenant=tenant_a, definition_id=version.definition_id, user=admin)
     failed = start(tenant_a, version, {"reference": "EXP-2"}, business_key="expense-EXP-2")
     with tenant_scope(tenant_a):
         task = HumanTask.objects.get(instance=instance)
@@ -86,6 +88,7 @@ def walk(live_server, tenant_a, tenant_b, make_member, nudges):  # noqa: F811
         "task": f"/inbox/tasks/{task.pk}/",
         "designer": "/designer/",
         "editor": f"/designer/versions/{version.pk}/",
+        "draft": f"/designer/versions/{draft.pk}/",
         "instances": "/operations/instances/",
         "instance": f"/operations/instances/{instance.pk}/",
         "incident": f"/operations/instances/{failed.pk}/",
