@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import include, path
 from django.views import defaults
 
@@ -95,3 +95,10 @@ def test_favicon_is_linked_and_favicon_ico_answers(client, db):
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
     answer = client.get("/favicon.ico")
     assert answer.status_code == 301 and answer["Location"] == "/static/favicon.svg"
+
+
+def test_a_form_posted_without_its_csrf_token_is_the_branded_expired_page(db):
+    client = Client(enforce_csrf_checks=True)
+    answer = client.post("/accounts/login/", {"username": "x", "password": "y"})
+    body = branded(answer, 403)
+    assert "This form has expired" in body and "Nothing was changed" in body
