@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("new", views.create, name="create"),
     path("import", views.import_definition, name="import"),
+    path("install-templates", views.install_seed_templates, name="install_templates"),
     path("versions/<int:version_id>/", views.editor, name="editor"),
     path("versions/<int:version_id>/export", views.export, name="export"),
     path("versions/<int:version_id>/validate", document_views.validate, name="validate"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,10 +20,13 @@ from workflow_platform.definitions.services import (
     export_version,
     import_document,
 )
+from workflow_platform.definitions.templates import install_templates
 from workflow_platform.errors import PlatformError
+from workflow_platform.tenancy.selectors import groups_for
 
 from .access import can_edit, error_response, require_editor, tenant_of, version_for
 from .document_views import editor_urls, version_summary
+from .forms.human_task import GROUPS_DATALIST
 from .page_forms import ImportForm, NewDefinitionForm
 
 
@@ -127,6 +131,27 @@ def import_definition(request: HttpRequest) -> HttpResponse:
     return redirect("designer:editor", version.pk)
 
 
+@require_POST
+@login_required
+def install_seed_templates(request: HttpRequest) -> HttpResponse:
+    """Publish the seed workflows (docs/templates.md) the tenant lacks: a first step."""
+    tenant = tenant_of(request)
+    try:
+        require_editor(request)
+        with transaction.atomic():  # all of them or none
+            installed = install_templates(tenant=tenant)
+    except PlatformError as exc:
+        messages.error(request, exc.message)
+        return redirect("designer:index")
+    if installed:
+        messages.success(
+            request, f"Published {len(installed)} seed workflows: {', '.join(installed)}."
+        )
+    else:
+        messages.info(request, "The tenant already has every seed workflow.")
+    return redirect("designer:index")
+
+
 @require_GET
 @never_cache  # a stale page of a since-published version must never come back from history
 @login_required
@@ -159,6 +184,10 @@ def editor(request: HttpRequest, version_id: int) -> HttpResponse:
             "editable": editable,
             "siblings": siblings,
             "can_edit": can_edit(request),
+            "groups_datalist": GROUPS_DATALIST,
+            "group_names": groups_for(request.tenant)
+            .order_by("name")
+            .values_list("name", flat=True),
         },
     )
 

@@ -1,14 +1,26 @@
 """A human task's form: its JSON Schema rendered as HTML fields and checked on the server.
 
-The schema is the state's ``task.form`` (an object schema). Posted strings are turned
-into the schema's types here; the worklist's one check (``worklist.forms``) validates
-the object, and every problem becomes a per-field message the page shows inline.
+The schema is the state's ``task.form`` (an object schema). Fields come in the order the
+designer wrote them (the form's ``x-order``, see ``definitions.form_schemas``). Posted
+strings are turned into the schema's types here, numbers kept as typed (``3`` stays the
+integer 3, ``2.50`` the number 2.5); the worklist's one check (``worklist.forms``)
+validates the object, and every problem becomes a per-field message the page shows inline.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
+
+from workflow_platform.definitions.form_schemas import ordered_field_names
+
+# What a number input sends: JSON's number syntax (no "inf", "nan", "0x10" or "1_000").
+_INTEGER = re.compile(r"-?\d+")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?|-?\.\d+([eE][+-]?\d+)?")
+# Longer is no amount a person types; refused before int() or float() spend time on it.
+_MAX_NUMBER_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -46,9 +58,10 @@ def form_fields(
     values = values or {}
     errors = errors or {}
     required = set(schema.get("required", []))
+    properties = schema.get("properties") or {}
     fields = []
-    for name, spec in (schema.get("properties") or {}).items():
-        spec = spec if isinstance(spec, dict) else {}
+    for name in ordered_field_names(schema):
+        spec = properties[name] if isinstance(properties[name], dict) else {}
         fields.append(
             FormField(
                 name=name,
@@ -65,6 +78,23 @@ def form_fields(
     return fields
 
 
+def _number(raw: str, kind: str) -> int | float:
+    """``raw`` as JSON would read it: an integer when written as one, else a float.
+
+    Raises ``ValueError`` for anything else, an integer field given a fraction included.
+    """
+    if len(raw) > _MAX_NUMBER_CHARS:
+        raise ValueError(raw)
+    if _INTEGER.fullmatch(raw):
+        return int(raw)
+    if kind == "integer" or not _NUMBER.fullmatch(raw):
+        raise ValueError(raw)
+    value = float(raw)
+    if not math.isfinite(value):  # 1e999: JSON (and the database) has no infinity
+        raise ValueError(raw)
+    return value
+
+
 def parse_posted(schema: dict[str, Any], posted) -> tuple[dict[str, Any], dict[str, str]]:
     """Turn posted strings into the schema's types; returns (data, type errors)."""
     data: dict[str, Any] = {}
@@ -78,13 +108,11 @@ def parse_posted(schema: dict[str, Any], posted) -> tuple[dict[str, Any], dict[s
         raw = (posted.get(name) or "").strip()
         if raw == "":
             continue  # absent: "required" reports it if it must be there
-        try:
-            if kind == "integer":
-                data[name] = int(raw)
-            elif kind == "number":
-                data[name] = float(raw)
-            else:
-                data[name] = raw
-        except ValueError:
-            errors[name] = "Enter a whole number." if kind == "integer" else "Enter a number."
+        if kind in ("integer", "number"):
+            try:
+                data[name] = _number(raw, kind)
+            except ValueError:
+                errors[name] = "Enter a whole number." if kind == "integer" else "Enter a number."
+        else:
+            data[name] = raw
     return data, errors

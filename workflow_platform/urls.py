@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from tasks_inbox.home import home
 from workflow_platform.api.health import healthz, livez
 from workflow_platform.observability.views import metrics
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
     path("metrics", metrics, name="metrics"),
+    path("", home, name="home"),  # counts what the layers above tenancy hold
     path("", include("workflow_platform.tenancy.urls")),
 ]
 

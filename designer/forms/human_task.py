@@ -17,7 +17,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from workflow_platform.definitions.document_schema import definition_schema
-from workflow_platform.definitions.form_schemas import form_problems
+from workflow_platform.definitions.form_schemas import (
+    FIELD_ORDER,
+    form_problems,
+    ordered_field_names,
+    with_field_order,
+)
 
 from .checks import check_duration, json_object, pretty
 
@@ -27,6 +32,10 @@ STRATEGIES = (
     ("skill", "the least loaded member with a skill"),
 )
 STRATEGY_NAMES = tuple(value for value, _ in STRATEGIES if value)
+# The editor page's <datalist> of the tenant's operator groups (designer/editor.html): a
+# picker that still takes any name, so an unknown one gets the validator's located problem.
+GROUPS_DATALIST = "operator-groups"
+GROUP_PICKER = {"list": GROUPS_DATALIST, "autocomplete": "off"}
 TEXT_RULE_EXAMPLE = (
     '{"field": "message", "rules": [{"keywords": ["refund"], "group": "billing"}, '
     '{"sentiment": "negative", "group": "care", "strategy": "least_loaded"}], '
@@ -43,6 +52,18 @@ def _set_or_drop(target: dict[str, Any], key: str, value: Any) -> None:
 
 def _as_dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
+
+
+def form_as_written(form: Any) -> Any:
+    """A task form for the panel's box: its properties in the recorded field order, which
+    then goes without saying (``x-order`` stays shown only when it says something else)."""
+    if not isinstance(form, dict) or not isinstance(form.get("properties"), dict):
+        return form
+    names = ordered_field_names(form)
+    shown = {**form, "properties": {name: form["properties"][name] for name in names}}
+    if shown.get(FIELD_ORDER) == names:
+        del shown[FIELD_ORDER]
+    return shown
 
 
 def _text_rule_problem(rule: dict[str, Any]) -> str:
@@ -69,7 +90,9 @@ class HumanTaskFields(forms.Form):
         required=False,
         max_length=100,
         label="Group",
-        help_text="The group whose queue gets the task (with a user: while they are away).",
+        help_text="The group whose queue gets the task: pick one of the tenant's or type "
+        "its name (with a user: while they are away).",
+        widget=forms.TextInput(attrs=GROUP_PICKER),
     )
     assign_user = forms.CharField(
         required=False, max_length=150, label="User", help_text="A username: that person."
@@ -87,7 +110,12 @@ class HumanTaskFields(forms.Form):
         help_text=f"Route by the keywords or tone of a data field, e.g. {TEXT_RULE_EXAMPLE}",
     )
     due = forms.CharField(required=False, help_text="SLA, e.g. 1d")
-    escalate_to_group = forms.CharField(required=False, max_length=100, label="Escalate to group")
+    escalate_to_group = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Escalate to group",
+        widget=forms.TextInput(attrs=GROUP_PICKER),
+    )
     escalate_to_user = forms.CharField(required=False, max_length=150, label="Escalate to user")
 
     @staticmethod
@@ -101,7 +129,7 @@ class HumanTaskFields(forms.Form):
             strategy = rule  # the short form {"group": "ops", "rule": "least_loaded"}
         return {
             "task_title": task.get("title", ""),
-            "task_form": pretty(task.get("form")),
+            "task_form": pretty(form_as_written(task.get("form"))),
             "priority": task.get("priority"),
             "assign_group": assign.get("group", ""),
             "assign_user": assign.get("user", ""),
@@ -129,7 +157,7 @@ class HumanTaskFields(forms.Form):
         if unsafe:
             where, _, message = unsafe[0]
             raise forms.ValidationError(f"At {where or 'the top level'}: {message}")
-        return schema
+        return with_field_order(schema)  # the order written in the box, kept for the inbox
 
     def clean_routing_rule(self):
         rule = json_object(self.cleaned_data["routing_rule"], "The text rule")

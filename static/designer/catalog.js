@@ -16,13 +16,14 @@
       D.change((d) => { d[key][name] = value; });
       D.openPanel(part, name);
     } }, "+ New " + part) : null;
-    $("#catalog").replaceChildren(
+    // Not editable: add() is null, which replaceChildren() would print as "null".
+    $("#catalog").replaceChildren(...[
       h("h2", {}, "Actions"), h("p", { class: "muted small" }, "What a transition runs: one mutating operation, with retries and a compensation."),
       list(Object.entries(doc.actions), "action", (a) => (a.type || "?") + (a.dependency ? " → " + a.dependency : "")),
       add("action", "actions", { type: "set", params: {} }),
       h("h2", { class: "spaced" }, "Dependencies"), h("p", { class: "muted small" }, "Services actions call: rate limit and circuit breaker, shared by every worker."),
       list(Object.entries(doc.dependencies), "dependency", (dep) => (dep.rate_limit && dep.rate_limit.tps ? dep.rate_limit.tps + " tps" : "")),
-      add("dependency", "dependencies", {}));
+      add("dependency", "dependencies", {})].filter(Boolean));
   }
   D.hooks.render.push(renderCatalog);
 })();

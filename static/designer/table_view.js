@@ -64,7 +64,9 @@
       h("label", { for: "table-t-to" }, "To"), h("select", { id: "table-t-to", name: "to" }, options(names, names[1])),
       h("label", { for: "table-t-on" }, "Trigger"), h("input", { id: "table-t-on", name: "on", value: "auto" }),
       h("button", { type: "submit" }, "Add transition")) : null;
-    table.replaceChildren(
+    // replaceChildren() writes a null argument as the text "null": a published
+    // version has no add forms, so drop them instead of passing them.
+    table.replaceChildren(...[
       h("h2", {}, "States"),
       h("table", { class: "data", "data-testid": "states-table" },
         h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Label"), h("th", {}, "Kind"), h("th", {}, h("span", { class: "visually-hidden" }, "Actions")))),
@@ -74,7 +76,7 @@
       h("table", { class: "data", "data-testid": "transitions-table" },
         h("thead", {}, h("tr", {}, ["From", "To", "Trigger", "Guard", "Action"].map((c) => h("th", {}, c)), h("th", {}, h("span", { class: "visually-hidden" }, "Actions")))),
         h("tbody", {}, transitionRows.length ? transitionRows : h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No transitions yet.")))),
-      addTransition);
+      addTransition].filter(Boolean));
   }
   D.hooks.render.push(renderTable);
 })();

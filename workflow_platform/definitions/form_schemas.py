@@ -163,3 +163,46 @@ def _schemas(root: Any) -> Iterator[tuple[str, dict[str, Any]]]:
             stack.extend((f"{where}/{key}", value) for key, value in node.items())
         elif isinstance(node, list):
             stack.extend((f"{where}/{index}", value) for index, value in enumerate(node))
+
+
+# A form's fields in the order the designer wrote them. JSON objects are unordered (the
+# canonical form sorts a form's keys, PostgreSQL's jsonb reorders them), so the order is
+# kept as a list of property names under this key, recorded when a document comes in.
+FIELD_ORDER = "x-order"
+
+
+def ordered_field_names(form: Any) -> list[str]:
+    """``form``'s top-level property names: those in its ``x-order`` first, in that order,
+    then any others in the order the mapping holds them."""
+    properties = form.get("properties") if isinstance(form, dict) else None
+    if not isinstance(properties, dict):
+        return []
+    recorded = form.get(FIELD_ORDER)
+    names = [n for n in recorded if isinstance(n, str)] if isinstance(recorded, list) else []
+    listed = list(dict.fromkeys(n for n in names if n in properties))
+    return [*listed, *(name for name in properties if name not in listed)]
+
+
+def with_field_order(form: Any) -> Any:
+    """``form`` with its property order recorded under ``x-order`` unless it says one."""
+    if not isinstance(form, dict) or FIELD_ORDER in form:
+        return form
+    properties = form.get("properties")
+    if not isinstance(properties, dict) or len(properties) < 2:
+        return form
+    return {**form, FIELD_ORDER: list(properties)}
+
+
+def record_field_orders(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with every human task's form order recorded (see ``with_field_order``);
+    call it on a document as it arrives, before anything reorders its keys."""
+    states = document.get("states")
+    if not isinstance(states, list):
+        return document
+    recorded = []
+    for state in states:
+        task = state.get("task") if isinstance(state, dict) else None
+        if isinstance(task, dict) and isinstance(task.get("form"), dict):
+            state = {**state, "task": {**task, "form": with_field_order(task["form"])}}
+        recorded.append(state)
+    return {**document, "states": recorded}

@@ -21,6 +21,7 @@ import yaml
 from workflow_platform.errors import InvalidInput
 
 from .bounds import refuse_out_of_bounds
+from .form_schemas import record_field_orders
 from .validation import MAX_DOCUMENT_BYTES
 
 FORMATS = ("json", "yaml")
@@ -170,7 +171,7 @@ def import_text(text: str | bytes, fmt: str = "json") -> dict[str, Any]:
     if not isinstance(document, dict):
         raise InvalidInput("not_an_object", "A definition is an object (a mapping) at the top.")
     refuse_out_of_bounds(document)
-    return canonical_document(document)
+    return canonical_document(record_field_orders(document))
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
 
 from .bounds import refuse_out_of_bounds
 from .checksum import canonical_json, document_checksum
+from .form_schemas import record_field_orders
 from .interchange import canonical_document, export_text, import_text
 from .machine import FORMAT, parse_duration
 from .models import Definition, Dependency, Version, VersionStatus
@@ -64,7 +65,8 @@ def _prepared(document: Any, key: str) -> dict[str, Any]:
             "document_too_large",
             f"The document is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}.",
         )
-    return canonical_document({**document, "key": key})
+    # The forms' field order first: canonical form sorts their keys.
+    return canonical_document(record_field_orders({**document, "key": key}))
 
 
 def _locked_version(tenant: Tenant, version_id: int) -> Version:

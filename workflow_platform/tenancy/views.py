@@ -1,19 +1,21 @@
-"""Home page and tenant switcher. Login and logout are Django's own views."""
+"""The tenant switcher and the favicon. Login and logout are Django's own views; the home
+page is a face's (``tasks_inbox.home``), as it counts what the layers above tenancy hold."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.views.decorators.http import require_POST
 
 from .middleware import SESSION_KEY, tenant_request
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "tenancy/home.html")
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers and tools ask for whatever the page links: the SVG."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @login_required

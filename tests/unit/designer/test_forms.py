@@ -1,5 +1,7 @@
 """The side panels' forms check one part of the document and produce its JSON."""
 
+import json
+
 from designer.forms import StateForm, TransitionForm
 
 
@@ -155,3 +157,35 @@ def test_a_transition_drops_empty_fields(loan_document):
         "to": "closed",
         "on": "auto",
     }
+
+
+def test_the_task_form_keeps_the_order_it_was_written_in(loan_document):
+    written = (
+        '{"type": "object", "properties": {"reviewer": {"type": "string"}, '
+        '"amount": {"type": "number"}, "comment": {"type": "string"}}}'
+    )
+    form = state_form(
+        loan_document, "approved", kind="human", task_title="Check", task_form=written
+    )
+    assert form.is_valid(), form.errors
+    task = form.to_state(loan_document["states"][0])["task"]
+    assert task["form"]["x-order"] == ["reviewer", "amount", "comment"]
+
+
+def test_the_panel_shows_a_stored_form_in_its_recorded_order():
+    stored = {  # as it comes back from the database: keys sorted, the order recorded
+        "properties": {"amount": {}, "comment": {}, "reviewer": {}},
+        "type": "object",
+        "x-order": ["reviewer", "amount", "comment"],
+    }
+    shown = json.loads(
+        StateForm.initial_from({"name": "s", "task": {"form": stored}}, {})["task_form"]
+    )
+    assert list(shown["properties"]) == ["reviewer", "amount", "comment"]
+    assert "x-order" not in shown  # the box's own order says it
+    partial = {**stored, "x-order": ["comment"]}
+    shown = json.loads(
+        StateForm.initial_from({"name": "s", "task": {"form": partial}}, {})["task_form"]
+    )
+    assert list(shown["properties"]) == ["comment", "amount", "reviewer"]
+    assert shown["x-order"] == ["comment"]

@@ -6,6 +6,8 @@ from django.urls import reverse
 
 from workflow_platform.definitions.models import Version
 from workflow_platform.definitions.services import create_definition, save_draft
+from workflow_platform.tenancy.models import OperatorGroup
+from workflow_platform.tenancy.scoping import tenant_scope
 
 
 def post_json(client, url, body):
@@ -308,3 +310,59 @@ def test_a_draft_someone_else_started_is_answered_as_existing_with_its_document(
     assert body["document"]["name"] == "Olga's"
     stored = Version.objects.for_tenant(tenant_a).get(pk=theirs.pk)
     assert body["version"]["checksum"] == stored.checksum
+
+
+def group(tenant, name):
+    with tenant_scope(tenant):
+        OperatorGroup.objects.create(tenant=tenant, name=name)
+
+
+def test_the_group_fields_pick_from_the_tenants_operator_groups(
+    designer_client, tenant_a, tenant_b, draft
+):
+    group(tenant_a, "ops")
+    group(tenant_a, "finance")
+    group(tenant_b, "globex-secret")
+    page = designer_client.get(reverse("designer:editor", args=[draft.pk])).content.decode()
+    datalist = page[page.index('<datalist id="operator-groups"') :]
+    datalist = datalist[: datalist.index("</datalist>")]
+    assert '<option value="finance"></option><option value="ops"></option>' in datalist
+    assert "globex-secret" not in page
+
+    panel = designer_client.post(
+        reverse("designer:panel_state", args=[draft.pk]),
+        {"document": json.dumps(draft.document), "original": "approved"},
+    ).content.decode()
+    for field in ("assign_group", "escalate_to_group"):
+        tag = panel[panel.index(f'name="{field}"') - 200 : panel.index(f'name="{field}"') + 200]
+        assert 'list="operator-groups"' in tag
+
+
+def test_a_group_typed_that_the_tenant_lacks_is_the_validators_located_problem(
+    designer_client, tenant_a, draft
+):
+    group(tenant_a, "ops")
+    document = {**draft.document}
+    document["states"][1] = {"name": "approved", "kind": "human"}
+    applied = designer_client.post(
+        reverse("designer:panel_state", args=[draft.pk]),
+        {
+            "document": json.dumps(document),
+            "original": "approved",
+            "apply": "1",
+            "name": "approved",
+            "kind": "human",
+            "task_title": "Check",
+            "assign_group": "opz",
+        },
+    )
+    assert applied.status_code == 200  # the panel takes any name ...
+    state = json.loads(applied["HX-Trigger"])["designer:apply"]["value"]["state"]
+    assert state["task"]["assign"] == {"group": "opz"}
+    document["states"][1] = state
+    problems = post_json(
+        designer_client, reverse("designer:validate", args=[draft.pk]), {"document": document}
+    ).json()["problems"]
+    unknown = [p for p in problems if p["code"] == "unknown_group"]  # ... the validator not
+    assert [p["path"] for p in unknown] == ["states[1].task.assign.group"]
+    assert "opz" in unknown[0]["message"]
