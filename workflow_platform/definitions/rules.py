@@ -27,6 +27,7 @@ from .field_rules import (
     is_name,
     template_problems,
     too_long_durations,
+    url_problems,
 )
 from .graph import graph_problems
 from .machine import AUTO, TERMINAL_KINDS, TIMER, parse_duration
@@ -232,6 +233,7 @@ class _Rules(StateRules):
         return self.tenant is not None and name in self.tenant_dependencies
 
     def _params(self, path: str, kind: Any, params: dict[str, Any]) -> Iterator[Found]:
+        name = path.removeprefix("actions.")
         required = {"http": "url", "python": "callable", "subworkflow": "workflow"}.get(kind)
         if required and not (isinstance(params.get(required), str) and params[required]):
             yield (
@@ -249,6 +251,7 @@ class _Rules(StateRules):
                 f"no python callable is registered as '{callable_name}'",
             )
         if kind == "http":
+            yield from url_problems(params.get("url"), f"{path}.params.url", name)
             method = params.get("method", "GET")
             if not isinstance(method, str) or method.upper() not in HTTP_METHODS:
                 yield (
@@ -260,6 +263,8 @@ class _Rules(StateRules):
             channel = params.get("channel", "email")
             if channel not in ("email", "webhook"):
                 yield f"{path}.params.channel", "invalid_choice", "must be 'email' or 'webhook'"
+            if channel == "webhook":
+                yield from url_problems(params.get("url"), f"{path}.params.url", name)
             needed = {"email": "to", "webhook": "url"}.get(channel)
             if needed and not params.get(needed):
                 yield (

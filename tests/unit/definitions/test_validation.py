@@ -377,6 +377,63 @@ INVALID = [
         "missing_param",
     ),
     (
+        "guard with a power over the bound",
+        _set(["transitions", 0, "when"], "10**10**10 > 1"),
+        "transitions[0].when",
+        "invalid_guard",
+    ),
+    (
+        "guard repeats a text a billion times",
+        _set(["transitions", 0, "when"], "len('a' * 10**9) > data.total"),
+        "transitions[0].when",
+        "invalid_guard",
+    ),
+    (
+        "placeholder scales by a power over the bound",
+        _set(["actions", "charge", "params", "body", "amount"], "{{ data.total * 10 ** 100 }}"),
+        "actions.charge.params.body.amount",
+        "invalid_template",
+    ),
+    (
+        "http action calls a file URL",
+        _set(["actions", "refund", "params", "url"], "file:///etc/passwd"),
+        "actions.refund.params.url",
+        "bad_url",
+    ),
+    (
+        "http action calls gopher",
+        _set(["actions", "refund", "params", "url"], "gopher://127.0.0.1:70/_{{ data.x }}"),
+        "actions.refund.params.url",
+        "bad_url",
+    ),
+    (
+        "http action calls ftp",
+        _set(["actions", "charge", "params", "url"], "FTP://files.example/{{ data.id }}"),
+        "actions.charge.params.url",
+        "bad_url",
+    ),
+    (
+        "http url without a scheme",
+        _set(["actions", "refund", "params", "url"], "bank.example/refunds"),
+        "actions.refund.params.url",
+        "bad_url",
+    ),
+    (
+        "http url without a host",
+        _set(["actions", "refund", "params", "url"], "https:///refunds"),
+        "actions.refund.params.url",
+        "bad_url",
+    ),
+    (
+        "webhook to a file URL",
+        _set(
+            ["actions", "refund"],
+            {"type": "notify", "params": {"channel": "webhook", "url": "file:///etc/passwd"}},
+        ),
+        "actions.refund.params.url",
+        "bad_url",
+    ),
+    (
         "python action without callable",
         _set(["actions", "check_payment", "params"], {}),
         "actions.check_payment.params.callable",
@@ -480,6 +537,15 @@ REASONS = {
     "retry jitter above one": r"must be at most 1",
     "http action without url": r"a http action needs params\.url",
     "python action without callable": r"a python action needs params\.callable",
+    "guard with a power over the bound": r"exponent 10000000000 .* -64 to 64, whatever the data",
+    "guard repeats a text a billion times": r"repeated at most 10000 times, whatever the data",
+    "placeholder scales by a power over the bound": r"10 \*\* 100 \}\}': the exponent 100",
+    "http action calls a file URL": r"action 'refund' calls a file: URL; only http:// and https",
+    "http action calls gopher": r"action 'refund' calls a gopher: URL; only http",
+    "http action calls ftp": r"action 'charge' calls a ftp: URL",
+    "http url without a scheme": r"action 'refund' calls 'bank\.example/refunds', which does not",
+    "http url without a host": r"action 'refund' calls 'https:///refunds', a URL without a host",
+    "webhook to a file URL": r"action 'refund' calls a file: URL",
     "bad placeholder in params": r"placeholder '\{\{ data\.total \+ \}\}': syntax error",
     "action name with blanks": r"the name must start with a letter",
     "negative rate limit": r"must be more than 0",
@@ -618,3 +684,19 @@ def test_any_field_of_a_template_given_a_list_or_object_is_answered_never_raised
             problems = validate_document(document)
             if not free & {step for step in path if isinstance(step, str)}:
                 assert problems, path
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://bank.example/refunds",
+        "HTTP://bank.example:8080/x?y=1",
+        "{{ data.callback_url }}",
+        "{{ data.base }}/refunds/{{ data.id }}",
+        "https://{{ data.host }}/refunds",
+        "https://bank.example/{{ data.id }}",
+    ],
+)
+def test_http_urls_and_urls_started_by_a_placeholder_publish(document, url):
+    document["actions"]["refund"]["params"]["url"] = url
+    assert validate_document(document) == []
