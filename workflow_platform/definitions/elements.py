@@ -54,4 +54,6 @@ def _text(value: Any, *, quoted: bool = False) -> str:
     if not _named(value):
         return "?"
     short = value if len(value) <= 60 else value[:57] + "..."
+    # A name may hold what no answer can carry (a lone surrogate): shown as "?".
+    short = short.encode("utf-8", "replace").decode("utf-8")
     return f"'{short}'" if quoted else short

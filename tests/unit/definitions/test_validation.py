@@ -822,3 +822,12 @@ def test_two_unrelated_faults_stay_two_problems(document):
     document["transitions"].append({"from": "orphan", "to": "shipped", "on": "y"})
     codes = sorted(p.code for p in validate_document(document))
     assert codes == ["no_way_out", "no_way_out", "unreachable_state"]
+
+
+def test_an_element_named_with_a_lone_surrogate_is_shown_so_an_answer_can_carry_it(document):
+    document["states"][2]["name"] = "pay\ud800ing"
+    problems = validate_document(document)
+    assert [p.code for p in problems] == ["invalid_character"]
+    assert problems[0].element == "state 'pay?ing'"
+    str(problem := problems[0]).encode()  # no UnicodeEncodeError
+    assert problem.path == "states[2].name"
