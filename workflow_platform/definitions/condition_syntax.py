@@ -10,10 +10,18 @@ Evaluation is condition_evaluation.py; the public entry points are in conditions
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .condition_values import FUNCTIONS, ConditionError
+
+# The parser warns about some texts it accepts ("1if x else 2", "'\\d'"); a definition's text is
+# data, not code, so those warnings must not reach the logs. The "<guard>" file name
+# scopes the filter to this module's parsing (set once: catch_warnings is not threadsafe).
+_FILENAME = "<guard>"
+warnings.filterwarnings("ignore", category=SyntaxWarning, module=_FILENAME)
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=_FILENAME)
 
 MAX_LENGTH = 500  # characters of one expression
 MAX_NODES = 200  # syntax tree nodes of one expression
@@ -131,7 +139,7 @@ def _parse_cached(text: str) -> Condition:
     lead = len(text) - len(text.lstrip())
     stripped = text.strip()
     try:
-        tree = ast.parse(stripped, mode="eval")
+        tree = ast.parse(stripped, filename=_FILENAME, mode="eval")
     except SyntaxError as exc:
         # The parser reports offset 0 when the text ends too early.
         offset = exc.offset - 1 if exc.offset else len(stripped)
@@ -156,9 +164,8 @@ def _check(text: str, node: ast.AST, depth: int) -> None:
         )
     where = offset_of(text, node)
     # An operator has no position of its own: report it where its operation starts.
-    operator = getattr(node, "op", None)
-    if isinstance(node, ast.BinOp | ast.UnaryOp) and not isinstance(operator, _ALLOWED_NODES):
-        raise ConditionError(f"{describe(operator)} is not allowed in a guard", where)
+    if isinstance(node, ast.BinOp | ast.UnaryOp) and not isinstance(node.op, _ALLOWED_NODES):
+        raise ConditionError(f"{describe(node.op)} is not allowed in a guard", where)
     if not isinstance(node, _ALLOWED_NODES):
         raise ConditionError(f"{describe(node)} is not allowed in a guard", where)
     if isinstance(node, ast.Constant) and not isinstance(
