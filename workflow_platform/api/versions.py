@@ -112,9 +112,13 @@ class DocumentSerializer(serializers.Serializer):
 
 
 class ProblemItemSerializer(serializers.Serializer):
-    path = serializers.CharField()
+    path = serializers.CharField(help_text="Where, for tools: `states[1].task.form`.")
     code = serializers.CharField()
     message = serializers.CharField()
+    element = serializers.CharField(
+        help_text="Where, in words: `state 'review'`, `transition review -> approved`."
+    )
+    field = serializers.CharField(help_text="The part of the element: `task.form`, or empty.")
 
 
 class ValidationResultSerializer(serializers.Serializer):
@@ -235,7 +239,8 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
             "Checks the document against the format and the tenant (groups, users, "
             "dependencies, child workflows) without changing anything. Always 200: "
             "`valid` says whether it would publish, `problems` lists what stops it, each "
-            "with `path`, `code` and `message`."
+            "with `path` (for tools), `element` and `field` (the same place in words), "
+            "`code` and `message`."
         ),
         tags=["definitions"],
         request=DocumentSerializer,
@@ -250,7 +255,9 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
                         {
                             "path": "transitions[0].to",
                             "code": "unknown_state",
-                            "message": "There is no state 'nowhere'.",
+                            "message": "there is no state 'nowhere'",
+                            "element": "transition received -> nowhere",
+                            "field": "to",
                         }
                     ],
                 },

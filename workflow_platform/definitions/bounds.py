@@ -1,13 +1,15 @@
-"""Bounds every stored document keeps: nesting depth, integer range, no NUL characters.
+"""Bounds every stored document keeps: nesting depth, number range, characters.
 
 These are checked before a document is canonicalised, stored or validated, with an
 explicit stack rather than recursion, so a hostile document (nested thousands deep, an
-integer of 400 digits, a ``\\u0000`` that PostgreSQL's JSON cannot hold) is a located
-refusal instead of a ``RecursionError`` or a ``DataError`` from the database.
+integer of 400 digits, ``NaN`` or ``Infinity`` (which Python's JSON reader accepts), a
+``\\u0000`` or a lone surrogate ``\\ud800`` that PostgreSQL's JSON cannot hold) is a
+located refusal instead of a ``RecursionError`` or a ``DataError`` from the database.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -59,14 +61,36 @@ def _walk(document: Any) -> Iterator[tuple[str, str, str]]:
                 if isinstance(key, str) and "\x00" in key:
                     yield (format_path(parts), "nul_character", "a name holds a NUL character")
                     continue
+                if isinstance(key, str) and not _encodable(key):
+                    yield (format_path(parts), "invalid_character", f"a name {_SURROGATE}")
+                    continue
                 stack.append((item, (*parts, str(key))))
         elif isinstance(value, list):
             stack.extend((item, (*parts, index)) for index, item in enumerate(value))
         elif isinstance(value, str) and "\x00" in value:
             yield (format_path(parts), "nul_character", "the text holds a NUL character")
+        elif isinstance(value, str) and not _encodable(value):
+            yield (format_path(parts), "invalid_character", f"the text {_SURROGATE}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            yield (
+                format_path(parts),
+                "number_out_of_range",
+                "numbers must be finite (JSON has no NaN or Infinity, and 1e309 is one)",
+            )
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
             yield (
                 format_path(parts),
                 "number_out_of_range",
                 f"whole numbers must lie between -{MAX_INTEGER} and {MAX_INTEGER}",
             )
+
+
+_SURROGATE = "holds a lone surrogate (half of a character, not text)"
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -10,10 +10,18 @@ Evaluation is condition_evaluation.py; the public entry points are in conditions
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .condition_values import FUNCTIONS, ConditionError
+
+# The parser warns about some texts it accepts ("1if x else 2", "'\\d'"); a definition's text is
+# data, not code, so those warnings must not reach the logs. The "<guard>" file name
+# scopes the filter to this module's parsing (set once: catch_warnings is not threadsafe).
+_FILENAME = "<guard>"
+warnings.filterwarnings("ignore", category=SyntaxWarning, module=_FILENAME)
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=_FILENAME)
 
 MAX_LENGTH = 500  # characters of one expression
 MAX_NODES = 200  # syntax tree nodes of one expression
@@ -89,10 +97,11 @@ def offset_of(text: str, node: ast.AST) -> int | None:
     return before + len(lines[line - 1].encode()[:col].decode(errors="ignore"))
 
 
-def parse_condition(text: str, *, roots: tuple[str, ...] | None = None) -> Condition:
-    """Parse and check ``text``; with ``roots``, only those root names may appear.
+def parse_syntax(text: str, *, roots: tuple[str, ...] | None = None) -> Condition:
+    """Parse and check the syntax of ``text``; with ``roots``, only those root names.
 
-    Raises :class:`ConditionError` with the reason and position.
+    Raises :class:`ConditionError` with the reason and position. What a data-free part
+    computes is checked on top of this (condition_static.py, via conditions.py).
     """
     if not isinstance(text, str):
         raise ConditionError("an expression must be text")
@@ -122,12 +131,15 @@ def _parse_cached(text: str) -> Condition:
         raise ConditionError(
             f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}", MAX_LENGTH
         )
+    if "\x00" in text:
+        # The parser's own refusal would speak of "source code" and "null bytes".
+        raise ConditionError("the expression holds a NUL character", text.index("\x00"))
     # Positions are reported in the text as written; the parser sees it without the
     # surrounding blanks (eval mode refuses leading indentation).
     lead = len(text) - len(text.lstrip())
     stripped = text.strip()
     try:
-        tree = ast.parse(stripped, mode="eval")
+        tree = ast.parse(stripped, filename=_FILENAME, mode="eval")
     except SyntaxError as exc:
         # The parser reports offset 0 when the text ends too early.
         offset = exc.offset - 1 if exc.offset else len(stripped)
@@ -151,8 +163,11 @@ def _check(text: str, node: ast.AST, depth: int) -> None:
             f"the expression is nested more than {MAX_DEPTH} levels", offset_of(text, node)
         )
     where = offset_of(text, node)
+    # An operator has no position of its own: report it where its operation starts.
+    if isinstance(node, ast.BinOp | ast.UnaryOp) and not isinstance(node.op, _ALLOWED_NODES):
+        raise ConditionError(f"{describe(node.op)} is not allowed in a guard", where)
     if not isinstance(node, _ALLOWED_NODES):
-        raise ConditionError(f"{_describe(node)} is not allowed in an expression", where)
+        raise ConditionError(f"{describe(node)} is not allowed in a guard", where)
     if isinstance(node, ast.Constant) and not isinstance(
         node.value, str | int | float | bool | type(None)
     ):
@@ -168,6 +183,12 @@ def _check(text: str, node: ast.AST, depth: int) -> None:
             )
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
             raise ConditionError("functions take plain positional arguments only", where)
+        low, high = FUNCTIONS[node.func.id][1]
+        if not low <= len(node.args) <= high:
+            expected = str(low) if low == high else f"{low} to {high}"
+            raise ConditionError(
+                f"{node.func.id}() takes {expected} argument(s), not {len(node.args)}", where
+            )
     if isinstance(node, ast.Compare):
         for op, right in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, ast.Is | ast.IsNot) and not (
@@ -178,20 +199,44 @@ def _check(text: str, node: ast.AST, depth: int) -> None:
         _check(text, child, depth + 1)
 
 
-def _describe(node: ast.AST) -> str:
-    names = {
-        ast.Lambda: "lambda",
-        ast.ListComp: "a comprehension",
-        ast.GeneratorExp: "a comprehension",
-        ast.DictComp: "a comprehension",
-        ast.SetComp: "a comprehension",
-        ast.NamedExpr: "assignment (:=)",
-        ast.Slice: "slicing",
-        ast.Dict: "a dict literal",
-        ast.Set: "a set literal",
-        ast.JoinedStr: "an f-string",
-        ast.Await: "await",
-        ast.Yield: "yield",
-        ast.Starred: "unpacking (*)",
-    }
-    return names.get(type(node), f"'{type(node).__name__}'")
+# What each refused part of Python's syntax is called in the guard language's words:
+# a problem never names the parser's node classes ("RShift", "ListComp").
+_OPERATOR_WORDS: dict[type, str] = {
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.MatMult: "@",
+    ast.Invert: "~",
+}
+_CONSTRUCT_WORDS: dict[type, str] = {
+    ast.Lambda: "a lambda (an inline function)",
+    ast.ListComp: "a comprehension ([... for ...])",
+    ast.GeneratorExp: "a comprehension ((... for ...))",
+    ast.DictComp: "a comprehension ({...: ... for ...})",
+    ast.SetComp: "a comprehension ({... for ...})",
+    ast.comprehension: "a comprehension (for ... in ...)",
+    ast.NamedExpr: "an assignment (:=)",
+    ast.Store: "an assignment",
+    ast.Del: "deleting",
+    ast.Slice: "slicing ([a:b])",
+    ast.Dict: "a mapping literal ({...: ...})",
+    ast.Set: "a set literal ({...})",
+    ast.JoinedStr: "an f-string",
+    ast.FormattedValue: "an f-string",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Starred: "unpacking (*)",
+    ast.keyword: "a named argument (name=...)",
+    ast.arguments: "function parameters",
+    ast.arg: "a function parameter",
+}
+
+
+def describe(node: ast.AST) -> str:
+    """What ``node`` is called in a problem: never the name of a Python class."""
+    if type(node) in _OPERATOR_WORDS:
+        return f"the operator {_OPERATOR_WORDS[type(node)]}"
+    return _CONSTRUCT_WORDS.get(type(node), "this kind of expression")

@@ -23,6 +23,8 @@ MAX_SEQUENCE = 10_000  # longest string or list an expression may build
 MAX_VALUE_SIZE = 100_000
 # Characters of all the values one evaluation builds together, and of the value it returns.
 MAX_TOTAL_SIZE = 1_000_000
+# round(x, n): n within +-this (Python computes 10**-n: round(5, -10**7) takes seconds).
+MAX_ROUND_DIGITS = 100
 
 
 class ConditionError(InvalidInput):
@@ -161,6 +163,16 @@ def _timestamp(value: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _round(value: Any, digits: Any = 0) -> Any:
+    if not isinstance(digits, int) or isinstance(digits, bool):
+        raise ConditionError("the digits must be a whole number")
+    if abs(digits) > MAX_ROUND_DIGITS:
+        raise ConditionError(
+            f"the digits must lie between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}"
+        )
+    return round(value, digits) if digits else round(value)
+
+
 def _duration(value: Any) -> timedelta:
     duration = parse_duration(value)
     if duration is None:
@@ -188,7 +200,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[int, int]]] = {
     "min": (_extreme(min), (1, 20)),
     "max": (_extreme(max), (1, 20)),
     "sum": (lambda v: sum(x for x in v if x is not None), (1, 1)),
-    "round": (lambda v, n=0: round(v, n) if n else round(v), (1, 2)),
+    "round": (_round, (1, 2)),
     "int": (lambda v: int(float(v)) if isinstance(v, str) and "." in v else int(v), (1, 1)),
     "float": (float, (1, 1)),
     "str": (_scalar_text, (1, 1)),

@@ -21,7 +21,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .condition_evaluation import Evaluation
-from .condition_syntax import GUARD_ROOTS, Condition, parse_condition
+from .condition_static import refuse_sure_failure
+from .condition_syntax import GUARD_ROOTS, Condition, parse_syntax
 from .condition_values import (
     MAX_TOTAL_SIZE,
     MAX_VALUE_SIZE,
@@ -44,6 +45,25 @@ __all__ = [
 
 MAX_TEMPLATE_LENGTH = 10_000
 MAX_PLACEHOLDERS = 50
+
+
+def parse_condition(text: str, *, roots: tuple[str, ...] | None = None) -> Condition:
+    """Parse and check ``text``; with ``roots``, only those root names may appear.
+
+    Raises :class:`ConditionError` (code ``invalid_condition``) with the reason and the
+    position when the text is not a valid expression, uses something not allowed, or
+    has a part that reads no data and can only fail (``10 ** 10 ** 10``: the exponent
+    is over the bound whatever the data).
+    """
+    condition = parse_syntax(text, roots=roots)
+    try:
+        refuse_sure_failure(condition)
+    except ConditionError as exc:
+        # Positions are in the text as written (the parser saw it without its blanks).
+        lead = len(text) - len(text.lstrip())
+        where = None if exc.position is None else exc.position + lead
+        raise ConditionError(exc.message, where) from None
+    return condition
 
 
 def evaluate_condition(expr: str | Condition, names: Mapping[str, Any]) -> Any:

@@ -6,9 +6,11 @@ value's type (the schema reports types separately).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, TypeGuard
+from urllib.parse import urlsplit
 
 from .conditions import ConditionError, parse_condition, parse_template
 from .machine import parse_duration
@@ -19,6 +21,10 @@ Found = tuple[str, str, str]
 # ``data`` and ``instance``, ``secrets`` in headers, ``result`` in ``pending_when``;
 # ``item`` is a fan-out child's item in branch data.
 PARAM_ROOTS = ("data", "instance", "secrets", "result", "item")
+
+# The URL schemes an action may call (the http client refuses any other at run time).
+URL_SCHEMES = ("http", "https")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 
 # The longest duration anywhere: a year and a day (also keeps timer arithmetic in range).
 MAX_DURATION = timedelta(days=366)
@@ -101,3 +107,56 @@ def template_problems(value: Any, path: str) -> Iterator[Found]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from template_problems(item, f"{path}[{index}]")
+
+
+def url_problems(value: Any, path: str, action: str) -> Iterator[Found]:
+    """An action's URL must be http(s) with a host, unless a placeholder gives its start.
+
+    A URL that begins with ``{{ ... }}`` gets its scheme and host from the data at run
+    time; the http client then refuses anything but http(s) (``bad_url``). Otherwise the
+    scheme is written in the definition and is checked here, before publishing.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return  # missing_param reports it
+    text = value.strip()
+    if text.startswith("{{"):
+        return
+    written = text.split("{{", 1)[0]
+    scheme = _SCHEME.match(written)
+    if scheme is None:
+        yield (
+            path,
+            "bad_url",
+            f"action '{action}' calls '{_short(text)}', which does not start with "
+            "http:// or https:// (or a placeholder giving the whole start)",
+        )
+        return
+    if scheme.group(1).lower() not in URL_SCHEMES:
+        yield (
+            path,
+            "bad_url",
+            f"action '{action}' calls a {scheme.group(1).lower()}: URL; "
+            "only http:// and https:// URLs can be called",
+        )
+        return
+    if "{{" in text:
+        authority = written[scheme.end() :].removeprefix("//")
+        if not re.search(r"[/?#]", authority):
+            return  # the host is (partly) a placeholder: the client checks it when filled
+    try:
+        parts = urlsplit(written)
+        host = parts.hostname
+    except ValueError:
+        host, parts = None, None
+    if not host:
+        yield path, "bad_url", f"action '{action}' calls '{_short(text)}', a URL without a host"
+    elif parts is not None and (parts.username or parts.password):
+        yield (
+            path,
+            "bad_url",
+            f"action '{action}' puts credentials in its URL; use params.auth with a secret",
+        )
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."

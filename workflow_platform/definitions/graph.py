@@ -15,6 +15,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 from typing import Any
 
+from .elements import transition_words
 from .machine import AUTO, TERMINAL_KINDS, TIMER
 
 Found = tuple[str, str, str]
@@ -24,14 +25,48 @@ def graph_problems(
     states: dict[str, tuple[int, dict[str, Any]]],
     transitions: list[tuple[int, dict[str, Any]]],
     initial: Any,
+    *,
+    explained: frozenset[str] = frozenset(),
 ) -> Iterator[Found]:
-    """``states``: name -> (index, raw); ``transitions``: (index, raw) between known states."""
+    """``states``: name -> (index, raw); ``transitions``: (index, raw) between known states.
+
+    One problem per root cause: a state without a way out whose kind rule already said
+    which transition it needs (``explained``) gets no second message; states trapped
+    only because they lead to such a dead end or to a closed loop are not reported
+    again (the dead end or the loop is); and states unreachable only because another
+    unreachable state leads to them are named in that state's problem.
+    """
     edges: dict[str, set[str]] = defaultdict(set)
     for _, raw in transitions:
         edges[raw["from"]].add(raw["to"])
     yield from _reachability(states, edges, initial)
-    yield from _ways_out(states, edges)
+    yield from _ways_out(states, edges, explained)
     yield from _ambiguity(transitions)
+
+
+def _names(names: list[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _source_groups(
+    members: list[str], edges: dict[str, set[str]]
+) -> tuple[dict[str, set[str]], list[list[str]]]:
+    """Within ``members``: what each reaches, and its groups no other member leads into."""
+    inside = set(members)
+    local = {n: edges.get(n, set()) & inside for n in members}
+    reach = {n: _closure({n}, local) for n in members}
+    groups: list[list[str]] = []
+    grouped: set[str] = set()
+    for name in members:
+        if name in grouped:
+            continue
+        # A source group: every member that reaches ``name`` is reached back by it.
+        if all(name not in reach[other] or other in reach[name] for other in members):
+            group = [n for n in members if n in reach[name] and name in reach[n]]
+            grouped.update(group)
+            groups.append(group)
+    return reach, groups
 
 
 def _reachability(
@@ -40,17 +75,25 @@ def _reachability(
     if initial not in states:
         return
     reached = _closure({initial}, edges)
-    for name, (index, _) in states.items():
-        if name not in reached:
-            yield (
-                f"states[{index}]",
-                "unreachable_state",
-                f"state '{name}' cannot be reached from the initial state '{initial}'",
-            )
+    unreached = [name for name in states if name not in reached]
+    reach, sources = _source_groups(unreached, edges)
+    in_a_source = {n for group in sources for n in group}
+    for group in sources:
+        after = sorted(
+            {n for g in group for n in reach[g]} - in_a_source, key=lambda n: states[n][0]
+        )
+        subject = f"state {_names(group)}" if len(group) == 1 else f"states {_names(group)}"
+        verb = "cannot" if len(group) == 1 else "each cannot"
+        message = f"{subject} {verb} be reached from the initial state '{initial}'"
+        if after:
+            message += f", and so neither can {_names(after)} after it"
+        yield f"states[{states[group[0]][0]}]", "unreachable_state", message
 
 
 def _ways_out(
-    states: dict[str, tuple[int, dict[str, Any]]], edges: dict[str, set[str]]
+    states: dict[str, tuple[int, dict[str, Any]]],
+    edges: dict[str, set[str]],
+    explained: frozenset[str],
 ) -> Iterator[Found]:
     terminal = {n for n, (_, raw) in states.items() if raw.get("kind") in TERMINAL_KINDS}
     reverse: dict[str, set[str]] = defaultdict(set)
@@ -58,22 +101,40 @@ def _ways_out(
         for target in targets:
             reverse[target].add(source)
     can_finish = _closure(terminal, reverse)
+    trapped = []
     for name, (index, _) in states.items():
         if name in terminal:
             continue
         if not edges.get(name):
-            yield (
-                f"states[{index}]",
-                "no_way_out",
-                f"state '{name}' is not final or failed but has no transition out of it",
-            )
+            if name not in explained:
+                yield (
+                    f"states[{index}]",
+                    "no_way_out",
+                    f"state '{name}' is not final or failed but has no transition out of it",
+                )
         elif name not in can_finish:
-            yield (
-                f"states[{index}]",
-                "no_path_to_end",
-                f"from state '{name}' no final or failed state can be reached: "
-                "an instance there would be trapped",
+            trapped.append(name)
+    # A trapped state leads only to dead ends (reported above) or to closed loops; each
+    # loop is one problem, the states that merely lead into it are not.
+    reach = {n: _closure({n}, edges) for n in trapped}
+    reported: set[str] = set()
+    for name in trapped:
+        loop = [n for n in trapped if n in reach[name] and name in reach[n]]
+        if name in reported or set(reach[name]) - set(loop):
+            continue
+        reported.update(loop)
+        if len(loop) == 1:
+            message = f"from state '{name}' no final or failed state can be reached"
+        else:
+            message = (
+                f"states {_names(loop)} only lead to each other: from them no final or "
+                "failed state can be reached"
             )
+        yield (
+            f"states[{states[name][0]}]",
+            "no_path_to_end",
+            message + ": an instance there would be trapped",
+        )
 
 
 def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
@@ -110,6 +171,7 @@ def _ambiguous_group(
     ordered = [(i, raw) for i, raw in group if raw.get("order") is not None]
     unordered = [(i, raw) for i, raw in group if raw.get("order") is None]
     trigger = f"on '{on}'"
+    words = {index: transition_words(raw) for index, raw in group}
     by_order: dict[int, int] = {}
     for index, raw in ordered:
         order = raw["order"]
@@ -117,8 +179,8 @@ def _ambiguous_group(
             yield (
                 f"transitions[{index}].order",
                 "duplicate_order",
-                f"transitions[{by_order[order]}] and transitions[{index}] leave '{source}' "
-                f"{trigger} with the same order {order}: give each a distinct order",
+                f"the transitions {words[by_order[order]]} and {words[index]} leave "
+                f"'{source}' {trigger} with the same order {order}: give each a distinct order",
             )
         else:
             by_order[order] = index
@@ -128,14 +190,14 @@ def _ambiguous_group(
         and all(raw.get("when") for _, raw in ordered)
     )
     if unordered and not fallback_ok:
-        others = ", ".join(f"transitions[{i}]" for i, _ in group)
+        others = ", ".join(words[i] for i, _ in group)
         for index, _ in unordered:
             yield (
                 f"transitions[{index}]",
                 "ambiguous_transition",
-                f"{others} all leave '{source}' {trigger}, so more than one could fire: "
-                "give each an explicit, distinct 'order' (one unguarded fallback without "
-                "an order may follow guarded, ordered ones)",
+                f"the transitions {others} all leave '{source}' {trigger}, so more than one "
+                "could fire: give each an explicit, distinct 'order' (one unguarded "
+                "fallback without an order may follow guarded, ordered ones)",
             )
     # Behind an unguarded transition, higher orders can never fire.
     sequence = sorted(ordered, key=lambda item: (item[1]["order"], item[0]))
@@ -145,7 +207,7 @@ def _ambiguous_group(
                 yield (
                     f"transitions[{later}]",
                     "unreachable_transition",
-                    f"transitions[{index}] has no guard and a lower order, so "
-                    f"transitions[{later}] can never fire",
+                    f"the transition {words[index]} has no guard and a lower order, so "
+                    f"this one ({words[later]}) can never fire",
                 )
             break

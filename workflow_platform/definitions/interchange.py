@@ -13,6 +13,7 @@ same JSON values.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Hashable
 from typing import Any
 
@@ -195,8 +196,17 @@ def _load_json(text: str) -> Any:
             "invalid_json",
             f"Not valid JSON: {error.msg} (line {error.lineno}, column {error.colno}).",
         ) from None
-    except (ValueError, RecursionError) as error:
-        raise InvalidInput("invalid_json", f"Not valid JSON: {error}.") from None
+    except ValueError as error:
+        raise InvalidInput("invalid_json", f"Not valid JSON: {_reason(error)}.") from None
+    except RecursionError:
+        raise InvalidInput("invalid_json", "Not valid JSON: it is nested too deeply.") from None
+
+
+def _reason(error: ValueError) -> str:
+    # Python refuses to read a whole number of more digits than this, in its own words.
+    if "integer string conversion" in str(error):
+        return f"a number has more than {sys.get_int_max_str_digits()} digits"
+    return str(error)
 
 
 class _Loader(yaml.SafeLoader):
@@ -262,8 +272,12 @@ def _load_yaml(text: str) -> Any:
         raise InvalidInput(
             "invalid_yaml", f"Not valid YAML: {error.problem or error.context}{where}."
         ) from None
-    except (yaml.YAMLError, RecursionError) as error:
+    except yaml.YAMLError as error:
         raise InvalidInput("invalid_yaml", f"Not valid YAML: {error}.") from None
+    except RecursionError:
+        raise InvalidInput("invalid_yaml", "Not valid YAML: it is nested too deeply.") from None
+    except ValueError as error:  # a whole number too long to read, from the constructor
+        raise InvalidInput("invalid_yaml", f"Not valid YAML: {_reason(error)}.") from None
     try:
         json.dumps(document, allow_nan=False)
     except (TypeError, ValueError):

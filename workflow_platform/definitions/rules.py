@@ -27,6 +27,7 @@ from .field_rules import (
     is_name,
     template_problems,
     too_long_durations,
+    url_problems,
 )
 from .graph import graph_problems
 from .machine import AUTO, TERMINAL_KINDS, TIMER, parse_duration
@@ -37,6 +38,26 @@ TIMER_ROOTS = ("data",)
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # States that wait for something: entering them must not immediately leave again.
 WAITING_KINDS = ("human", "wait", "parallel")
+# A state's own rule already says which transition out of it is missing: a dead end
+# reported with one of these needs no second "no way out".
+EXIT_CODES = frozenset(
+    {
+        "human_without_decision",
+        "wait_without_completion",
+        "parallel_without_join",
+        "deadline_unhandled",
+        "timeout_unhandled",
+    }
+)
+
+
+def _at_state(path: str, index: int) -> bool:
+    return path == f"states[{index}]" or path.startswith(f"states[{index}].")
+
+
+def _quoted(names: Any) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def document_problems(document: dict[str, Any], *, tenant: Tenant | None) -> Iterator[Found]:
@@ -99,19 +120,63 @@ class _Rules(StateRules):
         initial = self.document.get("initial")
         if is_name(initial) and initial not in self.states:
             yield "initial", "unknown_state", f"the initial state '{initial}' is not a state"
+        found: list[Found] = []
         for index, raw in self.state_list:
             if isinstance(raw, dict):
-                yield from self._state(index, raw)
+                found.extend(self._state(index, raw))
         good = []
         for index, raw in self.transitions:
-            found = list(self._transition(index, raw))
-            yield from found
+            found.extend(self._transition(index, raw))
             if raw.get("from") in self.states and raw.get("to") in self.states:
                 good.append((index, raw))
         for name, raw in self.actions.items():
             if isinstance(raw, dict):
-                yield from self._action(name, raw)
-        yield from graph_problems(self.states, good, initial)
+                found.extend(self._action(name, raw))
+        explained = frozenset(
+            name
+            for name, (index, _) in self.states.items()
+            if any(_at_state(path, index) and code in EXIT_CODES for path, code, _ in found)
+        )
+        found.extend(graph_problems(self.states, good, initial, explained=explained))
+        yield from self._missing_link(found, good)
+
+    def _missing_link(self, found: list[Found], good: list[tuple[int, Any]]) -> list[Found]:
+        """One state without a way out and states nothing leads to: one missing link.
+
+        Deleting the one transition out of ``review`` leaves ``review`` without a way
+        out and ``approved`` unreachable: one cause, so one problem, on ``review``.
+        """
+        sources = {raw["from"] for _, raw in good}
+        targets = {raw["to"] for _, raw in good}
+        dead = [
+            (name, index)
+            for name, (index, raw) in self.states.items()
+            if name not in sources and raw.get("kind", "normal") not in TERMINAL_KINDS
+        ]
+        orphans = {
+            path: name
+            for name, (index, _) in self.states.items()
+            if name not in targets
+            for path, code, _ in found
+            if code == "unreachable_state" and path == f"states[{index}]"
+        }
+        if len(dead) != 1 or not orphans:
+            return found
+        name, index = dead[0]
+        exits = EXIT_CODES | {"no_way_out"}
+        merged, kept = False, []
+        for path, code, message in found:
+            if path in orphans:
+                continue
+            if not merged and code in exits and _at_state(path, index):
+                missing = " or ".join(f"{name} -> {orphan}" for orphan in orphans.values())
+                lonely = _quoted(orphans.values())
+                message += (
+                    f"; nothing leads to state {lonely} either: is a transition {missing} missing?"
+                )
+                merged = True
+            kept.append((path, code, message))
+        return kept if merged else found
 
     def _state_names(self) -> Iterator[Found]:
         first: dict[str, int] = {}
@@ -123,7 +188,8 @@ class _Rules(StateRules):
                 yield (
                     f"states[{index}].name",
                     "duplicate_state",
-                    f"'{name}' is already the name of states[{first[name]}]",
+                    f"'{name}' is already the name of another state (number {first[name] + 1} "
+                    "in the list)",
                 )
             else:
                 first[name] = index
@@ -232,7 +298,10 @@ class _Rules(StateRules):
         return self.tenant is not None and name in self.tenant_dependencies
 
     def _params(self, path: str, kind: Any, params: dict[str, Any]) -> Iterator[Found]:
-        required = {"http": "url", "python": "callable", "subworkflow": "workflow"}.get(kind)
+        name = path.removeprefix("actions.")
+        required = {"http": "url", "python": "callable", "subworkflow": "workflow"}.get(
+            kind if is_name(kind) else ""
+        )
         if required and not (isinstance(params.get(required), str) and params[required]):
             yield (
                 f"{path}.params.{required}",
@@ -249,6 +318,7 @@ class _Rules(StateRules):
                 f"no python callable is registered as '{callable_name}'",
             )
         if kind == "http":
+            yield from url_problems(params.get("url"), f"{path}.params.url", name)
             method = params.get("method", "GET")
             if not isinstance(method, str) or method.upper() not in HTTP_METHODS:
                 yield (
@@ -260,7 +330,10 @@ class _Rules(StateRules):
             channel = params.get("channel", "email")
             if channel not in ("email", "webhook"):
                 yield f"{path}.params.channel", "invalid_choice", "must be 'email' or 'webhook'"
-            needed = {"email": "to", "webhook": "url"}.get(channel)
+            if channel == "webhook":
+                yield from url_problems(params.get("url"), f"{path}.params.url", name)
+            # params are free-form JSON: the channel may be a list (invalid_choice above).
+            needed = {"email": "to", "webhook": "url"}.get(channel) if is_name(channel) else None
             if needed and not params.get(needed):
                 yield (
                     f"{path}.params.{needed}",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .bounds import bound_problems
 from .checksum import canonical_json
 from .document_schema import schema_problems
+from .elements import element_of
 from .rules import document_problems
 
 if TYPE_CHECKING:
@@ -37,17 +38,31 @@ _SIZE_CODES = {
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a document: where (``states[2].task.form``), what, and why."""
+    """One thing wrong with a document: where, what, and why.
+
+    ``path`` is the machine's pointer (``states[2].task.form``), for tools and the
+    designer's graph; ``element`` names the same place for people (``state 'review'``,
+    ``transition review -> approved on 'approve'``), and ``field`` the part within it.
+    """
 
     path: str
     code: str
     message: str
+    element: str = ""
+    field: str = ""
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
 
     def __str__(self) -> str:
-        return f"{self.path or '(document)'}: {self.message}"
+        where = self.element or self.path or "the definition"
+        return f"{where}{f' ({self.field})' if self.field else ''}: {self.message}"
+
+
+def _problem(document: Any, found: tuple[str, str, str]) -> Problem:
+    path, code, message = found
+    element, field = element_of(document, path)
+    return Problem(path, code, message, element, field)
 
 
 def validate_document(document: Any, *, tenant: Tenant | None = None) -> list[Problem]:
@@ -58,29 +73,26 @@ def validate_document(document: Any, *, tenant: Tenant | None = None) -> list[Pr
     may too). Never raises for bad input; reads the database only when given a tenant.
     """
     if not isinstance(document, dict):
-        return [Problem("", "not_an_object", "a definition is a JSON object")]
+        return [Problem("", "not_an_object", "a definition is a JSON object", "the definition")]
     out_of_bounds = bound_problems(document)
     if out_of_bounds:
-        return [Problem(*found) for found in out_of_bounds]
+        return [_problem(document, found) for found in out_of_bounds]
     try:
         size = len(canonical_json(document).encode())
     except (TypeError, ValueError):
-        return [Problem("", "not_json", "the definition holds values that are not JSON")]
-    if size > MAX_DOCUMENT_BYTES:
         return [
-            Problem(
-                "",
-                "document_too_large",
-                f"the definition is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}",
-            )
+            _problem(document, ("", "not_json", "the definition holds values that are not JSON"))
         ]
-    problems = [Problem(*found) for found in schema_problems(document)]
+    if size > MAX_DOCUMENT_BYTES:
+        message = f"the definition is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}"
+        return [_problem(document, ("", "document_too_large", message))]
+    problems = [_problem(document, found) for found in schema_problems(document)]
     if any(p.code in _SIZE_CODES for p in problems):
         return problems
     seen = {(p.path, p.code) for p in problems}
     try:
         for found in document_problems(document, tenant=tenant):
-            problem = Problem(*found)
+            problem = _problem(document, found)
             if (problem.path, problem.code) not in seen:
                 seen.add((problem.path, problem.code))
                 problems.append(problem)

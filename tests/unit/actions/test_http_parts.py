@@ -93,3 +93,24 @@ def test_data_cannot_inject_a_header_line(call_of):
     with pytest.raises(NonRetryableActionError) as error:
         run_action(call)
     assert error.value.code == "bad_header"
+
+
+@pytest.mark.parametrize(
+    "target", ["file:///etc/passwd", "gopher://127.0.0.1:70/_x", "ftp://files.example/a", "x"]
+)
+@pytest.mark.parametrize(
+    ("action_type", "params"),
+    [
+        ("http", {"url": "{{ data.target }}", "headers": {"X-Key": "{{ secrets.never }}"}}),
+        ("notify", {"channel": "webhook", "url": "{{ data.target }}"}),
+    ],
+)
+def test_a_url_whose_scheme_comes_from_the_data_must_be_http_when_filled(
+    call_of, action_type, params, target
+):
+    # Validation cannot see this scheme; the action refuses it before any secret is
+    # revealed (no secret 'never' exists) and before any connection.
+    call = call_of(action_type, params, data={"target": target})
+    with pytest.raises(NonRetryableActionError, match="only http:// and https://") as caught:
+        run_action(call)
+    assert caught.value.code == "bad_url"

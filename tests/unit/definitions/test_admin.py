@@ -73,7 +73,7 @@ def test_validate_and_publish_actions_report_problems_then_publish(admin_in, ten
         tenant=tenant_a, key="order", name="Order", document=document
     )
     body = _action(admin_in, "validate_versions", draft).content.decode()
-    assert "initial: the initial state" in body
+    assert "the definition (initial): the initial state" in body
     body = _action(admin_in, "publish_versions", draft).content.decode()
     assert "problem(s)" in body
     document["initial"] = "received"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from workflow_platform.definitions.condition_syntax import describe
 from workflow_platform.definitions.conditions import (
     GUARD_ROOTS,
     ConditionError,
@@ -161,29 +163,84 @@ def test_syntax_error_reports_its_position():
     assert caught.value.position is not None and caught.value.position >= 2
 
 
-@pytest.mark.parametrize(
-    ("expression", "reason"),
-    [
-        ("9 ** 9 ** 9", "power is too large"),
-        ("10 ** 100 * 10 ** 100", "too large"),
-        ("'a' * 10 ** 6", "longer than"),
-        ("[0] * 100000", "longer than"),
-        ("[[0] * 100] * 100", "plain values"),
-        ("1 / 0", "division by zero"),
-        ("'a' + 1", "cannot compute"),
-        ("'a' < 1", "cannot compare"),
-        ("len(3)", "cannot take"),
-        ("lower(3)", "needs text"),
-        ("round()", "takes 1 to 2"),
-        ("int('x')", "cannot take"),
-        ("str([1, 2])", "single value"),
-        ("timestamp('not a time')", "cannot take"),
-    ],
-)
-def test_bad_runtime_operation_raises_a_clear_error(expression, reason):
+# The same operation twice: written with constants it can only fail, so it is refused
+# when parsed (validation, publish); reading its operands from the data, it fails when
+# evaluated, with the same reason.
+SURE_FAILURES = [
+    ("9 ** 9 ** 9", "data.nine ** data.nine ** data.nine", "exponent 387420489"),
+    ("10 ** 10 ** 10 > 1", "data.ten ** data.ten ** data.ten > 1", "outside -64 to 64"),
+    ("(2 ** 64) ** 2", "data.big ** 2", "base of a power"),
+    ("10 ** 60 * 10 ** 60", "data.ten ** 60 * data.ten ** 60", "larger than 256 bits"),
+    ("'ab' * 6000", "data.a * 6000 + data.a * 6000", "longer than"),
+    ("'a' * 10 ** 6", "data.a * data.million", "at most 10000 times"),
+    ("'a' * 10 ** 9", "data.a * data.billion", "at most 10000 times"),
+    ("'' * 10 ** 30", "data.empty * data.huge", "at most 10000 times"),
+    ("[0] * 100000", "[data.zero] * 100000", "at most 10000 times"),
+    ("[0] * 6000 + [1] * 6000", "[data.zero] * 6000 + [data.zero] * 6000", "longer than"),
+    ("[[0] * 100] * 100", "[[data.zero] * 100] * 100", "plain values"),
+    ("1 / 0", "data.three / data.zero", "division by zero"),
+    ("'a' + 1", "data.a + 1", "cannot compute"),
+    ("'a' < 1", "data.a < 1", "cannot compare"),
+    ("len(3)", "len(data.three)", "cannot take"),
+    ("lower(3)", "lower(data.three)", "needs text"),
+    ("int('x')", "int(data.a)", "cannot take"),
+    ("str([1, 2])", "str([data.three])", "single value"),
+    ("timestamp('not a time')", "timestamp(data.a)", "cannot take"),
+    ("round(5, -10 ** 7)", "round(data.three, data.minus_huge)", "between -100 and 100"),
+]
+RUNTIME = {
+    "data": {
+        "nine": 9,
+        "ten": 10,
+        "big": 2**64,
+        "a": "a",
+        "empty": "",
+        "million": 10**6,
+        "billion": 10**9,
+        "huge": 10**30,
+        "zero": 0,
+        "three": 3,
+        "minus_huge": -(10**7),
+    }
+}
+
+
+@pytest.mark.parametrize(("constant", "from_data", "reason"), SURE_FAILURES)
+def test_a_data_free_part_that_can_only_fail_is_refused_when_parsed(constant, from_data, reason):
     with pytest.raises(ConditionError, match=reason) as caught:
-        evaluate_condition(expression, ORDER)
+        parse_condition(constant, roots=GUARD_ROOTS)
+    assert caught.value.code == "invalid_condition"
+    assert caught.value.message.endswith("whatever the data")
+    assert caught.value.position is not None
+
+
+@pytest.mark.parametrize(("constant", "from_data", "reason"), SURE_FAILURES)
+def test_the_same_operation_on_data_fails_when_evaluated_within_bounds(constant, from_data, reason):
+    parse_condition(from_data, roots=GUARD_ROOTS)  # only the data can tell
+    started = time.monotonic()
+    with pytest.raises(ConditionError, match=reason) as caught:
+        evaluate_condition(from_data, RUNTIME)
     assert caught.value.code == "condition_failed"
+    assert time.monotonic() - started < 0.1
+
+
+def test_sure_failure_points_at_the_part_in_the_text_as_written():
+    with pytest.raises(ConditionError) as caught:
+        parse_condition("  data.total > 0 and 2 ** 100 > data.total")
+    assert caught.value.position == len("  data.total > 0 and ")
+
+
+def test_data_free_parts_that_succeed_are_kept_and_short_circuits_respected():
+    assert evaluate_condition("2 ** 64 > data.nine", RUNTIME) is True
+    assert evaluate_condition("false and 1 / 0", RUNTIME) is False
+    assert evaluate_condition("now() > timestamp('2020-01-01')", RUNTIME) is True
+
+
+def test_a_wrong_number_of_arguments_is_refused_when_parsed():
+    with pytest.raises(ConditionError, match=r"round\(\) takes 1 to 2 argument\(s\), not 0"):
+        parse_condition("round()")
+    with pytest.raises(ConditionError, match=r"len\(\) takes 1 argument\(s\), not 2"):
+        parse_condition("len(data.a, data.b)")
 
 
 def test_too_long_expression_is_refused():
@@ -280,7 +337,9 @@ def test_expression_cannot_build_a_huge_value_out_of_shared_parts(expression):
     started = time.monotonic()
     with pytest.raises(ConditionError, match="larger than 100000 characters") as caught:
         evaluate_condition(expression, BIG)
-    assert caught.value.code == "condition_failed"
+    # Without data the part can only fail: it is refused already when parsed.
+    expected = "condition_failed" if "data." in expression else "invalid_condition"
+    assert caught.value.code == expected
     assert time.monotonic() - started < 0.5
 
 
@@ -314,3 +373,47 @@ def test_ordinary_values_are_untouched_by_the_size_limits():
     assert len(evaluate_condition("['a' * 10000] * 9", {})) == 9
     assert evaluate_condition("data.rows[3].id", BIG) == 3
     assert render_template("{{ data.rows[0] }}", BIG) == '{"id":0,"note":"' + "n" * 90 + '"}'
+
+
+def _node_classes(base=ast.AST):
+    for cls in base.__subclasses__():
+        yield cls
+        yield from _node_classes(cls)
+
+
+def test_no_problem_names_a_python_syntax_class():
+    # Every part of Python's syntax, refused or not, is described in words ("RShift",
+    # "ListComp" are the parser's names; "comprehension" is also an English word).
+    for cls in set(_node_classes()):
+        words = describe(ast.AST.__new__(cls))
+        if cls.__name__[0].isupper():
+            assert cls.__name__ not in words.split(), (cls.__name__, words)
+        assert "'" not in words
+
+
+@pytest.mark.parametrize(
+    ("expression", "words"),
+    [
+        ("data.x >> 2", "the operator >> is not allowed in a guard"),
+        ("data.x << 2", "the operator << is not allowed in a guard"),
+        ("data.x & 1", "the operator & is not allowed in a guard"),
+        ("data.x | 1", "the operator | is not allowed in a guard"),
+        ("data.x ^ 1", "the operator ^ is not allowed in a guard"),
+        ("~data.x", "the operator ~ is not allowed in a guard"),
+        ("data.x @ data.y", "the operator @ is not allowed in a guard"),
+        ("[x for x in data.items]", "a comprehension ([... for ...]) is not allowed"),
+        ("{'a': 1}", "a mapping literal ({...: ...}) is not allowed"),
+        ("data.items[0:1]", "slicing ([a:b]) is not allowed"),
+    ],
+)
+def test_refused_syntax_reads_in_the_guard_language_words_at_its_position(expression, words):
+    with pytest.raises(ConditionError) as caught:
+        parse_condition(expression)
+    assert caught.value.message == words or caught.value.message.startswith(words)
+    assert caught.value.position is not None
+    assert not any(name in caught.value.message for name in ("RShift", "BinOp", "ListComp"))
+
+
+def test_a_nul_character_is_named_as_such():
+    with pytest.raises(ConditionError, match="NUL character"):
+        parse_condition("data.x == '\x00'")

@@ -14,14 +14,22 @@ def test_valid_document_has_no_problems(document):
     assert validate_document(document) == []
 
 
-def test_problem_reads_as_path_and_reason():
-    problem = Problem("states[2].task.form", "invalid_form", "not a valid JSON Schema")
+def test_problem_reads_as_element_and_reason_and_keeps_the_machine_path():
+    problem = Problem(
+        "states[2].task.form",
+        "invalid_form",
+        "not a valid JSON Schema",
+        "state 'review'",
+        "task.form",
+    )
     assert problem.as_dict() == {
         "path": "states[2].task.form",
         "code": "invalid_form",
         "message": "not a valid JSON Schema",
+        "element": "state 'review'",
+        "field": "task.form",
     }
-    assert str(problem) == "states[2].task.form: not a valid JSON Schema"
+    assert str(problem) == "state 'review' (task.form): not a valid JSON Schema"
 
 
 def _drop_transitions(doc, *indexes):
@@ -377,6 +385,63 @@ INVALID = [
         "missing_param",
     ),
     (
+        "guard with a power over the bound",
+        _set(["transitions", 0, "when"], "10**10**10 > 1"),
+        "transitions[0].when",
+        "invalid_guard",
+    ),
+    (
+        "guard repeats a text a billion times",
+        _set(["transitions", 0, "when"], "len('a' * 10**9) > data.total"),
+        "transitions[0].when",
+        "invalid_guard",
+    ),
+    (
+        "placeholder scales by a power over the bound",
+        _set(["actions", "charge", "params", "body", "amount"], "{{ data.total * 10 ** 100 }}"),
+        "actions.charge.params.body.amount",
+        "invalid_template",
+    ),
+    (
+        "http action calls a file URL",
+        _set(["actions", "refund", "params", "url"], "file:///etc/passwd"),
+        "actions.refund.params.url",
+        "bad_url",
+    ),
+    (
+        "http action calls gopher",
+        _set(["actions", "refund", "params", "url"], "gopher://127.0.0.1:70/_{{ data.x }}"),
+        "actions.refund.params.url",
+        "bad_url",
+    ),
+    (
+        "http action calls ftp",
+        _set(["actions", "charge", "params", "url"], "FTP://files.example/{{ data.id }}"),
+        "actions.charge.params.url",
+        "bad_url",
+    ),
+    (
+        "http url without a scheme",
+        _set(["actions", "refund", "params", "url"], "bank.example/refunds"),
+        "actions.refund.params.url",
+        "bad_url",
+    ),
+    (
+        "http url without a host",
+        _set(["actions", "refund", "params", "url"], "https:///refunds"),
+        "actions.refund.params.url",
+        "bad_url",
+    ),
+    (
+        "webhook to a file URL",
+        _set(
+            ["actions", "refund"],
+            {"type": "notify", "params": {"channel": "webhook", "url": "file:///etc/passwd"}},
+        ),
+        "actions.refund.params.url",
+        "bad_url",
+    ),
+    (
         "python action without callable",
         _set(["actions", "check_payment", "params"], {}),
         "actions.check_payment.params.callable",
@@ -429,7 +494,7 @@ REASONS = {
     "other format": r"must be 'workflow-island/v1'",
     "key is not a slug": r"must be a slug",
     "initial names no state": r"the initial state 'nowhere' is not a state",
-    "state named twice": r"'received' is already the name of states\[0\]",
+    "state named twice": r"'received' is already the name of another state \(number 1 in",
     "unknown state kind": r"must be one of: normal, human, wait, parallel, final, failed",
     "state name with blanks": r"must start with a letter",
     "transition to unknown state": r"no state 'limbo'",
@@ -466,10 +531,10 @@ REASONS = {
     "unreachable state": r"'orphan' cannot be reached from the initial state 'received'",
     "state without a way out": r"'limbo' is not final or failed but has no transition out",
     "loop with no end": r"from state 'spin' no final or failed state can be reached",
-    "two unordered auto transitions": r"transitions\[0\], transitions\[1\] all leave 'received'",
-    "two guarded unordered transitions": r"transitions\[0\], transitions\[1\] all leave 'received'",
+    "two unordered auto transitions": r"received -> review, received -> paying all leave 'rece",
+    "two guarded unordered transitions": r"received -> review, received -> paying all leave 'rece",
     "same order twice": r"on 'auto' with the same order 1",
-    "transition behind an unguarded one": r"transitions\[0\] has no guard .* transitions\[1\] can",
+    "transition behind an unguarded one": r"received -> review has no guard .* this one \(received",
     "transition leaves a final state": r"'shipped' is a final state",
     "auto transition out of a human state": r"left on an event or a timer, not 'auto'",
     "unknown action type": r"must be one of: http, python, set, subworkflow, notify",
@@ -480,6 +545,15 @@ REASONS = {
     "retry jitter above one": r"must be at most 1",
     "http action without url": r"a http action needs params\.url",
     "python action without callable": r"a python action needs params\.callable",
+    "guard with a power over the bound": r"exponent 10000000000 .* -64 to 64, whatever the data",
+    "guard repeats a text a billion times": r"repeated at most 10000 times, whatever the data",
+    "placeholder scales by a power over the bound": r"10 \*\* 100 \}\}': the exponent 100",
+    "http action calls a file URL": r"action 'refund' calls a file: URL; only http:// and https",
+    "http action calls gopher": r"action 'refund' calls a gopher: URL; only http",
+    "http action calls ftp": r"action 'charge' calls a ftp: URL",
+    "http url without a scheme": r"action 'refund' calls 'bank\.example/refunds', which does not",
+    "http url without a host": r"action 'refund' calls 'https:///refunds', a URL without a host",
+    "webhook to a file URL": r"action 'refund' calls a file: URL",
     "bad placeholder in params": r"placeholder '\{\{ data\.total \+ \}\}': syntax error",
     "action name with blanks": r"the name must start with a letter",
     "negative rate limit": r"must be more than 0",
@@ -618,3 +692,142 @@ def test_any_field_of_a_template_given_a_list_or_object_is_answered_never_raised
             problems = validate_document(document)
             if not free & {step for step in path if isinstance(step, str)}:
                 assert problems, path
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://bank.example/refunds",
+        "HTTP://bank.example:8080/x?y=1",
+        "{{ data.callback_url }}",
+        "{{ data.base }}/refunds/{{ data.id }}",
+        "https://{{ data.host }}/refunds",
+        "https://bank.example/{{ data.id }}",
+    ],
+)
+def test_http_urls_and_urls_started_by_a_placeholder_publish(document, url):
+    document["actions"]["refund"]["params"]["url"] = url
+    assert validate_document(document) == []
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "element", "field"),
+    [
+        (_set(["states", 1, "task", "form"], {"type": "objectz"}), "states[1].task.form",
+         "state 'review'", "task.form"),
+        (_set(["transitions", 2, "when"], "data.x >> 1"), "transitions[2].when",
+         "transition review -> paying on 'approve'", "when"),
+        (_set(["transitions", 1, "when"], "data.total <= 1000"), "transitions[1]",
+         "transition received -> paying", ""),
+        (_set(["actions", "charge", "compensation"], "undo"), "actions.charge.compensation",
+         "action 'charge'", "compensation"),
+        (_set(["dependencies", "bank", "rate_limit", "tps"], -1),
+         "dependencies.bank.rate_limit.tps", "dependency 'bank'", "rate_limit.tps"),
+        (_set(["initial"], "nowhere"), "initial", "the definition", "initial"),
+        (_set(["states", 1, "name"], "received"), "states[1].name", "state 'received'", "name"),
+    ],
+)  # fmt: skip
+def test_each_problem_names_its_element_in_words_beside_the_machine_path(
+    document, mutate, path, element, field
+):
+    mutate(document)
+    found = {p.path: p for p in validate_document(document)}
+    assert path in found, sorted(found)
+    assert (found[path].element, found[path].field) == (element, field)
+    assert "[" not in found[path].element
+
+
+def test_no_problem_message_shows_a_raw_list_index(document):
+    # The messages that used to say "states[0]" or "transitions[1]" name the element.
+    document["states"].append({"name": "shipped", "kind": "final"})
+    del document["transitions"][0]["order"]
+    document["transitions"].append(
+        {"from": "paying", "to": "rejected", "on": "deadline", "order": 1, "when": "true"}
+    )
+    document["transitions"][5].update(order=1, when="data.late")
+    problems = validate_document(document)
+    assert {"duplicate_state", "ambiguous_transition", "duplicate_order"} <= {
+        p.code for p in problems
+    }
+    for problem in problems:
+        assert not re.search(r"(states|transitions)\[\d+\]", problem.message), problem
+
+
+def _chain(*, with_exit: bool):
+    """received -> review (a human decision) -> approved: the smallest workflow."""
+    transitions = [{"from": "received", "to": "review"}]
+    if with_exit:
+        transitions.append({"from": "review", "to": "approved", "on": "approve"})
+    return {
+        "format": "workflow-island/v1",
+        "key": "chain",
+        "name": "Chain",
+        "initial": "received",
+        "states": [
+            {"name": "received"},
+            {"name": "review", "kind": "human", "task": {"title": "Look"}},
+            {"name": "approved", "kind": "final"},
+        ],
+        "transitions": transitions,
+    }
+
+
+def test_one_missing_exit_is_one_problem_not_four():
+    assert validate_document(_chain(with_exit=True)) == []
+    problems = validate_document(_chain(with_exit=False))
+    # It used to be four: no decision, no way out, 'received' trapped, 'approved' unreachable.
+    assert [(p.path, p.code) for p in problems] == [("states[1]", "human_without_decision")]
+    assert "nothing leads to state 'approved' either" in problems[0].message
+    assert "review -> approved" in problems[0].message
+
+
+def test_a_dead_end_is_reported_once_and_the_states_before_it_are_not_trapped_again(document):
+    document["states"].append({"name": "limbo"})
+    document["transitions"][1]["to"] = "limbo"  # received -> limbo, and limbo goes nowhere
+    document["transitions"].insert(0, {"from": "limbo", "to": "limbo", "on": "never"})
+    del document["transitions"][0]  # (keeps the indexes readable: limbo has no exit)
+    problems = validate_document(document)
+    assert [(p.path, p.code) for p in problems] == [("states[6]", "no_way_out")]
+
+
+def test_a_closed_loop_is_one_problem_for_all_its_states_and_none_for_those_leading_in(document):
+    document["states"] += [{"name": "spin"}, {"name": "spun"}, {"name": "entry"}]
+    document["transitions"] += [
+        {"from": "spin", "to": "spun", "on": "a"},
+        {"from": "spun", "to": "spin", "on": "b"},
+        {"from": "entry", "to": "spin", "on": "c"},
+        {"from": "received", "to": "entry", "on": "twirl"},
+    ]
+    problems = validate_document(document)
+    assert [(p.path, p.code) for p in problems] == [("states[6]", "no_path_to_end")]
+    assert "'spin' and 'spun' only lead to each other" in problems[0].message
+
+
+def test_states_unreachable_only_through_another_are_named_in_its_problem(document):
+    document["states"] += [{"name": "orphan"}, {"name": "after_orphan"}]
+    document["transitions"] += [
+        {"from": "orphan", "to": "after_orphan", "on": "go"},
+        {"from": "after_orphan", "to": "shipped", "on": "go"},
+    ]
+    problems = validate_document(document)
+    assert [(p.path, p.code) for p in problems] == [("states[6]", "unreachable_state")]
+    assert "neither can 'after_orphan'" in problems[0].message
+
+
+def test_two_unrelated_faults_stay_two_problems(document):
+    # Two dead ends: which orphan belongs to which cannot be told, so nothing is merged.
+    document["states"] += [{"name": "limbo"}, {"name": "void"}, {"name": "orphan"}]
+    document["transitions"][1]["to"] = "limbo"
+    document["transitions"].append({"from": "received", "to": "void", "on": "x"})
+    document["transitions"].append({"from": "orphan", "to": "shipped", "on": "y"})
+    codes = sorted(p.code for p in validate_document(document))
+    assert codes == ["no_way_out", "no_way_out", "unreachable_state"]
+
+
+def test_an_element_named_with_a_lone_surrogate_is_shown_so_an_answer_can_carry_it(document):
+    document["states"][2]["name"] = "pay\ud800ing"
+    problems = validate_document(document)
+    assert [p.code for p in problems] == ["invalid_character"]
+    assert problems[0].element == "state 'pay?ing'"
+    str(problem := problems[0]).encode()  # no UnicodeEncodeError
+    assert problem.path == "states[2].name"

@@ -22,6 +22,7 @@ from workflow_platform.definitions.conditions import (
     evaluate_condition,
     format_value,
 )
+from workflow_platform.definitions.field_rules import URL_SCHEMES
 
 from ..base import ActionCall, ActionResult, NonRetryableActionError, timeout_seconds
 from ..http_client import Response, scrub, send
@@ -52,6 +53,7 @@ def run_http(call: ActionCall) -> ActionResult:
         )
     names = template_names(call)
     url = _with_query(render_url(params.get("url"), names), params.get("query"), names)
+    require_http_url(url)
     secrets: dict[str, str] = {}
     headers = _headers(call, params, names, secrets)
     content = _body(params, names, headers)
@@ -74,6 +76,25 @@ def run_http(call: ActionCall) -> ActionResult:
             "body": body,
         }
     return ActionResult(output=output, pending=_pending(params, body, names))
+
+
+def require_http_url(url: str) -> None:
+    """Refuse a filled URL that is not http(s), before any secret is revealed.
+
+    Validation refuses other schemes written in the definition; a URL whose start comes
+    from a placeholder is known only now (``{{ data.callback }}`` holding ``file:///``).
+    The http client checks again before it connects.
+    """
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        scheme = ""
+    if scheme not in URL_SCHEMES:
+        raise NonRetryableActionError(
+            f"params.url is a {scheme or 'scheme-less'} URL once filled; only http:// and "
+            "https:// URLs can be called.",
+            code="bad_url",
+        )
 
 
 def parse_body(response: Response) -> Any:

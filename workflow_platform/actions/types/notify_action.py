@@ -36,6 +36,7 @@ from ..http_client import send
 from ..registry import register_action_type
 from ..services import reveal_secret
 from ..templating import render_text, render_url, render_value, template_names
+from .http_action import require_http_url
 
 SIGNATURE_HEADER = "X-Workflow-Signature"
 
@@ -111,6 +112,7 @@ def _webhook(call: ActionCall) -> ActionResult:
     params = call.action.params
     names = template_names(call)
     url = render_url(params.get("url"), names)
+    require_http_url(url)
     body = json.dumps(
         {
             "event": params.get("event") or call.action.name,
