@@ -284,12 +284,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "workflow_platform.web_security.locked_out"
-# REMOTE_ADDR only: a client cannot pick its address with X-Forwarded-For. Behind a proxy
-# that sets it, WORKFLOW_SIGNIN_PROXY_COUNT is how many proxies to trust.
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("WORKFLOW_SIGNIN_PROXY_COUNT", "0")) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
-)
+# The client's address is REMOTE_ADDR: a client cannot pick it with X-Forwarded-For.
+# Behind reverse proxies that append to that header, WORKFLOW_SIGNIN_PROXY_COUNT says how
+# many to trust (web_security.client_address).
+WORKFLOW_SIGNIN_PROXY_COUNT = int(os.environ.get("WORKFLOW_SIGNIN_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "workflow_platform.web_security.client_address"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

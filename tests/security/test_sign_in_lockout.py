@@ -103,6 +103,25 @@ def test_forwarded_for_does_not_choose_the_address(operator):
     assert spoofed.status_code == 429
 
 
+def test_behind_trusted_proxies_the_client_is_counted_not_the_proxy(operator, settings):
+    settings.WORKFLOW_SIGNIN_PROXY_COUNT = 1
+    proxy = Client(REMOTE_ADDR="10.0.0.2")  # the one proxy; the client is in the header
+
+    def via_proxy(forwarded: str, password: str):
+        return proxy.post(
+            LOGIN, {"username": "olivia", "password": password}, HTTP_X_FORWARDED_FOR=forwarded
+        )
+
+    for _ in range(LIMIT):
+        # The client prepends a made-up address; the proxy appended the real one.
+        via_proxy("192.0.2.200, 203.0.113.20", "wrong-password")
+    assert via_proxy("198.51.100.9, 203.0.113.20", PASSWORD).status_code == 429
+    # Another client behind the same proxy is not locked out.
+    assert via_proxy("203.0.113.21", PASSWORD).status_code == 302
+    assert AccessAttempt.objects.filter(ip_address="203.0.113.20").exists()
+    assert not AccessAttempt.objects.filter(ip_address="10.0.0.2").exists()
+
+
 def test_the_lock_lifts_after_the_cool_off(operator):
     client = Client(REMOTE_ADDR="203.0.113.11")
     fail_until_locked(client, "olivia")
