@@ -68,8 +68,8 @@ def test_the_host_in_connect_src_is_the_checked_host(signed_in, settings):
     assert "evil" not in refused.get(POLICY, "")
 
 
-def test_the_templates_have_no_inline_script_or_handler():
-    """The policy would ignore them: behaviour belongs in static/ (ADR 0014)."""
+def test_the_templates_have_no_inline_script_handler_or_style():
+    """The policy would ignore them: behaviour and looks belong in static/ (ADR 0014)."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
@@ -78,5 +78,8 @@ def test_the_templates_have_no_inline_script_or_handler():
     for template in templates:
         text = template.read_text()
         assert not re.search(r"\son[a-z]+\s*=", text), template
+        assert not re.search(r"\sstyle\s*=", text), template
         for attributes in re.findall(r"<script([^>]*)>", text):
             assert "src=" in attributes or "nonce=" in attributes, template
+        for attributes in re.findall(r"<style([^>]*)>", text):
+            assert "nonce=" in attributes, template
