@@ -6,10 +6,16 @@ the user's operator groups there, the user), and forwards live messages as small
 hints. It holds no business logic and never takes a client message as authority: a
 request to join anything else is refused. The browser re-reads the inbox from the
 database on every hint and on every (re)connect.
+
+What a client sends is bounded before it is parsed: a binary frame or a text over
+``MAX_MESSAGE_BYTES`` is answered with an ``error`` frame and the matching close code
+(1003, 1009); text that is not JSON, holds a NUL character or nests deeper than
+``MAX_DEPTH`` gets an ``error`` frame and the socket stays open. Never an exception.
 """
 
 from __future__ import annotations
 
+import json
 from collections import deque
 
 from channels.db import database_sync_to_async
@@ -21,6 +27,57 @@ from .audience import Audience, audience_of
 # Close codes a browser can act on (4000-4999 are for applications).
 UNAUTHENTICATED = 4401
 NO_TENANT = 4403
+# RFC 6455 close codes for what a client sent.
+UNSUPPORTED_DATA = 1003
+MESSAGE_TOO_BIG = 1009
+
+# A client only ever sends {"event": "ping"}: these bounds are generous.
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_DEPTH = 8
+
+
+class BadMessage(ValueError):
+    def __init__(self, code: str, detail: str, close_code: int | None = None) -> None:
+        super().__init__(detail)
+        self.code, self.detail, self.close_code = code, detail, close_code
+
+
+def read_message(text_data: str | None, bytes_data: bytes | None):
+    """The JSON value of one client message, or :class:`BadMessage` saying what is wrong."""
+    if text_data is None:
+        raise BadMessage(
+            "binary_not_accepted", "Send JSON text frames, not binary.", UNSUPPORTED_DATA
+        )
+    if len(text_data) > MAX_MESSAGE_BYTES or len(text_data.encode()) > MAX_MESSAGE_BYTES:
+        raise BadMessage(
+            "message_too_big",
+            f"A message may be at most {MAX_MESSAGE_BYTES} bytes.",
+            MESSAGE_TOO_BIG,
+        )
+    if "\x00" in text_data:
+        raise BadMessage("nul_character", "A message may not contain a NUL character.")
+    try:
+        content = json.loads(text_data)
+    except RecursionError:
+        raise BadMessage("too_deep", f"A message may nest at most {MAX_DEPTH} deep.") from None
+    except ValueError:  # not JSON, or a number too long to read
+        raise BadMessage("not_json", "A message must be one JSON value.") from None
+    if depth_exceeds(content, MAX_DEPTH):
+        raise BadMessage("too_deep", f"A message may nest at most {MAX_DEPTH} deep.")
+    return content
+
+
+def depth_exceeds(value, limit: int) -> bool:
+    """Whether lists and objects nest deeper than ``limit`` (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
@@ -54,6 +111,16 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         if self.audience is not None:
             for group in self.audience.channels:
                 await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        try:
+            content = read_message(text_data, bytes_data)
+        except BadMessage as bad:
+            await self.send_json({"event": "error", "code": bad.code, "detail": bad.detail})
+            if bad.close_code is not None:
+                await self.close(code=bad.close_code)
+            return
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content, **kwargs) -> None:
         # Clients may only ping; anything else (e.g. "subscribe to tenant-7") is refused.

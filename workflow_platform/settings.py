@@ -11,9 +11,11 @@ variable with its default.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -63,6 +65,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI served from our static files: no CDN
     "django_htmx",
     "channels",
+    "csp",
+    "axes",  # sign-in lockout after repeated failures (docs/configuration.md)
     "workflow_platform.tenancy",
     "workflow_platform.definitions",
     "workflow_platform.engine",
@@ -79,6 +83,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but one: every answer gets the policy, the 503 and 500 pages included.
+    "workflow_platform.web_security.ContentSecurityPolicyMiddleware",
     # Outermost after security: a page whose backend is down answers 503, not 500.
     "workflow_platform.api.middleware.BackendUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -90,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "workflow_platform.urls"
@@ -259,6 +267,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in lockout (django-axes, docs/configuration.md): after WORKFLOW_SIGNIN_FAILURE_LIMIT
+# wrong passwords for one username from one address, that pair is refused (even with the
+# right password) for WORKFLOW_SIGNIN_COOLOFF_MINUTES; each failure and lockout is kept in
+# axes' access tables (admin: "Axes"). `manage.py axes_reset_username NAME` lifts it early.
+# API tokens are not passwords: bearer requests never pass through authenticate().
+AUTHENTICATION_BACKENDS = [
+    "workflow_platform.web_security.SignInLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("WORKFLOW_SIGNIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=float(os.environ.get("WORKFLOW_SIGNIN_COOLOFF_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "workflow_platform.web_security.locked_out"
+# The client's address is REMOTE_ADDR: a client cannot pick it with X-Forwarded-For.
+# Behind reverse proxies that append to that header, WORKFLOW_SIGNIN_PROXY_COUNT says how
+# many to trust (web_security.client_address).
+WORKFLOW_SIGNIN_PROXY_COUNT = int(os.environ.get("WORKFLOW_SIGNIN_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "workflow_platform.web_security.client_address"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -321,6 +351,26 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "workflow_platform.worklist.models.TaskStatus",
         "VersionStatusEnum": "workflow_platform.definitions.models.VersionStatus",
         "RoleEnum": "workflow_platform.tenancy.models.Role",
+    },
+}
+
+# Content-Security-Policy on every answer (django-csp; docs/adr/0014-content-security-policy.md).
+# Scripts and styles only from our own static files: no inline script, no inline style,
+# no eval. The nonce is in the header only of a page that uses one (the API's Swagger
+# page, whose template sets its options inline). connect-src also gets the request's own
+# host as ws:/wss: (web_security.py), which older browsers do not read into 'self'.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
     },
 }
 

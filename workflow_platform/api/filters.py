@@ -1,5 +1,10 @@
 """Filters for values the database must be able to hold: ids within 64 bits, times in UTC.
 
+:func:`check_query_parameters` bounds every query parameter of a list or an object
+lookup: the ordering filter (on every view's ``filter_backends``) and the pagination call
+it before a query runs. A NUL character (PostgreSQL cannot hold it in text), a name over
+100 or a value over ``MAX_QUERY_VALUE_CHARS`` characters is a 400 naming the parameter.
+
 An id filter beyond 64 bits makes SQLite raise ``OverflowError``; a time with an offset
 PostgreSQL does not accept (Python allows up to ±23:59, PostgreSQL ±15:59) is a
 ``psycopg`` error. Both were 500s. :class:`IdFilter` bounds ids and counts to
@@ -14,8 +19,30 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
+from rest_framework.exceptions import ValidationError
 
 from .numbers import MAX_ID
+
+# Longer than any name, key or cursor the API hands out; short enough to log and compare.
+MAX_QUERY_VALUE_CHARS = 2_000
+_MAX_NAME_CHARS = 100
+
+
+def check_query_parameters(params) -> None:
+    """A 400 naming each query parameter that holds a NUL or is over-long."""
+    errors: dict[str, list[str]] = {}
+    for name, values in params.lists():
+        shown = name.replace("\x00", "\\0")[:_MAX_NAME_CHARS]
+        if "\x00" in name or len(name) > _MAX_NAME_CHARS:
+            errors[shown] = [
+                f"A parameter name has at most {_MAX_NAME_CHARS} characters and no NUL."
+            ]
+        elif any("\x00" in value for value in values):
+            errors[shown] = ["A NUL character is not allowed here."]
+        elif any(len(value) > MAX_QUERY_VALUE_CHARS for value in values):
+            errors[shown] = [f"At most {MAX_QUERY_VALUE_CHARS} characters."]
+    if errors:
+        raise ValidationError(errors)
 
 
 class IdFilter(django_filters.NumberFilter):

@@ -5,7 +5,8 @@ default order, so a typo looks like a working request. Here an unknown field is 
 that lists the valid ones, and the schema lists them as an enum (``field`` ascending,
 ``-field`` descending; several may be given, comma-separated). Ties are broken by id in
 the pagination (pagination.py), so every order is total and cursor pages never skip
-or repeat rows.
+or repeat rows. Every query parameter is bounded here too (``filters.check_query_parameters``):
+this filter is on every view's list, so no NUL or over-long value reaches a query.
 """
 
 from __future__ import annotations
@@ -13,8 +14,14 @@ from __future__ import annotations
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from .filters import check_query_parameters
+
 
 class PlatformOrderingFilter(OrderingFilter):
+    def filter_queryset(self, request, queryset, view):
+        check_query_parameters(request.query_params)
+        return super().filter_queryset(request, queryset, view)
+
     def remove_invalid_fields(self, queryset, fields, view, request):
         valid = [name for name, _ in self.get_valid_fields(queryset, view, {"request": request})]
         unknown = [term for term in fields if term.removeprefix("-") not in valid]

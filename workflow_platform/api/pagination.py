@@ -4,7 +4,8 @@ The order comes from the view's ``ordering`` (or the ``ordering`` query paramete
 ``ordering.py``), with ties broken by id so that pages are stable; ``limit`` picks the
 page size (1 to 200, 50 by default). A ``limit`` that is not such a number is a 400,
 not silently the default. A cursor whose position does not fit the ordering field (one
-made up rather than followed) is an invalid cursor (404, DRF's rule), not a 500.
+made up rather than followed), or a number beyond the column's 64 bits (SQLite raises
+``OverflowError`` comparing with one), is an invalid cursor (404, DRF's rule), not a 500.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
-from .numbers import whole_number
+from .filters import check_query_parameters
+from .numbers import MAX_ID, whole_number
 
 
 class PlatformCursorPagination(CursorPagination):
@@ -48,6 +50,7 @@ class PlatformCursorPagination(CursorPagination):
         return ordering
 
     def paginate_queryset(self, queryset, request, view=None):
+        check_query_parameters(request.query_params)  # before the page's query runs
         self._model = queryset.model
         return super().paginate_queryset(queryset, request, view)
 
@@ -58,7 +61,9 @@ class PlatformCursorPagination(CursorPagination):
             meta = self._model._meta
             field = meta.pk if name == "pk" else meta.get_field(name)
             try:
-                field.to_python(cursor.position)
+                position = field.to_python(cursor.position)
             except DjangoValidationError:
                 raise NotFound(self.invalid_cursor_message) from None
+            if isinstance(position, int) and not -MAX_ID - 1 <= position <= MAX_ID:
+                raise NotFound(self.invalid_cursor_message)
         return cursor

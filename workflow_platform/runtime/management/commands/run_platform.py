@@ -8,12 +8,13 @@ a second copy from starting beside the first (docs/adr/0001-embedded-transports.
 from __future__ import annotations
 
 import fcntl
+import http.client
+import ipaddress
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 from django.conf import settings
 from django.core.management import call_command
@@ -29,7 +30,13 @@ class Command(BaseCommand):
     help = "Start the web server, a Celery worker and the scheduler; print URL and logins."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument(
+            "--host",
+            default=os.environ.get("HOST", "127.0.0.1"),
+            help="Address to serve on (default 127.0.0.1, this machine only). Another "
+            "address, such as 0.0.0.0 for every interface, exposes the demo logins to that "
+            "network: only with --no-demo or behind a firewall you trust.",
+        )
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--concurrency", type=int, default=2, help="Worker processes.")
         parser.add_argument("--no-demo", action="store_true", help="Skip loading demo data.")
@@ -131,19 +138,28 @@ class Command(BaseCommand):
                 child.wait()
 
     def _wait_for_web(self, host: str, port: int, web: subprocess.Popen) -> None:
-        """Print the banner only once the server answers, so the URL works when shown."""
-        url = f"http://{host}:{port}/livez"
+        """Print the banner only once the server answers, so the URL works when shown.
+
+        One plain HTTP GET of /livez on the address just bound (loopback when it is every
+        interface), through http.client: no URL opener that could follow a redirect or
+        read a file: URL.
+        """
+        probe = loopback_for(host)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and web.poll() is None:
+            connection = http.client.HTTPConnection(probe, port, timeout=2)
             try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        return
+                connection.request("GET", "/livez")
+                if connection.getresponse().status == 200:
+                    return
             except OSError:
                 time.sleep(0.3)
+            finally:
+                connection.close()
 
     def _print_banner(self, host: str, port: int) -> None:
-        url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"  # noqa: S104
+        shown = "localhost" if is_local_or_any(host) else host
+        url = f"http://{shown}:{port}/"
         mode = "embedded (SQLite, no servers)" if settings.EMBEDDED else "PostgreSQL + Redis"
         lines = [
             "",
@@ -157,6 +173,42 @@ class Command(BaseCommand):
         for user in DEMO_USERS:
             extra = " (platform superuser)" if user.superuser else ""
             lines.append(f"    {user.username:<6} {user.role:<9} tenant {user.tenant}{extra}")
+        if not is_loopback(host):
+            # The demo logins are printed here and in the README: public knowledge.
+            lines.append(
+                f"  Listening on {host}: other machines can reach it and sign in with "
+                "the logins above."
+            )
         lines.append("  Stop with Ctrl-C.")
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
         self.stdout.flush()
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_local_or_any(host: str) -> bool:
+    """Loopback, or the unspecified address (every interface: 0.0.0.0 or ::)."""
+    if is_loopback(host):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
+def loopback_for(host: str) -> str:
+    """Where this machine reaches a server bound to ``host``: itself for every interface."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host
+    if address.is_unspecified:
+        return "::1" if address.version == 6 else "127.0.0.1"
+    return str(address)
