@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from workflow_platform.definitions.models import Definition, Version
 from workflow_platform.engine.models import OPEN, Instance, Status
-from workflow_platform.tenancy.models import Role
+from workflow_platform.tenancy.capabilities import Capability, may
 from workflow_platform.worklist import selectors
 from workflow_platform.worklist.models import OPEN_STATUSES, HumanTask
 
@@ -44,8 +44,8 @@ def home(request: HttpRequest) -> HttpResponse:
         counts = _counts(request)
         context = {
             "counts": counts,
-            "can_design": membership.allows(Role.DESIGNER),
-            "can_start": membership.allows(Role.DESIGNER, Role.OPERATOR),
+            "can_design": may(membership, Capability.EDIT_DEFINITIONS),
+            "can_start": may(membership, Capability.START_INSTANCES),
             # Until the tenant has a workflow and has run it once.
             "first_steps": not counts["definitions"] or not counts["instances"],
         }

@@ -59,10 +59,13 @@ def check_data(data: Any) -> dict:
                 "bad_data", f"An instance's data cannot be stored: {path or 'data'}: {message}."
             )
     try:
-        # No NaN or infinity (a JSON number of 1e309 parses as one): JSON has neither.
         json.dumps(data, allow_nan=False)
-    except (TypeError, ValueError) as error:
+    except TypeError as error:
         raise InvalidInput("bad_data", f"An instance's data must be JSON: {error}") from error
+    except ValueError as error:  # a JSON number of 1e309 parses as infinity
+        raise InvalidInput(
+            "bad_data", "An instance's data holds a number that is not finite (NaN or infinity)."
+        ) from error
     return data
 
 

@@ -88,7 +88,7 @@ def test_refused_data_changes_nothing_and_the_form_says_why(
         deep: "must be a JSON object",
         '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}": "nested too deeply",
         json.dumps({"list": json.loads(deep)}): "data.list",
-        '{"x": NaN}': "not finite",
+        '{"x": NaN}': "numbers must be finite",
         '{"t": "a\\u0000b"}': "NUL character",
     }
     for text, message in cases.items():
