@@ -34,6 +34,14 @@ if [ -n "$stale" ]; then
 fi
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv
+# A venv with the current dev lock installed holds the runtime too: installing the runtime
+# lock over it would reinstall packages under processes already running from this venv
+# (./run started by a test while the suite's workers run).
+dev_stamp=".venv/.installed-dev"
+if [ "$kind" != dev ] && [ -f requirements-dev.lock ] &&
+  [ "$(cat "$dev_stamp" 2>/dev/null)" = "$(sha256sum requirements-dev.lock | cut -d' ' -f1)" ]; then
+  exit 0
+fi
 stamp=".venv/.installed-$kind"
 want="$(sha256sum "$lock" | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
