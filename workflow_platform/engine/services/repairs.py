@@ -20,7 +20,6 @@ again, since their transitions are committed history.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -104,10 +103,8 @@ def retry_incident(
 
 
 def _checked_data(data: Any) -> dict[str, Any]:
-    """``data`` checked as a start checks it, and within the bounds every stored JSON
-    keeps (depth, integer range, no NUL, finite numbers), so the database never refuses
-    it (a 500). The bounds come first: their walk does not recurse, so a value nested
-    thousands deep is refused before anything serialises it."""
+    """``data`` within the bounds every stored JSON keeps (depth, integer range, no NUL,
+    finite numbers), each refusal located, then checked as a start checks it."""
     if not isinstance(data, dict):
         raise InvalidInput("bad_data", "An instance's data must be a JSON object.")
     found = bound_problems(data)
@@ -120,14 +117,8 @@ def _checked_data(data: Any) -> dict[str, Any]:
             details=[{"path": f"data.{p}" if p else "data", "code": c, "message": m}
                      for p, c, m in found],
         )  # fmt: skip
-    data = starting.check_data(data)
-    try:
-        json.dumps(data, allow_nan=False)
-    except ValueError as error:
-        raise InvalidInput(
-            "bad_data", "The corrected data holds a number that is not finite (NaN or infinity)."
-        ) from error
-    return data
+    # The bounds above already refused NaN and infinity; the start's check does the rest.
+    return starting.check_data(data)
 
 
 def suspend_instance(*, tenant: Tenant, instance_id: int, user=None, reason: str = "") -> Instance:
