@@ -197,13 +197,17 @@ def _load_json(text: str) -> Any:
             f"Not valid JSON: {error.msg} (line {error.lineno}, column {error.colno}).",
         ) from None
     except ValueError as error:
-        raise InvalidInput("invalid_json", f"Not valid JSON: {_reason(error)}.") from None
+        raise InvalidInput("invalid_json", f"Not valid JSON: {readable_reason(error)}.") from None
     except RecursionError:
         raise InvalidInput("invalid_json", "Not valid JSON: it is nested too deeply.") from None
 
 
-def _reason(error: ValueError) -> str:
-    # Python refuses to read a whole number of more digits than this, in its own words.
+def readable_reason(error: ValueError) -> str:
+    """Why a JSON or YAML reader refused a document, without Python's own words.
+
+    Python refuses to read a whole number of more digits than its limit and says so
+    in terms of ``sys.set_int_max_str_digits``, which means nothing to an API client.
+    """
     if "integer string conversion" in str(error):
         return f"a number has more than {sys.get_int_max_str_digits()} digits"
     return str(error)
@@ -277,7 +281,7 @@ def _load_yaml(text: str) -> Any:
     except RecursionError:
         raise InvalidInput("invalid_yaml", "Not valid YAML: it is nested too deeply.") from None
     except ValueError as error:  # a whole number too long to read, from the constructor
-        raise InvalidInput("invalid_yaml", f"Not valid YAML: {_reason(error)}.") from None
+        raise InvalidInput("invalid_yaml", f"Not valid YAML: {readable_reason(error)}.") from None
     try:
         json.dumps(document, allow_nan=False)
     except (TypeError, ValueError):

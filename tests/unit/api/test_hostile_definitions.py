@@ -58,6 +58,13 @@ def test_a_body_nested_ten_thousand_deep_is_a_400(designer):
     assert_refused(response, "nested")
 
 
+def test_a_number_too_long_to_read_is_a_400_in_the_clients_words(designer):
+    body = '{"key": "approval", "name": "x", "document": {"version": 1' + "0" * 5_000 + "}}"
+    response = designer.post("/api/definitions/", body, content_type="application/json")
+    assert_refused(response, "a number has more than 4300 digits")
+    assert "set_int_max_str_digits" not in response.content.decode()
+
+
 def test_action_parameters_nested_200_deep_are_refused_with_their_path(designer):
     document = approval()
     document["states"][0]["on_enter"] = [{"type": "set", "params": nested(200)}]
