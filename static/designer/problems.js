@@ -62,6 +62,13 @@
     return t ? "Transition " + t.from + " → " + t.to + " (" + (t.on || "auto") + ")" : "Transition";
   }
 
+  /* The server names the element in domain words ("state 'review'"); the graph's own
+   * description is the fallback for problems found before the server answered. */
+  function where(problem, target) {
+    if (problem.element) return problem.element.charAt(0).toUpperCase() + problem.element.slice(1);
+    return target ? describe(target) : "The definition";
+  }
+
   function showProblems() {
     const chip = $("#btn-problems");
     const n = D.problems.length;
@@ -72,9 +79,9 @@
       const target = D.elementForPath(p.path);
       return h("li", { class: "problem-item", "data-path": p.path },
         h("button", { type: "button", class: "link-button", onclick: () => target && D.select(target) },
-          target ? h("strong", { class: "problem-target" }, describe(target) + ": ") : null,
+          h("strong", { class: "problem-target" }, where(p, target) + ": "),
           h("span", { class: "problem-message" }, p.message)),
-        h("code", { class: "problem-path" }, p.path || "document"));
+        p.field ? h("span", { class: "problem-field muted" }, "field " + p.field) : null);
     }) : [h("li", { class: "muted" }, "No problems: this version can be published.")]));
     const publish = $("#btn-publish");
     if (publish) {
