@@ -23,6 +23,7 @@ class Capability(StrEnum):
     START_INSTANCES = "start_instances"
     OPERATE_INSTANCES = "operate_instances"
     HANDLE_TASKS = "handle_tasks"
+    SUPERVISE_TASKS = "supervise_tasks"
     MANAGE_TENANT = "manage_tenant"
 
 
@@ -36,6 +37,9 @@ CAPABILITY_LABELS: dict[Capability, str] = {
         "send events to, cancel, retry, suspend, resume, redrive and migrate instances"
     ),
     Capability.HANDLE_TASKS: "claim, release, complete and reassign human tasks",
+    Capability.SUPERVISE_TASKS: (
+        "see and act on every human task, whoever holds it and whichever group it is for"
+    ),
     Capability.MANAGE_TENANT: "manage members, groups, API tokens and webhooks",
 }
 
@@ -67,6 +71,11 @@ def role_may(role: str, capability: Capability) -> bool:
     if role not in Role.values:
         return False
     return capability in ROLE_CAPABILITIES[Role(role)]
+
+
+def roles_with(capability: Capability) -> list[str]:
+    """The roles that have ``capability``, for queries that pick members by role."""
+    return [role.value for role, granted in ROLE_CAPABILITIES.items() if capability in granted]
 
 
 def may(membership: Membership | None, capability: Capability) -> bool:

@@ -26,7 +26,8 @@ from typing import Any
 from django.utils import timezone
 
 from workflow_platform.definitions.conditions import render_template
-from workflow_platform.tenancy.models import Membership, OperatorGroup, Role
+from workflow_platform.tenancy.capabilities import Capability, roles_with
+from workflow_platform.tenancy.models import Membership, OperatorGroup
 
 from .routing import RoutingDecision
 from .selectors import open_load
@@ -116,7 +117,9 @@ def _match_text_rule(rule: dict[str, Any], data: dict[str, Any]) -> tuple[dict, 
 def _available_members(task, group: OperatorGroup, skill: str | None) -> list[Membership]:
     now = timezone.now()
     members = Membership.objects.for_tenant(task.tenant).filter(
-        user__in=group.members.all(), role__in=[Role.OPERATOR, Role.ADMIN], user__is_active=True
+        user__in=group.members.all(),
+        role__in=roles_with(Capability.HANDLE_TASKS),
+        user__is_active=True,
     )
     chosen = []
     for membership in members.select_related("user"):

@@ -12,7 +12,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from workflow_platform.errors import NotFound
-from workflow_platform.tenancy.models import Membership, Role, Tenant
+from workflow_platform.tenancy.capabilities import Capability, may, roles_with
+from workflow_platform.tenancy.models import Membership, Tenant
 
 from .models import OPEN_STATUSES, HumanTask, TaskActivity
 from .search import fold
@@ -30,7 +31,8 @@ SORTS = {
 
 
 def is_admin(membership: Membership | None) -> bool:
-    return bool(membership and membership.role == Role.ADMIN)
+    """True when the member supervises every task of the tenant (the role table's admins)."""
+    return may(membership, Capability.SUPERVISE_TASKS)
 
 
 def tasks_of(tenant: Tenant) -> QuerySet[HumanTask]:
@@ -161,7 +163,7 @@ def operators_of(tenant: Tenant) -> list[Membership]:
     """Members who can take tasks (for reassign and delegate choices)."""
     return list(
         Membership.objects.for_tenant(tenant)
-        .filter(role__in=[Role.OPERATOR, Role.ADMIN], user__is_active=True)
+        .filter(role__in=roles_with(Capability.HANDLE_TASKS), user__is_active=True)
         .select_related("user")
         .order_by("user__username")
     )

@@ -30,7 +30,7 @@ from workflow_platform.engine.models import HistoryEvent
 from workflow_platform.engine.stepping import accept_event
 from workflow_platform.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from workflow_platform.tenancy.capabilities import Capability, may
-from workflow_platform.tenancy.models import Membership, OperatorGroup, Role, Tenant
+from workflow_platform.tenancy.models import Membership, OperatorGroup, Tenant
 from workflow_platform.tenancy.scoping import tenant_scope
 
 from .forms import check_decision
@@ -60,7 +60,7 @@ def _load(tenant: Tenant, task_id: int) -> HumanTask:
 
 
 def _can_see(task: HumanTask, user: User, membership: Membership) -> bool:
-    if membership.role == Role.ADMIN or task.assignee_id == user.pk:
+    if may(membership, Capability.SUPERVISE_TASKS) or task.assignee_id == user.pk:
         return True
     group = task.group
     if group is None:
@@ -156,7 +156,7 @@ def release_task(
     task = _load(tenant, task_id)
     if not _can_see(task, user, membership):
         raise NotFound("task_not_found", "No such task in this tenant.")
-    if task.assignee_id != user.pk and membership.role != Role.ADMIN:
+    if task.assignee_id != user.pk and not may(membership, Capability.SUPERVISE_TASKS):
         raise PermissionDenied("not_your_task", "Only the assignee or an admin can release it.")
     guard = Q(status__in=OPEN_STATUSES, assignee_id=task.assignee_id)
     return _update(
@@ -206,7 +206,7 @@ def reassign_task(
     task = _load(tenant, task_id)
     if not _can_see(task, user, membership):
         raise NotFound("task_not_found", "No such task in this tenant.")
-    if membership.role != Role.ADMIN and task.assignee_id != user.pk:
+    if not may(membership, Capability.SUPERVISE_TASKS) and task.assignee_id != user.pk:
         raise PermissionDenied("not_your_task", "Only the assignee or an admin can reassign it.")
     if not to_group and not to_username:
         raise InvalidInput("no_target", "Say to which group or person the task goes.")
@@ -241,7 +241,7 @@ def delegate_task(
     """
     membership = _membership(tenant, user)
     task = _load(tenant, task_id)
-    if task.assignee_id != user.pk and membership.role != Role.ADMIN:
+    if task.assignee_id != user.pk and not may(membership, Capability.SUPERVISE_TASKS):
         raise PermissionDenied("not_your_task", "Claim the task before delegating it.")
     delegate = _assignable(tenant, to_username)
     guard = Q(status__in=OPEN_STATUSES, assignee_id=task.assignee_id)

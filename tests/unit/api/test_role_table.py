@@ -16,8 +16,10 @@ from workflow_platform.tenancy.capabilities import (
     ROLE_CAPABILITIES,
     Capability,
     role_may,
+    roles_with,
 )
-from workflow_platform.tenancy.models import Role
+from workflow_platform.tenancy.models import Membership, Role
+from workflow_platform.worklist import selectors as worklist
 
 ROLES = [Role.VIEWER, Role.DESIGNER, Role.OPERATOR, Role.ADMIN]
 
@@ -78,6 +80,17 @@ def test_every_role_has_its_capabilities_and_admins_have_all():
     assert ROLE_CAPABILITIES[Role.ADMIN] == frozenset(Capability)
     assert set(CAPABILITY_LABELS) == set(Capability)
     assert not role_may("nobody", Capability.READ)
+
+
+def test_the_worklist_picks_task_handlers_and_supervisors_by_the_table(tenant_a):
+    for role in ROLES:
+        factories.make_member(tenant_a, role, f"member-{role}", password=None)
+    assert roles_with(Capability.HANDLE_TASKS) == [Role.OPERATOR, Role.ADMIN]
+    offered = {membership.role for membership in worklist.operators_of(tenant_a)}
+    assert offered == set(roles_with(Capability.HANDLE_TASKS))
+    members = Membership.objects.for_tenant(tenant_a)
+    supervisors = [role for role in ROLES if worklist.is_admin(members.get(role=role))]
+    assert supervisors == roles_with(Capability.SUPERVISE_TASKS) == [Role.ADMIN]
 
 
 def test_the_role_table_in_the_api_docs_is_the_one_the_code_applies():
