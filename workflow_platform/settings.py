@@ -195,6 +195,9 @@ else:
 # The longest an action may run; the broker's visibility timeout must exceed it so a
 # message is not redelivered while its action is still running.
 WORKFLOW_MAX_ACTION_TIMEOUT = int(os.environ.get("WORKFLOW_MAX_ACTION_TIMEOUT", "300"))
+# A worker starts no further action of its batch after this many seconds; the rest is
+# handed to another message, so no message runs longer than this plus one action.
+WORKFLOW_BATCH_SECONDS = float(os.environ.get("WORKFLOW_BATCH_SECONDS", "60"))
 
 # Where per-dependency limits (rate limit, breaker, bulkhead) keep their shared state:
 # "redis" or "database"; unset, Redis when REDIS_URL is set (docs/limits.md).
@@ -246,6 +249,14 @@ WORKFLOW_TIMER_WAKE_HORIZON = float(os.environ.get("WORKFLOW_TIMER_WAKE_HORIZON"
 # (late acks), a worker holds one message at a time (prefetch 1), JSON only. The
 # database stays the truth; a lost or duplicate message is harmless (see engine/).
 CELERY_TASK_ACKS_LATE = True
+# The hard time limit: the pool process of a task running longer is killed (a hung C
+# call, a deadlock, an action that holds the interpreter). No healthy task comes near it
+# (see WORKFLOW_BATCH_SECONDS); its instances are taken over when their lease expires.
+CELERY_TASK_TIME_LIMIT = float(
+    os.environ.get(
+        "WORKFLOW_TASK_TIME_LIMIT", WORKFLOW_BATCH_SECONDS + WORKFLOW_MAX_ACTION_TIMEOUT + 60
+    )
+)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"

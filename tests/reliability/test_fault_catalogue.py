@@ -222,3 +222,45 @@ def test_a_step_that_ends_its_worker_every_time_fails_with_an_incident_and_spare
         ]
     assert worker.proc.poll() is None  # the worker lived on through its children's deaths
     assert_replay_finds_no_difference()
+
+
+HANG = {
+    "format": "workflow-island/v1",
+    "key": "hang",
+    "name": "Hangs its worker",
+    "initial": "start",
+    "states": [{"name": "start"}, {"name": "done", "kind": "final"}],
+    "transitions": [{"from": "start", "to": "done", "on": "auto", "action": "hang"}],
+    "actions": {"hang": {"type": "python", "params": {"callable": "hold_the_interpreter"}}},
+}
+
+
+def test_a_step_that_hangs_its_worker_is_ended_by_the_hard_time_limit(
+    start_worker, start_beat, effect_server, monkeypatch
+):
+    # The step holds the interpreter, so its action deadline and the lease heartbeat
+    # never run. Celery's hard time limit kills the pool process; the lease expires, the
+    # instances batched with it are taken over, and after WORKFLOW_MAX_LOST_LEASES the
+    # hanging step fails with an incident instead of hanging worker after worker.
+    monkeypatch.setenv("WORKFLOW_TASK_TIME_LIMIT", "4")
+    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "2")
+    monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", "10")
+    monkeypatch.setenv("WORKFLOW_MAX_LOST_LEASES", "2")
+    sick = loopback_tenant()
+    publish(sick, HANG)
+    hung = services.start_instance(tenant=sick, definition_key="hang", data={})
+    tenant = start_chain(effect_server, "bystanders", count=8, steps=2, delay=0.05)
+    worker = start_worker(queues="steps,starts,timers", concurrency=1)
+    start_beat()
+    assert_invariants(tenant, effect_server, count=8, steps=2)
+
+    def incident():
+        with tenant_scope(sick):
+            found = Instance.objects.get(pk=hung.pk)
+            return found if found.status == "failed" else None
+
+    failed = wait_for(incident, timeout=120, message="the hanging step never failed")
+    assert failed.has_incident and failed.lost_leases == 2
+    assert "Hard time limit (4.0s) exceeded" in worker.log_path.read_text()
+    assert worker.proc.poll() is None  # the main process lived on and forked new children
+    assert_replay_finds_no_difference()

@@ -1,5 +1,5 @@
 """Callables that the tests and the benchmark run as ``python`` actions: ``noop``,
-``fail``, ``flaky``, ``end_process``.
+``fail``, ``flaky``, ``end_process``, ``hold_the_interpreter``.
 
 They are not offered to tenants: this module registers them only where the
 ``WORKFLOW_CALLABLE_MODULES`` setting lists it (the test suites and ``bench/`` do;
@@ -50,3 +50,11 @@ def end_process(call: ActionCall) -> None:
     """Ends the worker process that runs it, every time: the poison step of the fault
     catalogue (a crash no ``except`` can catch, like an out-of-memory kill)."""
     os._exit(70)
+
+
+@register_callable("hold_the_interpreter")
+def hold_the_interpreter(call: ActionCall) -> None:
+    """Hangs its worker process for hours: a loop in C that never lets go of the GIL, so
+    neither the action's deadline nor the lease heartbeat can run (a hung C extension).
+    Only Celery's hard time limit, enforced from the worker's main process, ends it."""
+    sum(range(10**15))

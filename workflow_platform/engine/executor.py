@@ -87,12 +87,22 @@ def run_batch(batch: list[Instance], *, owner: str) -> int:
 
 
 def _run_rounds(batch: list[Instance], *, owner: str, heartbeat: leases.Heartbeat) -> int:
+    # No action starts after this: with each action bounded by its timeout, a message's
+    # run stays under the task's hard time limit (settings.CELERY_TASK_TIME_LIMIT), which
+    # is then left to kill only a worker that hangs (docs/reliability.md).
+    stop_starting = time.monotonic() + settings.WORKFLOW_BATCH_SECONDS
     active = batch
     made = 0
     for _ in range(MAX_ROUNDS):
         heartbeat.hold(active)
         held_back: list[Instance] = []  # hit a database error: tried again later
-        moves = [m for m in (_advance_safely(inst, held_back) for inst in active) if m]
+        late: list[Instance] = []  # not advanced this round: past the batch's time
+        moves = []
+        for inst in active:
+            if made + len(moves) and time.monotonic() > stop_starting:  # some progress first
+                late.append(inst)
+            elif move := _advance_safely(inst, held_back):
+                moves.append(move)
         heartbeat.stamp([move.instance for move in moves])
         snapshots = [move.snapshot() for move in moves]
         try:
@@ -117,8 +127,14 @@ def _run_rounds(batch: list[Instance], *, owner: str, heartbeat: leases.Heartbea
             for m in written
             if m.instance.ready and m.instance.status in (Status.RUNNING, Status.COMPENSATING)
         ]
+        if late or time.monotonic() > stop_starting:
+            # Each of these holds its last commit: another message carries it on.
+            active += late
+            break
         if not active:
             return made
+    if not active:
+        return made
     leases.release(active)
     dispatch.nudge_steps(len(active))
     return made

@@ -223,6 +223,25 @@ def test_a_lease_is_renewed_while_an_action_runs_longer_than_it(tenant_a, publis
     assert (done.status, len(callables.CALLS)) == ("completed", 1)
 
 
+def test_a_batch_past_its_time_starts_no_further_action_and_hands_the_rest_on(
+    tenant_a, publish, work, settings
+):
+    # Every action is bounded by its timeout, so a message that starts none after
+    # WORKFLOW_BATCH_SECONDS stays under Celery's hard time limit.
+    settings.WORKFLOW_BATCH_SECONDS = 0
+    version = publish(linear(3, action=RECORD))
+    items = [{"data": {"n": i}} for i in range(3)]
+    services.start_instances(tenant=tenant_a, definition_key=version.definition.key, items=items)
+    assert executor.run_ready(limit=50) == 1  # one action, then the batch's time was up
+    assert len(callables.CALLS) == 1
+    instances = Instance.objects.for_tenant(tenant_a)
+    assert all(inst.ready and not inst.lease_owner for inst in instances)
+    assert not any(inst.lost_leases for inst in instances)  # handed on, not lost
+    work()
+    assert set(instances.values_list("status", flat=True)) == {"completed"}
+    assert len(callables.CALLS) == 9  # each step's action ran once
+
+
 @pytest.fixture
 def database_failures():
     recovery._failures.clear()
