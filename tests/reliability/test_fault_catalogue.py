@@ -264,3 +264,31 @@ def test_a_step_that_hangs_its_worker_is_ended_by_the_hard_time_limit(
     assert "Hard time limit (4.0s) exceeded" in worker.log_path.read_text()
     assert worker.proc.poll() is None  # the main process lived on and forked new children
     assert_replay_finds_no_difference()
+
+
+def test_a_crash_after_the_commit_and_before_the_ack_loses_and_repeats_nothing(
+    start_worker, start_beat, effect_server, monkeypatch, tmp_path
+):
+    # The pool process ends right after the commit of each instance's first step, with
+    # the message not yet acknowledged: the broker redelivers it, the dead worker's
+    # leases lapse, and the next worker goes on from the committed step without taking
+    # or repeating it (a step's effect once, one transition per step).
+    marks = tmp_path / "crashed"
+    marks.mkdir()
+    monkeypatch.setenv("WI_CRASH_MARKS", str(marks))
+    monkeypatch.setenv(
+        "WORKFLOW_CALLABLE_MODULES",
+        "workflow_platform.actions.testing_callables,tests.reliability.crash_after_commit",
+    )
+    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "2")
+    monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", "3")
+    tenant = start_chain(effect_server, "crash-after-commit", count=8, steps=3, delay=0.02)
+    worker = start_worker(queues="steps,starts,timers", concurrency=1)
+    start_beat()
+    assert_invariants(tenant, effect_server, count=8, steps=3)
+    assert set(effect_server.calls.values()) == {1}  # a committed step is never run again
+    crashed = {int(mark.name) for mark in marks.iterdir()}
+    with tenant_scope(tenant):
+        assert crashed == set(Instance.objects.values_list("pk", flat=True))
+    assert "exitcode 71" in worker.log_path.read_text()  # the crashes did happen
+    assert worker.proc.poll() is None
