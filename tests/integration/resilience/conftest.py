@@ -29,6 +29,8 @@ class DependencyServer:
         self.bodies: list[dict] = []
         self.running_answers = 0  # how many job-status polls answer "running" first
         self.polls = 0
+        self.poll_delay = 0.0  # how long a job-status poll takes to answer
+        self.polling = 0  # job-status polls being answered now
         self.in_flight = 0
         self.busy: set[str] = set()  # keys being answered now
         self.peak = 0
@@ -40,6 +42,13 @@ class DependencyServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 if self.path.startswith("/job"):
+                    with server.lock:
+                        server.polling += 1
+                    try:
+                        time.sleep(server.poll_delay)
+                    finally:
+                        with server.lock:
+                            server.polling -= 1
                     return self._answer(server.job_status())
                 key = self.headers.get("Idempotency-Key", "")
                 with server.lock:

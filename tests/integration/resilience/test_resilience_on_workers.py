@@ -98,6 +98,41 @@ def test_a_completion_callback_ends_a_wait_at_once_and_a_repeat_changes_nothing(
     call_command("replay_history")
 
 
+def test_a_poller_killed_mid_poll_loses_no_wait_and_ends_each_once(
+    start_worker, start_beat, dependency
+):
+    # The waits worker dies with polls in flight. Its claimed poll timers stay out of
+    # other pollers' sight for the poll's timeout plus a margin, then fall due again:
+    # another poller takes them, and each wait ends exactly once.
+    tenant = loopback_tenant()
+    document = export(dependency.url, poll_interval="200ms")
+    document["actions"]["check"]["timeout"] = "2s"
+    publish(tenant, document)
+    dependency.running_answers = 10**6  # "running" until the poller is dead
+    dependency.poll_delay = 1.5
+    services.start_instances(
+        tenant=tenant, definition_key="export-200ms", items=[{"data": {"i": i}} for i in range(3)]
+    )
+    start_worker(queues="steps,starts,timers", concurrency=1)
+    victim = start_worker(queues="waits", concurrency=1)
+    start_beat()
+    wait_for(lambda: dependency.polling, timeout=60, interval=0.02, message="no poll in flight")
+    os.killpg(victim.proc.pid, signal.SIGKILL)
+    victim.proc.wait()
+    with dependency.lock:
+        dependency.running_answers = dependency.polls + 1  # the job is done from now on
+    dependency.poll_delay = 0.0
+    start_worker(queues="waits", concurrency=1)
+    wait_for(lambda: statuses(tenant) == ["completed"] * 3, timeout=120,
+             message="a wait was lost with its poller")  # fmt: skip
+    for instance in Instance.objects.for_tenant(tenant):
+        ends = HistoryEvent.objects.for_tenant(tenant).filter(
+            instance=instance, type="transitioned", from_state="awaiting"
+        )
+        assert ends.count() == 1 and instance.data["report"] == "r-1"
+    call_command("replay_history")
+
+
 def test_polls_run_on_the_waits_queue_until_the_job_is_done(wait_workers, dependency):
     tenant = loopback_tenant()
     publish(tenant, export(dependency.url, poll_interval="200ms"))
