@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
 from workflow_platform.tenancy.models import OperatorGroup
@@ -24,6 +25,14 @@ class Audience:
     user_id: int
     group_ids: tuple[int, ...] = ()
     channels: tuple[str, ...] = field(default=())
+
+
+def current_audience(user_id: int, tenant_id: int) -> Audience | None:
+    """The audience an open socket keeps, read again: None when the user is no longer an
+    active member of the socket's tenant (the socket must close, not switch tenants)."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    audience = audience_of(user, tenant_id) if user is not None else None
+    return audience if audience is not None and audience.tenant_id == tenant_id else None
 
 
 def audience_of(user: AbstractBaseUser, wanted_tenant_id: int | None) -> Audience | None:

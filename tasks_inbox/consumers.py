@@ -5,7 +5,10 @@ checks the Origin), joins only the channels of its user's *current* tenant (the 
 the user's operator groups there, the user), and forwards live messages as small JSON
 hints. It holds no business logic and never takes a client message as authority: a
 request to join anything else is refused. The browser re-reads the inbox from the
-database on every hint and on every (re)connect.
+database on every hint and on every (re)connect. When a member's access changes
+(membership removed, operator groups changed, account deactivated) their open sockets
+read it again: a socket whose user is no longer an active member of its tenant closes
+with ``NO_TENANT``, and the browser does not retry.
 
 What a client sends is bounded before it is parsed: a binary frame or a text over
 ``MAX_MESSAGE_BYTES`` is answered with an ``error`` frame and the matching close code
@@ -22,7 +25,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import live
-from .audience import Audience, audience_of
+from .audience import Audience, audience_of, current_audience
 
 # Close codes a browser can act on (4000-4999 are for applications).
 UNAUTHENTICATED = 4401
@@ -107,6 +110,22 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         live.relay.ensure_started()
         await self.send_json({"event": "hello", "tenant_id": self.audience.tenant_id})
 
+    async def check_access_again(self) -> None:
+        """A removed or deactivated member's open socket closes; a changed one re-joins."""
+        old = self.audience
+        assert old is not None
+        fresh = await database_sync_to_async(current_audience)(old.user_id, old.tenant_id)
+        if fresh is None:
+            await self.disconnect(NO_TENANT)
+            self.audience = None
+            await self.close(code=NO_TENANT)
+            return
+        for group in set(old.channels) - set(fresh.channels):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in set(fresh.channels) - set(old.channels):
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.audience = fresh
+
     async def disconnect(self, code: int) -> None:
         if self.audience is not None:
             for group in self.audience.channels:
@@ -132,6 +151,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def inbox_event(self, message: dict) -> None:
         if self.audience is None or message.get("tenant_id") != self.audience.tenant_id:
             return  # defence in depth: never forward another tenant's message
+        if message.get("change") == live.ACCESS_CHANGED:
+            await self.check_access_again()
+            return
         # One change reaches the tenant, group and user channels: forward it once.
         key = (message.get("task_id"), message.get("revision"), message.get("change"))
         if key in self.forwarded:

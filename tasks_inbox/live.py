@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 # The consumer method that handles every live message (InboxConsumer.inbox_event).
 MESSAGE_TYPE = "inbox.event"
+# The ``change`` of a message telling a user's sockets that their access changed
+# (membership removed, groups changed, account deactivated): each checks it again.
+ACCESS_CHANGED = "access-changed"
 POLL_INTERVAL = 0.2
 # A row is looked at again for this long after it was written, so a transaction that
 # commits after a younger one (ids are not commit order on PostgreSQL) is still relayed.

@@ -9,7 +9,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
 from tasks_inbox import live
-from tasks_inbox.consumers import UNAUTHENTICATED
+from tasks_inbox.consumers import NO_TENANT, UNAUTHENTICATED
 from workflow_platform.tenancy.services import add_to_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,4 +112,59 @@ async def test_an_idle_socket_keeps_listening_past_the_redis_read_timeout(
         {"type": live.MESSAGE_TYPE, "tenant_id": tenant_a.pk, "task_id": 4, "revision": 1},
     )
     assert (await socket.receive_json_from(timeout=3))["task_id"] == 4
+    await socket.disconnect()
+
+
+def _remove_membership(tenant, user):
+    from workflow_platform.tenancy.models import Membership
+
+    Membership.objects.for_tenant(tenant).filter(user=user).delete()
+
+
+def _deactivate(user):
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+
+async def _closing_code(socket) -> int:
+    while True:
+        output = await socket.receive_output(timeout=5)
+        if output["type"] == "websocket.close":
+            return output["code"]
+
+
+@pytest.mark.parametrize(
+    ("revoke", "reconnect_code"),
+    [(_remove_membership, NO_TENANT), (lambda _tenant, user: _deactivate(user), UNAUTHENTICATED)],
+    ids=["membership-removed", "account-deactivated"],
+)
+async def test_a_revoked_members_open_socket_closes_and_cannot_reconnect(
+    open_socket, tenant_a, make_member, revoke, reconnect_code
+):
+    otto = await sync_to_async(make_member)(tenant_a, username="otto")
+    socket, connected, _ = await open_socket(otto)
+    assert connected
+    await socket.receive_json_from(timeout=3)  # hello
+    await sync_to_async(revoke)(tenant_a, otto)
+    assert await _closing_code(socket) == NO_TENANT  # the open socket heard of it
+    # Nothing of the tenant reaches it any more, and the same session cannot come back.
+    again, _connected, _ = await open_socket(otto)
+    assert await _closing_code(again) == reconnect_code
+
+
+async def test_a_socket_joins_a_group_its_user_was_added_to_while_it_was_open(
+    open_socket, tenant_a, make_member
+):
+    otto = await sync_to_async(make_member)(tenant_a, username="otto")
+    socket, connected, _ = await open_socket(otto)
+    assert connected
+    await socket.receive_json_from(timeout=3)  # hello
+    group = await sync_to_async(add_to_group)(tenant=tenant_a, group_name="night", user=otto)
+    message = {"type": live.MESSAGE_TYPE, "tenant_id": tenant_a.pk, "task_id": 9, "revision": 1}
+    for _ in range(50):  # the access check runs when the consumer reads its hint
+        await get_channel_layer().group_send(live.group_channel(group.pk), message)
+        if not await socket.receive_nothing(timeout=0.1):
+            break
+    received = await socket.receive_json_from(timeout=3)
+    assert received["event"] == "task-changed" and received["task_id"] == 9
     await socket.disconnect()
