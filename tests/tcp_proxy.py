@@ -2,7 +2,9 @@
 
 ``stop()`` closes the listening socket and resets every connection through it, as when
 the server behind it goes down; ``start()`` listens again on the same port. Clients see
-"connection refused" and dropped connections, not a mock.
+"connection refused" and dropped connections, not a mock. ``reset_connections()`` drops
+the connections through it but keeps listening (a flaky network), and ``delay`` holds
+every chunk that long before forwarding it (a slow one).
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ import contextlib
 import socket
 import struct
 import threading
+import time
 
 
 class TcpProxy:
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
         self.port = 0
+        self.delay = 0.0
+        self.accepted = 0  # connections made through the proxy
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -37,6 +42,9 @@ class TcpProxy:
                 self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept(); close alone does not
             self._listener.close()
             self._listener = None
+        self.reset_connections()
+
+    def reset_connections(self) -> None:
         with self._lock:
             sockets, self._sockets = self._sockets, set()
         for sock in sockets:
@@ -59,6 +67,7 @@ class TcpProxy:
                 client.close()
                 continue
             upstream.settimeout(None)
+            self.accepted += 1
             with self._lock:
                 self._sockets.update((client, upstream))
             for source, sink in ((client, upstream), (upstream, client)):
@@ -67,6 +76,8 @@ class TcpProxy:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while chunk := source.recv(65536):
+                if self.delay:
+                    time.sleep(self.delay)
                 sink.sendall(chunk)
         except OSError:
             pass

@@ -195,6 +195,9 @@ else:
 # The longest an action may run; the broker's visibility timeout must exceed it so a
 # message is not redelivered while its action is still running.
 WORKFLOW_MAX_ACTION_TIMEOUT = int(os.environ.get("WORKFLOW_MAX_ACTION_TIMEOUT", "300"))
+# A claimed poll of an async action is held this long beyond its timeout before another
+# poller may take it (its poller died), docs/resilience.md.
+WORKFLOW_POLL_LEASE_MARGIN = float(os.environ.get("WORKFLOW_POLL_LEASE_MARGIN", "30"))
 # A worker starts no further action of its batch after this many seconds; the rest is
 # handed to another message, so no message runs longer than this plus one action.
 WORKFLOW_BATCH_SECONDS = float(os.environ.get("WORKFLOW_BATCH_SECONDS", "60"))

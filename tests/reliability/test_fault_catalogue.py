@@ -15,9 +15,12 @@ from pathlib import Path
 
 import psycopg
 import redis
+from django.conf import settings
+from django.db import connection
 
 from tests.factories import publish
 from tests.services import database_url
+from tests.tcp_proxy import TcpProxy
 from workflow_platform.engine import services
 from workflow_platform.engine.models import Incident, Instance
 from workflow_platform.tenancy.scoping import tenant_scope
@@ -242,8 +245,8 @@ def test_a_step_that_hangs_its_worker_is_ended_by_the_hard_time_limit(
     # never run. Celery's hard time limit kills the pool process; the lease expires, the
     # instances batched with it are taken over, and after WORKFLOW_MAX_LOST_LEASES the
     # hanging step fails with an incident instead of hanging worker after worker.
-    monkeypatch.setenv("WORKFLOW_TASK_TIME_LIMIT", "4")
-    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "2")
+    monkeypatch.setenv("WORKFLOW_TASK_TIME_LIMIT", "2")
+    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "1")
     monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", "10")
     monkeypatch.setenv("WORKFLOW_MAX_LOST_LEASES", "2")
     sick = loopback_tenant()
@@ -261,7 +264,7 @@ def test_a_step_that_hangs_its_worker_is_ended_by_the_hard_time_limit(
 
     failed = wait_for(incident, timeout=120, message="the hanging step never failed")
     assert failed.has_incident and failed.lost_leases == 2
-    assert "Hard time limit (4.0s) exceeded" in worker.log_path.read_text()
+    assert "Hard time limit (2.0s) exceeded" in worker.log_path.read_text()
     assert worker.proc.poll() is None  # the main process lived on and forked new children
     assert_replay_finds_no_difference()
 
@@ -292,3 +295,46 @@ def test_a_crash_after_the_commit_and_before_the_ack_loses_and_repeats_nothing(
         assert crashed == set(Instance.objects.values_list("pk", flat=True))
     assert "exitcode 71" in worker.log_path.read_text()  # the crashes did happen
     assert worker.proc.poll() is None
+
+
+def test_a_slow_and_resetting_network_to_postgres_and_redis_loses_nothing(
+    start_worker, start_beat, effect_server, monkeypatch
+):
+    # The worker reaches PostgreSQL and Redis (broker, limits) only through proxies that
+    # hold every chunk 2 ms and, for 6 s, reset every connection through them every
+    # 0.7 s: queries, commits and broker reads fail mid-conversation.
+    db = connection.settings_dict
+    pg = TcpProxy((db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432))).start()
+    redis_url = redis.connection.parse_url(settings.REDIS_URL)
+    cache = TcpProxy((redis_url.get("host", "127.0.0.1"), int(redis_url.get("port", 6379))))
+    cache.start()
+    proxies = (pg, cache)
+    user = db.get("USER") or "postgres"
+    env = {
+        "DATABASE_URL": f"postgres://{user}@127.0.0.1:{pg.port}/{db['NAME']}",
+        "REDIS_URL": f"redis://127.0.0.1:{cache.port}/{redis_url.get('db', 0)}",
+    }
+    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "3")
+    try:
+        tenant = start_chain(effect_server, "flaky-network", count=40, steps=3, delay=0.1)
+        for proxy in proxies:
+            proxy.delay = 0.002
+        worker = start_worker(queues="steps,starts,timers", concurrency=2, env=env)
+        start_beat()
+        wait_for(lambda: effect_server.effects, timeout=60, message="no work started")
+        before = [proxy.accepted for proxy in proxies]
+        until = time.monotonic() + 6
+        while time.monotonic() < until:
+            time.sleep(0.7)
+            for proxy in proxies:
+                proxy.reset_connections()
+        assert not all_completed(tenant, 40), "the faults must hit a run in progress"
+        # The worker's connections really go through the proxies: it reconnected.
+        assert all(p.accepted > b for p, b in zip(proxies, before, strict=True))
+        for proxy in proxies:
+            proxy.delay = 0.0
+        assert_invariants(tenant, effect_server, count=40, steps=3)
+        assert worker.proc.poll() is None  # it rode out the resets, nobody restarted it
+    finally:
+        for proxy in proxies:
+            proxy.stop()

@@ -54,9 +54,13 @@ log = logging.getLogger(__name__)
 WAIT_KINDS = (TimerKind.POLL, TimerKind.WAIT)
 RUN_DUE = "engine.waits.run_due"
 # A claimed poll stays out of other pollers' sight for as long as its poll action may run
-# (its timeout, capped by WORKFLOW_MAX_ACTION_TIMEOUT) and this margin; if its poller dies
-# before firing it, it falls due again then.
-POLL_LEASE_MARGIN = timedelta(seconds=30)
+# (its timeout, capped by WORKFLOW_MAX_ACTION_TIMEOUT) and a margin
+# (WORKFLOW_POLL_LEASE_MARGIN, 30 s); if its poller dies before firing it, it falls due
+# again then.
+
+
+def poll_lease_margin() -> timedelta:
+    return timedelta(seconds=settings.WORKFLOW_POLL_LEASE_MARGIN)
 
 
 def _hash(token: str) -> str:
@@ -214,13 +218,13 @@ def _claim_next(now, seen: list[int]) -> int | None:
 def poll_lease(timer: Timer) -> timedelta:
     """How long a claimed timer is held: its poll action's timeout and a margin."""
     if timer.kind != TimerKind.POLL:
-        return POLL_LEASE_MARGIN  # a deadline runs no action
+        return poll_lease_margin()  # a deadline runs no action
     machine = machine_of_version(timer.instance.version_id)
     state = machine.states.get((timer.payload or {}).get("state", ""))
     poll = state.wait.poll_action if state and state.wait else None
     action = machine.actions.get(poll) if poll is not None else None
     longest = timeout_of(action) if action else max_action_timeout()
-    return timedelta(seconds=longest) + POLL_LEASE_MARGIN
+    return timedelta(seconds=longest) + poll_lease_margin()
 
 
 def _fire(timer_id: int) -> int:

@@ -99,11 +99,12 @@ def test_a_completion_callback_ends_a_wait_at_once_and_a_repeat_changes_nothing(
 
 
 def test_a_poller_killed_mid_poll_loses_no_wait_and_ends_each_once(
-    start_worker, start_beat, dependency
+    start_worker, start_beat, dependency, monkeypatch
 ):
     # The waits worker dies with polls in flight. Its claimed poll timers stay out of
-    # other pollers' sight for the poll's timeout plus a margin, then fall due again:
+    # other pollers' sight for the poll's timeout plus a margin (3 s here), then fall due again:
     # another poller takes them, and each wait ends exactly once.
+    monkeypatch.setenv("WORKFLOW_POLL_LEASE_MARGIN", "3")
     tenant = loopback_tenant()
     document = export(dependency.url, poll_interval="200ms")
     document["actions"]["check"]["timeout"] = "2s"
