@@ -97,7 +97,7 @@ def _run_rounds(batch: list[Instance], *, owner: str, heartbeat: leases.Heartbea
         heartbeat.hold(active)
         held_back: list[Instance] = []  # hit a database error: tried again later
         late: list[Instance] = []  # not advanced this round: past the batch's time
-        moves = []
+        moves: list[Move] = []
         for inst in active:
             if made + len(moves) and time.monotonic() > stop_starting:  # some progress first
                 late.append(inst)
