@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure what the integration, reliability and browser suites need is running:
-# PostgreSQL, Redis and Debian's Chromium. Start what stopped; fail (never skip) when a
+# PostgreSQL, Redis, Debian's Chromium and libfaketime. Start what stopped; fail (never skip) when a
 # service cannot be had.
 set -euo pipefail
 pg_host=127.0.0.1; pg_port=5432
@@ -32,6 +32,14 @@ if [ ! -x /usr/bin/chromium ]; then
     apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
   fi
   [ -x /usr/bin/chromium ] || { echo "FATAL: /usr/bin/chromium is required for the browser tests." >&2; exit 1; }
+fi
+# libfaketime: the fault catalogue runs workers whose clocks are an hour off.
+if [ ! -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ]; then
+  echo "Installing Debian's faketime for the clock-skew fault test..." >&2
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >&2
+  fi
+  [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || { echo "FATAL: libfaketime is required for the reliability tests (apt-get install faketime)." >&2; exit 1; }
 fi
 # The tests' database role: trust auth as postgres (or root) on loopback.
 for role in postgres root; do

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 import redis
 from django.conf import settings
 from django.db import connection
@@ -338,3 +339,32 @@ def test_a_slow_and_resetting_network_to_postgres_and_redis_loses_nothing(
     finally:
         for proxy in proxies:
             proxy.stop()
+
+
+FAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")  # Debian's faketime
+
+
+def skewed(offset: str) -> dict[str, str]:
+    """A worker environment whose wall clock is ``offset`` off (libfaketime)."""
+    if not FAKETIME.exists():
+        pytest.fail("libfaketime is required (apt-get install faketime)", pytrace=False)
+    return {"LD_PRELOAD": str(FAKETIME), "FAKETIME": offset, "DONT_FAKE_MONOTONIC": "1"}
+
+
+def test_workers_with_clocks_an_hour_off_neither_steal_nor_strand_leases(
+    start_worker, start_beat, effect_server, monkeypatch
+):
+    # One worker's clock runs an hour ahead, the other's an hour behind. Judged by their
+    # own clocks, the first would take every lease as expired and the second's leases
+    # would look expired to everyone: actions would run twice. Lease times are the
+    # database's, so each action runs once.
+    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "3")
+    monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", "4")
+    tenant = start_chain(effect_server, "skewed-clocks", count=16, steps=2, delay=0.2)
+    ahead = start_worker(queues="steps,starts,timers", concurrency=1, env=skewed("+1h"))
+    behind = start_worker(queues="steps,starts,timers", concurrency=1, env=skewed("-1h"))
+    start_beat()
+    assert_invariants(tenant, effect_server, count=16, steps=2)
+    assert set(effect_server.calls.values()) == {1}  # no lease was taken from its holder
+    for worker in (ahead, behind):
+        assert worker.proc.poll() is None

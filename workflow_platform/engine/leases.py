@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
 from workflow_platform.tenancy.scoping import all_tenants
 
+from .clock import database_now
 from .models import Instance, Status
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def claim(*, limit: int, owner: str, ids=None, new: bool | None = None) -> list[
     was lost since its last commit (``lost_leases``: its worker died) is claimed alone,
     so if it kills this worker too, it takes no other instance's lease with it.
     """
-    now = timezone.now()
+    now = database_now()  # lease times are the database's (clock.py)
     expires = now + lease_duration()
     kinds = (False, True) if new is None else (new,)
     claimed: list[int] = []
@@ -112,7 +112,7 @@ def renew(instances: list[Instance], *, owner: str) -> datetime | None:
     held = [(inst.pk, inst.held_fence) for inst in instances if inst.lease_owner == owner]
     if not held:
         return None
-    expires = timezone.now() + lease_duration()
+    expires = database_now() + lease_duration()
     fenced = Q()
     for pk, fence in held:
         fenced |= Q(pk=pk, fence=fence)
@@ -186,7 +186,7 @@ def release(instances: list[Instance], *, retry_in: timedelta | None = None) -> 
     ``retry_in``: claimable again only after that long (the expiry stays ahead; the lease
     sweep nudges workers once it has passed).
     """
-    expires = timezone.now() + retry_in if retry_in else None
+    expires = database_now() + retry_in if retry_in else None
     with all_tenants():
         for inst in instances:
             Instance.objects.filter(pk=inst.pk, fence=inst.held_fence).update(

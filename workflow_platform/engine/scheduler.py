@@ -21,6 +21,7 @@ from workflow_platform.definitions.machine import AUTO
 from workflow_platform.tenancy.scoping import all_tenants
 
 from . import dispatch, kinds, waiting
+from .clock import database_now
 from .journal import save_one
 from .machines import machine_of_version
 from .models import HistoryEvent, Instance, Status, Timer, TimerKind
@@ -147,7 +148,7 @@ def sweep_expired_leases(*, now=None) -> int:
     of killing worker after worker. A lease given back to wait (``release(retry_in=)``)
     has no owner: its expiry only makes the instance claimable again.
     """
-    now = now or timezone.now()
+    now = now or database_now()  # lease times are the database's (clock.py)
     with all_tenants():
         expired = Instance.objects.filter(ready=True, lease_expires_at__lt=now)
         lost = expired.exclude(lease_owner="").update(
