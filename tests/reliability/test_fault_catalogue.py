@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,7 +22,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.factories import publish
-from tests.services import database_url
+from tests.services import ROOT, database_url
 from tests.tcp_proxy import TcpProxy
 from workflow_platform.engine import services
 from workflow_platform.engine.models import Incident, Instance
@@ -368,3 +370,15 @@ def test_workers_with_clocks_an_hour_off_neither_steal_nor_strand_leases(
     assert set(effect_server.calls.values()) == {1}  # no lease was taken from its holder
     for worker in (ahead, behind):
         assert worker.proc.poll() is None
+
+
+def test_postgres_restarted_with_m_immediate_under_load_loses_nothing():
+    # On a private cluster (the shared server serves other runs), in a process of its own
+    # (this one's Django is bound to the shared test database): postgres_restart_scenario.py.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.reliability.postgres_restart_scenario"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-8000:]
+    assert "ok: 30 instances" in result.stdout
