@@ -44,15 +44,18 @@ def database_url() -> str:
 class WorkerProcess:
     """A real ``celery worker`` process on the test database and broker."""
 
-    def __init__(self, queues: str, concurrency: int, log_dir: Path) -> None:
+    def __init__(
+        self, queues: str, concurrency: int, log_dir: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.name = f"test-{uuid.uuid4().hex[:8]}"
         self.log_path = log_dir / f"{self.name}.log"
         self.queues = queues
         self.concurrency = concurrency
+        self.env = env or {}
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> WorkerProcess:
-        env = dict(os.environ, DATABASE_URL=database_url(), PYTHONUNBUFFERED="1")
+        env = dict(os.environ, DATABASE_URL=database_url(), PYTHONUNBUFFERED="1", **self.env)
         cmd = [
             sys.executable, "-m", "celery", "-A", "workflow_platform", "worker",
             "-Q", self.queues, "-c", str(self.concurrency), "-n", f"{self.name}@%h",
@@ -102,8 +105,13 @@ def start_worker(transactional_db, clean_broker, tmp_path):
     """Start real Celery worker processes; all are stopped after the test."""
     workers: list[WorkerProcess] = []
 
-    def start(queues: str = "steps,starts,waits,timers", concurrency: int = 1) -> WorkerProcess:
-        worker = WorkerProcess(queues, concurrency, tmp_path).start()
+    def start(
+        queues: str = "steps,starts,waits,timers",
+        concurrency: int = 1,
+        env: dict[str, str] | None = None,
+    ) -> WorkerProcess:
+        """``env``: variables of the worker's environment besides this process's."""
+        worker = WorkerProcess(queues, concurrency, tmp_path, env).start()
         workers.append(worker)
         return worker
 
