@@ -161,11 +161,11 @@ def compensate_next(move: Move, machine: Machine, *, now) -> None:
     try:
         with tracing.action_attempt(
             inst, action=action.name, kind=action.type, dependency=action.dependency or ""
-        ) as span:
+        ) as attempt:
             try:
                 result = run_action(call)
             except ActionError as error:
-                tracing.failed(span, error.code, str(error))
+                tracing.failed(attempt, error.code, str(error))
                 raise
     except ActionError as error:
         comeback = admission.done(gate, error=error)

@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, Protocol
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -35,6 +36,24 @@ step_context: ContextVar[dict[str, Any] | None] = ContextVar("workflow_step", de
 
 _propagator = TraceContextTextMapPropagator()
 _tracer: trace.Tracer | None = None
+_timings: Timings | None = None
+
+
+class Timings(Protocol):
+    """Who wants to know how long steps and action attempts take (observability's
+    latency histograms); told after each, on the worker's thread."""
+
+    def step(self, inst: Instance, seconds: float) -> None: ...
+
+    def action(
+        self, inst: Instance, *, kind: str, dependency: str, seconds: float, error: str
+    ) -> None: ...
+
+
+def listen(timings: Timings | None) -> None:
+    """Tell ``timings`` how long each step and attempt takes (None: stop)."""
+    global _timings
+    _timings = timings
 
 
 def use(provider: trace.TracerProvider | None) -> None:
@@ -120,13 +139,14 @@ def starting(instances: Sequence[Instance]) -> Iterator[None]:
 class _Step:
     """The context of one step: its log fields always, its span when tracing is on."""
 
-    __slots__ = ("inst", "name", "span", "token", "use")
+    __slots__ = ("began", "inst", "name", "span", "token", "use")
 
     def __init__(self, inst: Instance, name: str) -> None:
         self.inst = inst
         self.name = name
         self.span: Span | None = None
         self.use: Any = None
+        self.began = 0.0
 
     def __enter__(self) -> Span | None:
         inst = self.inst
@@ -145,10 +165,15 @@ class _Step:
             )
             self.use = trace.use_span(self.span, end_on_exit=True, record_exception=True)
             self.use.__enter__()
+        if _timings is not None:
+            self.began = perf_counter()
         return self.span
 
     def __exit__(self, kind, error, tb) -> None:
         try:
+            timings = _timings
+            if timings is not None and self.began and self.name == "workflow.step":
+                timings.step(self.inst, perf_counter() - self.began)
             if self.use is not None:
                 span = self.span
                 assert span is not None
@@ -166,7 +191,7 @@ def step(inst: Instance, name: str = "workflow.step") -> _Step:
 
 
 class _Off:
-    """The context of an action attempt while tracing is off: nothing at all."""
+    """The context of an action attempt while nobody listens: nothing at all."""
 
     def __enter__(self) -> None:
         return None
@@ -178,26 +203,70 @@ class _Off:
 _OFF = _Off()
 
 
+class _Attempt:
+    """One attempt of an action: its span (tracing on) and its time (timings listen)."""
+
+    __slots__ = ("action", "began", "dependency", "error", "inst", "kind", "span", "use")
+
+    def __init__(self, inst: Instance, action: str, kind: str, dependency: str) -> None:
+        self.inst, self.action, self.kind, self.dependency = inst, action, kind, dependency
+        self.span: Span | None = None
+        self.use: Any = None
+        self.error = ""
+        self.began = 0.0
+
+    def __enter__(self) -> _Attempt:
+        tracer = _tracer
+        if tracer is not None:
+            attributes = _attributes(self.inst)
+            attributes.update(
+                {
+                    "workflow.action": self.action,
+                    "workflow.action.type": self.kind,
+                    "workflow.dependency": self.dependency,
+                }
+            )
+            self.use = tracer.start_as_current_span(
+                "workflow.action", kind=SpanKind.CLIENT, attributes=attributes
+            )
+            self.span = self.use.__enter__()
+        self.began = perf_counter()
+        return self
+
+    def __exit__(self, kind, error, tb) -> None:
+        seconds = perf_counter() - self.began
+        if error is not None and not self.error:
+            self.error = getattr(error, "code", None) or type(error).__name__
+        timings = _timings
+        if timings is not None:
+            timings.action(
+                self.inst,
+                kind=self.kind,
+                dependency=self.dependency,
+                seconds=seconds,
+                error=self.error,
+            )
+        if self.use is not None:
+            self.use.__exit__(kind, error, tb)
+
+
 def action_attempt(inst: Instance, *, action: str, kind: str, dependency: str) -> Any:
-    """``with action_attempt(...) as span:`` around one attempt of an action: a
-    ``workflow.action`` span (a child of the step's), or nothing while tracing is off."""
-    tracer = _tracer
-    if tracer is None:
+    """``with action_attempt(...) as attempt:`` around one attempt of an action: a
+    ``workflow.action`` span (a child of the step's) and its time for the listening
+    timings; nothing (``attempt`` None) while neither is on."""
+    if _tracer is None and _timings is None:
         return _OFF
-    attributes = _attributes(inst)
-    attributes.update(
-        {"workflow.action": action, "workflow.action.type": kind, "workflow.dependency": dependency}
-    )
-    return tracer.start_as_current_span(
-        "workflow.action", kind=SpanKind.CLIENT, attributes=attributes
-    )
+    return _Attempt(inst, action, kind, dependency)
 
 
-def failed(span: Span | None, code: str, message: str) -> None:
-    """Mark an action's span as failed with the action's error ``code``."""
-    if span is not None:
-        span.set_attribute("workflow.error.code", code)
-        span.set_status(Status(StatusCode.ERROR, message[:200]))
+def failed(attempt: _Attempt | None, code: str, message: str) -> None:
+    """Mark an action's attempt (its span) as failed with the action's error ``code``."""
+    if attempt is None:
+        return
+    attempt.error = code
+    if attempt.span is not None:
+        attempt.span.set_attribute("workflow.error.code", code)
+        attempt.span.set_status(Status(StatusCode.ERROR, message[:200]))
 
 
 @contextmanager

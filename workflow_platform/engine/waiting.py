@@ -263,12 +263,12 @@ def _fire(timer_id: int) -> int:
             tracing.step(inst, "workflow.poll"),
             tracing.action_attempt(
                 inst, action=action.name, kind=action.type, dependency=action.dependency or ""
-            ) as span,
+            ) as attempt,
         ):
             try:
                 result = run_action(call)
             except ActionError as failure:
-                tracing.failed(span, failure.code, str(failure))
+                tracing.failed(attempt, failure.code, str(failure))
                 raise
         error = None
     except ActionError as failure:

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from . import tracing
+from . import latency, tracing
 
 
 class ObservabilityConfig(AppConfig):
@@ -13,5 +13,7 @@ class ObservabilityConfig(AppConfig):
         kind = tracing.process_kind()
         if kind == "worker":
             tracing.connect_worker_signals()
+            latency.connect_worker_signals()
         else:
             tracing.configure(kind)
+        latency.listen()  # before the fork: the pool's children inherit it
