@@ -48,15 +48,15 @@ class WorkerProcess:
         self, queues: str, concurrency: int, log_dir: Path, env: dict[str, str] | None = None
     ) -> None:
         self.name = f"test-{uuid.uuid4().hex[:8]}"
-        self.extra_env = env or {}
         self.log_path = log_dir / f"{self.name}.log"
         self.queues = queues
         self.concurrency = concurrency
+        self.env = env or {}
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> WorkerProcess:
         env = dict(os.environ, DATABASE_URL=database_url(), PYTHONUNBUFFERED="1")
-        env.update(self.extra_env)
+        env.update(self.env)  # may override the database too (a proxy in front of it)
         cmd = [
             sys.executable, "-m", "celery", "-A", "workflow_platform", "worker",
             "-Q", self.queues, "-c", str(self.concurrency), "-n", f"{self.name}@%h",

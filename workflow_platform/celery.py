@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
+from django.conf import settings
 from kombu import Queue
 
 from workflow_platform import embedded_broker
+from workflow_platform.observability.logs import use_in_celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflow_platform.settings")
 
@@ -40,3 +42,10 @@ app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "observability.timers.record_heartbeat", "schedule": 10.0},
 }
 app.autodiscover_tasks()
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def structured_logs(logger, **_kwargs) -> None:
+    """Worker and beat log lines in the platform's structured format, like the web's."""
+    use_in_celery(logger, settings.WORKFLOW_LOG_FORMAT)

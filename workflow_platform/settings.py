@@ -389,11 +389,31 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+
+
+def logging_config(level: str, output: str) -> dict:
+    """Every log line through one structured formatter: ``json`` lines or ``console``
+    lines, with the step's tenant, instance and step and the trace and span ids
+    (workflow_platform/observability/logs.py; Celery's handlers get it in celery.py)."""
+    if output not in ("json", "console"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"WORKFLOW_LOG_FORMAT is json or console, not {output!r}.")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "structured": {
+                "()": "workflow_platform.observability.logs.formatter",
+                "output": output,
+            }
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {"django.db.backends": {"level": "WARNING"}},
+    }
+
+
+# Readable lines by default (./run); settings_production.py defaults to json.
+WORKFLOW_LOG_FORMAT = os.environ.get("WORKFLOW_LOG_FORMAT", "console").strip().lower()
+LOGGING = logging_config(LOG_LEVEL, WORKFLOW_LOG_FORMAT)

@@ -1,7 +1,7 @@
 """Production profile: ``DJANGO_SETTINGS_MODULE=workflow_platform.settings_production``.
 
-Everything of settings.py, plus HTTPS-only cookies, HSTS and a required ``SECRET_KEY``
-and ``DATABASE_URL``. ``manage.py check --deploy`` reports nothing with it.
+Everything of settings.py, plus HTTPS-only cookies, HSTS, a required ``SECRET_KEY``
+and ``DATABASE_URL``, and JSON log lines. ``manage.py check --deploy`` reports nothing with it.
 """
 
 import os
@@ -9,7 +9,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .settings import *  # noqa: F403
-from .settings import env_bool
+from .settings import LOG_LEVEL, env_bool, logging_config
 
 if not os.environ.get("SECRET_KEY"):
     raise ImproperlyConfigured("Production needs SECRET_KEY set in the environment.")
@@ -27,3 +27,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# One JSON object per log line, for the log collector (docs/observability.md).
+WORKFLOW_LOG_FORMAT = os.environ.get("WORKFLOW_LOG_FORMAT", "json").strip().lower()
+LOGGING = logging_config(LOG_LEVEL, WORKFLOW_LOG_FORMAT)

@@ -8,7 +8,8 @@ happened into the action vocabulary: a :class:`Response` for 2xx, ``ThrottledErr
 for 429 (with Retry-After), ``RetryableActionError`` for 408, 5xx and network errors,
 ``ActionTimeout`` for timeouts, ``NonRetryableActionError`` for other statuses. Proxies
 from the environment are ignored (they would bypass the guard). Credentials are passed
-in by the caller and scrubbed from every message this module writes.
+in by the caller and scrubbed from every message this module writes. The current trace
+goes along as a W3C ``traceparent`` header (docs/observability.md).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
+from opentelemetry import propagate
 
 from .base import (
     ActionTimeout,
@@ -144,6 +146,9 @@ def _send_once(
     # The Host header is always the URL's own: the address was checked for that name.
     kept = {k: v for k, v in headers.items() if k.lower() != "host"}
     request_headers = {"User-Agent": USER_AGENT, **kept, "Host": parts.netloc}
+    # The receiver joins the trace of the step (or webhook delivery) that calls it: W3C
+    # ``traceparent``, written only when there is a span (tracing is on).
+    propagate.inject(request_headers)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise ActionTimeout("The HTTP action ran out of time before the request.")

@@ -25,7 +25,7 @@ from workflow_platform.actions.registry import run_action
 from workflow_platform.definitions.machine import AUTO, Machine
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import admission, dispatch, leases, recovery, sagas, subflows, waiting
+from . import admission, dispatch, leases, recovery, sagas, subflows, tracing, waiting
 from .journal import write_moves
 from .machines import idempotency_key, machine_of_version
 from .models import Instance, Status
@@ -141,7 +141,16 @@ def _run_rounds(batch: list[Instance], *, owner: str, heartbeat: leases.Heartbea
 
 
 def _advance_safely(inst: Instance, held_back: list[Instance]) -> Move | None:
-    """One step of ``inst``; None when a database error holds it back for later."""
+    """One step of ``inst``; None when a database error holds it back for later.
+
+    Its log lines carry the step's tenant, instance and step, and (tracing on) it is a
+    ``workflow.step`` span in the instance's trace (tracing.py).
+    """
+    with tracing.step(inst):
+        return _advance_or_incident(inst, held_back)
+
+
+def _advance_or_incident(inst: Instance, held_back: list[Instance]) -> Move | None:
     failure: Exception
     try:
         return advance(inst)
@@ -290,7 +299,14 @@ def _run(move: Move, machine: Machine, transition, event, pending: Pending, *, n
         allow_private_network=inst.tenant.allow_private_network,
     )
     try:
-        result = run_action(call)
+        with tracing.action_attempt(
+            inst, action=action.name, kind=action.type, dependency=action.dependency or ""
+        ) as attempt:
+            try:
+                result = run_action(call)
+            except ActionError as error:
+                tracing.failed(attempt, error.code, str(error))
+                raise
     except ActionError as error:
         comeback = admission.done(gate, error=error)  # gives back the slot this call took
         if isinstance(error, ThrottledError):

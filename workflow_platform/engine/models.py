@@ -84,6 +84,11 @@ class Instance(TenantOwned):
     lost_leases = models.PositiveSmallIntegerField(default=0)
     has_incident = models.BooleanField(default=False)
     last_error = models.TextField(blank=True)
+    # The W3C ``traceparent`` of the span that started it (empty while tracing is off):
+    # every later step, on whatever worker and after whatever timer, joins that trace
+    # (tracing.py, docs/adr/0015-traces-and-structured-logs.md). Written once, at the
+    # start; not history, so replay ignores it.
+    trace_context = models.CharField(max_length=55, blank=True, default="")
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )

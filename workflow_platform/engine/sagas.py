@@ -23,7 +23,7 @@ from workflow_platform.actions.registry import run_action
 from workflow_platform.definitions.machine import Machine
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import admission
+from . import admission, tracing
 from .models import HistoryEvent, Instance, Status, Timer
 from .moves import Move
 from .pending import Pending
@@ -159,7 +159,14 @@ def compensate_next(move: Move, machine: Machine, *, now) -> None:
         allow_private_network=inst.tenant.allow_private_network,
     )
     try:
-        result = run_action(call)
+        with tracing.action_attempt(
+            inst, action=action.name, kind=action.type, dependency=action.dependency or ""
+        ) as attempt:
+            try:
+                result = run_action(call)
+            except ActionError as error:
+                tracing.failed(attempt, error.code, str(error))
+                raise
     except ActionError as error:
         comeback = admission.done(gate, error=error)
         _failed(move, machine, entry, action, error, now=now, comeback=comeback)

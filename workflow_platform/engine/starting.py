@@ -21,6 +21,7 @@ from workflow_platform.definitions.models import Version
 from workflow_platform.definitions.selectors import published_version
 from workflow_platform.errors import Conflict, InvalidInput
 
+from . import tracing
 from .journal import write_side_rows
 from .models import HistoryEvent, Instance
 from .moves import Move
@@ -168,9 +169,11 @@ def prepare(
 
 def write_new(moves: list[Move]) -> list[Instance]:
     """Insert the instances of ``moves`` and their side rows (inside a transaction)."""
-    instances = Instance.objects.bulk_create([m.instance for m in moves], batch_size=2000)
-    now = timezone.now()
-    write_side_rows(moves, now=now)
+    new = [m.instance for m in moves]
+    with tracing.starting(new):  # each start's span, its traceparent stored on the row
+        instances = Instance.objects.bulk_create(new, batch_size=2000)
+        now = timezone.now()
+        write_side_rows(moves, now=now)
     return instances
 
 

@@ -41,7 +41,7 @@ from workflow_platform.definitions.machine import Machine, State
 from workflow_platform.errors import Conflict, InvalidInput, NotFound
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import admission, dispatch, kinds
+from . import admission, dispatch, kinds, tracing
 from .journal import save_one
 from .machines import machine_of_version
 from .models import Instance, Status, Timer, TimerKind
@@ -263,7 +263,17 @@ def _fire(timer_id: int) -> int:
             )
         return 0
     try:
-        result = run_action(call)
+        with (
+            tracing.step(inst, "workflow.poll"),
+            tracing.action_attempt(
+                inst, action=action.name, kind=action.type, dependency=action.dependency or ""
+            ) as attempt,
+        ):
+            try:
+                result = run_action(call)
+            except ActionError as failure:
+                tracing.failed(attempt, failure.code, str(failure))
+                raise
         error = None
     except ActionError as failure:
         result, error = None, failure

@@ -1,4 +1,5 @@
-"""``/metrics``: the platform's Prometheus metrics (metrics.py), for the platform's operator.
+"""``/metrics``: the platform's Prometheus metrics (metrics.py, and latency.py's from the
+processes of this host when ``PROMETHEUS_MULTIPROC_DIR`` is set), for the platform's operator.
 
 Not for tenants: the figures span every tenant. With ``WORKFLOW_METRICS_TOKEN`` set a
 scraper sends it as a bearer token; without it only requests from this machine
@@ -15,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from . import latency
 from .metrics import PlatformCollector
 
 
@@ -35,6 +37,7 @@ def _allowed(request: HttpRequest) -> bool:
 def metrics(request: HttpRequest) -> HttpResponse:
     if not _allowed(request):
         return HttpResponse("Not found.\n", status=404, content_type="text/plain")
-    registry = CollectorRegistry(auto_describe=False)
+    registry = latency.multiprocess_registry() if latency.enabled() else None
+    registry = registry or CollectorRegistry(auto_describe=False)
     registry.register(PlatformCollector())
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from workflow_platform.actions.base import ActionError, ThrottledError
 from workflow_platform.actions.encryption import decrypt
 from workflow_platform.actions.http_client import send
+from workflow_platform.engine import tracing
 from workflow_platform.tenancy.scoping import all_tenants
 
 from .models import DeliveryStatus, WebhookDelivery
@@ -74,15 +75,22 @@ def attempt(delivery: WebhookDelivery) -> None:
         error = "The subscription is paused."
     else:
         try:
-            response = send(
-                method="POST",
-                url=subscription.url,
-                headers=signed_headers(secret=secret, event_id=str(delivery.event_id), body=body),
-                content=body,
-                timeout=TIMEOUT_SECONDS,
-                allow_private_network=subscription.tenant.allow_private_network,
-                secrets=(secret,),
-            )
+            # In the trace of the instance the event is about; the receiver gets it too.
+            with tracing.resumed("webhook.deliver", delivery.trace_context, {
+                "workflow.tenant": delivery.tenant_id, "webhook.event": delivery.event,
+                "webhook.delivery.id": delivery.pk, "webhook.attempt": delivery.attempts + 1,
+            }):  # fmt: skip
+                response = send(
+                    method="POST",
+                    url=subscription.url,
+                    headers=signed_headers(
+                        secret=secret, event_id=str(delivery.event_id), body=body
+                    ),
+                    content=body,
+                    timeout=TIMEOUT_SECONDS,
+                    allow_private_network=subscription.tenant.allow_private_network,
+                    secrets=(secret,),
+                )
             status_code = response.status
         except ActionError as failure:
             error = str(failure)[:2000]

@@ -69,6 +69,9 @@ class WebhookDelivery(TenantOwned):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # The W3C ``traceparent`` of the instance the event is about (empty when tracing was
+    # off): its delivery joins that instance's trace and sends it on to the receiver.
+    trace_context = models.CharField(max_length=55, blank=True, default="")
 
     class Meta:
         db_table = "api_webhookdelivery"

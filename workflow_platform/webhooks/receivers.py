@@ -64,6 +64,7 @@ def on_instance_changed(sender, instance, change, **kwargs) -> None:
             tenant_id=instance.tenant_id,
             event=event,
             payload=lambda: {"instance": instance_summary(instance)},
+            trace_context=instance.trace_context,
         )
 
 

@@ -128,6 +128,7 @@ def replay_delivery(*, tenant: Tenant, delivery_id: int) -> WebhookDelivery:
             payload=original.payload,
             next_attempt_at=timezone.now(),
             replay_of=original,
+            trace_context=original.trace_context,
         )
     _sweep_after_commit()
     return replay
@@ -166,12 +167,15 @@ post_save.connect(forget_subscriptions, sender=WebhookSubscription, dispatch_uid
 post_delete.connect(forget_subscriptions, sender=WebhookSubscription, dispatch_uid="wh-subs-del")
 
 
-def record_event(*, tenant_id: int, event: str, payload: dict | Callable[[], dict]) -> int:
+def record_event(
+    *, tenant_id: int, event: str, payload: dict | Callable[[], dict], trace_context: str = ""
+) -> int:
     """Write a pending delivery for each active subscription of ``event``; how many.
 
     Runs in the caller's transaction: the deliveries exist exactly when the change does.
     ``payload`` may be a function: it is called only when someone subscribed, so the
-    engine's hot path pays nothing for tenants without webhooks.
+    engine's hot path pays nothing for tenants without webhooks. ``trace_context``: the
+    ``traceparent`` of the instance the event is about; its delivery joins that trace.
     """
     subscription_ids = [pk for pk, events in active_subscriptions(tenant_id) if event in events]
     if not subscription_ids:
@@ -196,6 +200,7 @@ def record_event(*, tenant_id: int, event: str, payload: dict | Callable[[], dic
                 payload=envelope,
                 next_attempt_at=now,
                 status=DeliveryStatus.PENDING,
+                trace_context=trace_context,
             )
             for subscription_id in subscription_ids
         )

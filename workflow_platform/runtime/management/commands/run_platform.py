@@ -11,6 +11,7 @@ import fcntl
 import http.client
 import ipaddress
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -87,6 +88,7 @@ class Command(BaseCommand):
             ],
             "scheduler": [*celery, "beat", "--loglevel", worker_log_level, "-s", beat_schedule],
         }
+        self._share_latency_metrics()
         children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
         self._wait_for_web(host, port, children["web"])
         self._print_banner(host, port)
@@ -124,6 +126,17 @@ class Command(BaseCommand):
         lock.write(str(os.getpid()))
         lock.flush()
         return lock
+
+    def _share_latency_metrics(self) -> None:
+        """Web, worker and scheduler count step and action latency in one directory, so
+        ``/metrics`` shows the worker's figures (observability/latency.py); emptied at
+        each start, as prometheus-client's multiprocess mode asks."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            return  # the operator's own directory
+        directory = settings.VAR_DIR / "prometheus"
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
     def _stop_children(self, children: dict[str, subprocess.Popen]) -> None:
         for child in children.values():
