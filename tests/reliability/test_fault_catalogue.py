@@ -248,8 +248,8 @@ def test_a_step_that_hangs_its_worker_is_ended_by_the_hard_time_limit(
     # never run. Celery's hard time limit kills the pool process; the lease expires, the
     # instances batched with it are taken over, and after WORKFLOW_MAX_LOST_LEASES the
     # hanging step fails with an incident instead of hanging worker after worker.
-    monkeypatch.setenv("WORKFLOW_TASK_TIME_LIMIT", "2")
-    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "1")
+    monkeypatch.setenv("WORKFLOW_TASK_TIME_LIMIT", "4")
+    monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "2")
     monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", "10")
     monkeypatch.setenv("WORKFLOW_MAX_LOST_LEASES", "2")
     sick = loopback_tenant()
@@ -267,7 +267,7 @@ def test_a_step_that_hangs_its_worker_is_ended_by_the_hard_time_limit(
 
     failed = wait_for(incident, timeout=120, message="the hanging step never failed")
     assert failed.has_incident and failed.lost_leases == 2
-    assert "Hard time limit (2.0s) exceeded" in worker.log_path.read_text()
+    assert "Hard time limit (4.0s) exceeded" in worker.log_path.read_text()
     assert worker.proc.poll() is None  # the main process lived on and forked new children
     assert_replay_finds_no_difference()
 
