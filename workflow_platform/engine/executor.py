@@ -301,12 +301,8 @@ def _run(move: Move, machine: Machine, transition, event, pending: Pending, *, n
     try:
         with tracing.action_attempt(
             inst, action=action.name, kind=action.type, dependency=action.dependency or ""
-        ) as attempt:
-            try:
-                result = run_action(call)
-            except ActionError as error:
-                tracing.failed(attempt, error.code, str(error))
-                raise
+        ):
+            result = run_action(call)
     except ActionError as error:
         comeback = admission.done(gate, error=error)  # gives back the slot this call took
         if isinstance(error, ThrottledError):

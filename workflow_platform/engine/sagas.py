@@ -161,12 +161,8 @@ def compensate_next(move: Move, machine: Machine, *, now) -> None:
     try:
         with tracing.action_attempt(
             inst, action=action.name, kind=action.type, dependency=action.dependency or ""
-        ) as attempt:
-            try:
-                result = run_action(call)
-            except ActionError as error:
-                tracing.failed(attempt, error.code, str(error))
-                raise
+        ):
+            result = run_action(call)
     except ActionError as error:
         comeback = admission.done(gate, error=error)
         _failed(move, machine, entry, action, error, now=now, comeback=comeback)

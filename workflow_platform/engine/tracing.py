@@ -28,6 +28,8 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from workflow_platform.actions.base import ActionError
+
 if TYPE_CHECKING:
     from .models import Instance
 
@@ -235,7 +237,9 @@ class _Attempt:
 
     def __exit__(self, kind, error, tb) -> None:
         seconds = perf_counter() - self.began
-        if error is not None and not self.error:
+        if isinstance(error, ActionError):
+            failed(self, error.code, str(error))
+        elif error is not None and not self.error:
             self.error = getattr(error, "code", None) or type(error).__name__
         timings = _timings
         if timings is not None:
@@ -251,9 +255,10 @@ class _Attempt:
 
 
 def action_attempt(inst: Instance, *, action: str, kind: str, dependency: str) -> Any:
-    """``with action_attempt(...) as attempt:`` around one attempt of an action: a
+    """``with action_attempt(...):`` around one attempt of an action: a
     ``workflow.action`` span (a child of the step's) and its time for the listening
-    timings; nothing (``attempt`` None) while neither is on."""
+    timings, both marked with the code of an ``ActionError`` that leaves it; nothing
+    while neither is on."""
     if _tracer is None and _timings is None:
         return _OFF
     return _Attempt(inst, action, kind, dependency)

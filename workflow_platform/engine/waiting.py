@@ -267,13 +267,9 @@ def _fire(timer_id: int) -> int:
             tracing.step(inst, "workflow.poll"),
             tracing.action_attempt(
                 inst, action=action.name, kind=action.type, dependency=action.dependency or ""
-            ) as attempt,
+            ),
         ):
-            try:
-                result = run_action(call)
-            except ActionError as failure:
-                tracing.failed(attempt, failure.code, str(failure))
-                raise
+            result = run_action(call)
         error = None
     except ActionError as failure:
         result, error = None, failure
