@@ -188,13 +188,42 @@ def test_a_table_lock_held_ten_seconds_delays_but_loses_nothing(
     assert_invariants(tenant, effect_server, count=12, steps=3)
 
 
-POISON = {
-    "key": "poison",
-    "initial": "s1",
-    "states": [{"name": "s1"}, {"name": "done", "kind": "final"}],
-    "transitions": [{"from": "s1", "to": "done", "action": "crash"}],
-    "actions": {"crash": {"type": "python", "params": {"callable": "end_process"}}},
-}
+def poison(key: str, callable_name: str) -> dict:
+    """One step whose ``python`` action (``callable_name``) takes its worker down."""
+    return {
+        "key": key,
+        "initial": "s1",
+        "states": [{"name": "s1"}, {"name": "done", "kind": "final"}],
+        "transitions": [{"from": "s1", "to": "done", "action": "crash"}],
+        "actions": {"crash": {"type": "python", "params": {"callable": callable_name}}},
+    }
+
+
+def run_a_poison_step_among_bystanders(
+    start_worker, start_beat, effect_server, document: dict, *, timeout: float
+):
+    """The poison step and 8 bystanders on one worker; the invariants for the bystanders,
+    then the poison instance once it has failed: (worker, the failed instance)."""
+    sick = loopback_tenant()
+    publish(sick, document)
+    sick_one = services.start_instance(tenant=sick, definition_key=document["key"], data={})
+    tenant = start_chain(effect_server, "bystanders", count=8, steps=2, delay=0.05)
+    worker = start_worker(queues="steps,starts,timers", concurrency=1)
+    start_beat()
+    assert_invariants(tenant, effect_server, count=8, steps=2)
+
+    def incident():
+        with tenant_scope(sick):
+            found = Instance.objects.get(pk=sick_one.pk)
+            return found if found.status == "failed" else None
+
+    failed = wait_for(incident, timeout=timeout, message="the poison step never failed")
+    assert failed.has_incident and failed.lost_leases == 2
+    with tenant_scope(sick):
+        assert list(Incident.objects.filter(instance=failed).values_list("code", flat=True)) == [
+            "worker_lost"
+        ]
+    return worker, failed
 
 
 def test_a_step_that_ends_its_worker_every_time_fails_with_an_incident_and_spares_the_rest(
@@ -207,38 +236,11 @@ def test_a_step_that_ends_its_worker_every_time_fails_with_an_incident_and_spare
     monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "2")
     monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", "10")
     monkeypatch.setenv("WORKFLOW_MAX_LOST_LEASES", "2")
-    sick = loopback_tenant()
-    publish(sick, POISON)
-    poison = services.start_instance(tenant=sick, definition_key="poison", data={})
-    tenant = start_chain(effect_server, "bystanders", count=8, steps=2, delay=0.05)
-    worker = start_worker(queues="steps,starts,timers", concurrency=1)
-    start_beat()
-    assert_invariants(tenant, effect_server, count=8, steps=2)
-
-    def incident():
-        with tenant_scope(sick):
-            found = Instance.objects.get(pk=poison.pk)
-            return found if found.status == "failed" else None
-
-    failed = wait_for(incident, timeout=90, message="the poison step never failed")
-    assert failed.has_incident and failed.lost_leases == 2
-    with tenant_scope(sick):
-        assert list(Incident.objects.filter(instance=failed).values_list("code", flat=True)) == [
-            "worker_lost"
-        ]
+    worker, _ = run_a_poison_step_among_bystanders(
+        start_worker, start_beat, effect_server, poison("poison", "end_process"), timeout=90
+    )
     assert worker.proc.poll() is None  # the worker lived on through its children's deaths
     assert_replay_finds_no_difference()
-
-
-HANG = {
-    "format": "workflow-island/v1",
-    "key": "hang",
-    "name": "Hangs its worker",
-    "initial": "start",
-    "states": [{"name": "start"}, {"name": "done", "kind": "final"}],
-    "transitions": [{"from": "start", "to": "done", "on": "auto", "action": "hang"}],
-    "actions": {"hang": {"type": "python", "params": {"callable": "hold_the_interpreter"}}},
-}
 
 
 def test_a_step_that_hangs_its_worker_is_ended_by_the_hard_time_limit(
@@ -252,21 +254,10 @@ def test_a_step_that_hangs_its_worker_is_ended_by_the_hard_time_limit(
     monkeypatch.setenv("WORKFLOW_LEASE_SECONDS", "2")
     monkeypatch.setenv("WORKFLOW_CLAIM_BATCH", "10")
     monkeypatch.setenv("WORKFLOW_MAX_LOST_LEASES", "2")
-    sick = loopback_tenant()
-    publish(sick, HANG)
-    hung = services.start_instance(tenant=sick, definition_key="hang", data={})
-    tenant = start_chain(effect_server, "bystanders", count=8, steps=2, delay=0.05)
-    worker = start_worker(queues="steps,starts,timers", concurrency=1)
-    start_beat()
-    assert_invariants(tenant, effect_server, count=8, steps=2)
-
-    def incident():
-        with tenant_scope(sick):
-            found = Instance.objects.get(pk=hung.pk)
-            return found if found.status == "failed" else None
-
-    failed = wait_for(incident, timeout=120, message="the hanging step never failed")
-    assert failed.has_incident and failed.lost_leases == 2
+    worker, _ = run_a_poison_step_among_bystanders(
+        start_worker, start_beat, effect_server, poison("hang", "hold_the_interpreter"),
+        timeout=120,
+    )  # fmt: skip
     assert "Hard time limit (4.0s) exceeded" in worker.log_path.read_text()
     assert worker.proc.poll() is None  # the main process lived on and forked new children
     assert_replay_finds_no_difference()
