@@ -57,7 +57,10 @@ def on_group_members_changed(sender, instance, action: str, reverse: bool, pk_se
         return
     if reverse:  # user.operator_groups changed: ``instance`` is the user
         with all_tenants():  # the user's own groups, whichever tenants they are in
-            groups = OperatorGroup.objects.filter(pk__in=pk_set or ())
+            if action == "pre_clear":  # no pk_set: every group the user is in now
+                groups = OperatorGroup.objects.filter(members=instance)
+            else:
+                groups = OperatorGroup.objects.filter(pk__in=pk_set or ())
             tenants = set(groups.values_list("tenant_id", flat=True))
         for tenant_id in tenants:
             announce_access_changed(tenant_id, [instance.pk])
