@@ -70,10 +70,9 @@ def enabled() -> bool:
 
 def traceparent(span: Span) -> str:
     """The W3C ``traceparent`` of ``span`` ('' for a span that is not valid)."""
-    ctx = span.get_span_context()
-    if not ctx.is_valid:
-        return ""
-    return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier, context=trace.set_span_in_context(span))
+    return carrier.get("traceparent", "")
 
 
 def context_of(value: str) -> Context | None:
