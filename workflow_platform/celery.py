@@ -49,3 +49,13 @@ app.autodiscover_tasks()
 def structured_logs(logger, **_kwargs) -> None:
     """Worker and beat log lines in the platform's structured format, like the web's."""
     use_in_celery(logger, settings.WORKFLOW_LOG_FORMAT)
+
+
+@signals.before_task_publish.connect
+def leave_time_limits_to_the_worker(headers=None, **_kwargs) -> None:
+    """A message carries no time limit: the worker that runs it applies its own
+    (``WORKFLOW_TASK_TIME_LIMIT``). Celery stamps a task's limits, read from the *sending*
+    process's settings, into the message, and a worker obeys those over its own, so a
+    worker configured apart from the web (or the scheduler) would not get its limit."""
+    if headers is not None and "timelimit" in headers:
+        headers["timelimit"] = (None, None)
