@@ -16,6 +16,7 @@ from typing import Any
 from workflow_platform.errors import InvalidInput
 
 from .document_schema import format_path
+from .elements import element_of
 
 MAX_DEPTH = 64
 # Integers JSON numbers keep exactly in every client (JavaScript's safe integers).
@@ -34,15 +35,26 @@ def bound_problems(document: Any) -> list[tuple[str, str, str]]:
 
 
 def refuse_out_of_bounds(document: Any) -> None:
-    """Raise ``InvalidInput`` naming the first place ``document`` leaves the bounds."""
+    """Raise ``InvalidInput`` naming the first place ``document`` leaves the bounds.
+
+    The detail names the element as validation problems do ("state 'review' (retry)");
+    each entry of ``details`` keeps the machine path beside it for tools.
+    """
     found = bound_problems(document)
     if found:
-        path, code, message = found[0]
+        details = [_located(document, *problem) for problem in found]
+        first = details[0]
+        where = first["element"] + (f" ({first['field']})" if first["field"] else "")
         raise InvalidInput(
-            code,
-            f"The document cannot be stored: {path or '(document)'}: {message}.",
-            details=[{"path": p, "code": c, "message": m} for p, c, m in found],
+            first["code"],
+            f"The document cannot be stored: {where}: {first['message']}.",
+            details=details,
         )
+
+
+def _located(document: Any, path: str, code: str, message: str) -> dict[str, str]:
+    element, field = element_of(document, path)
+    return {"path": path, "code": code, "message": message, "element": element, "field": field}
 
 
 def _walk(document: Any) -> Iterator[tuple[str, str, str]]:

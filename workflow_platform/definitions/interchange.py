@@ -13,6 +13,7 @@ same JSON values.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Hashable
 from typing import Any
@@ -175,11 +176,26 @@ def import_text(text: str | bytes, fmt: str = "json") -> dict[str, Any]:
     return canonical_document(record_field_orders(document))
 
 
+def read_json(text: str) -> Any:
+    """JSON as a definition (or an API body) may hold it, or ``ValueError`` saying why not.
+
+    Stricter than ``json.loads``: a key twice in one object, ``NaN``/``Infinity``, and a
+    number that would not survive reading (``1e309`` reads as infinity, ``1e-400`` as
+    0) are refused instead of silently kept, dropped or changed.
+    """
+    return json.loads(
+        text,
+        object_pairs_hook=_no_duplicates,
+        parse_constant=_reject_constant,
+        parse_float=exact_enough_float,
+    )
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"the key '{key}' appears twice in one object")
+            raise ValueError(f"the key '{key[:80]}' appears twice in one object")
         result[key] = value
     return result
 
@@ -188,9 +204,23 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def exact_enough_float(text: str) -> float:
+    """``float(text)``, refusing a literal a double turns into infinity or into zero."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is too large (a double reads it as infinity)")
+    if value == 0.0 and any(digit in "123456789" for digit in _mantissa(text)):
+        raise ValueError(f"the number {text[:40]} is too small (a double reads it as 0)")
+    return value
+
+
+def _mantissa(text: str) -> str:
+    return text.lower().split("e", 1)[0]
+
+
 def _load_json(text: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+        return read_json(text)
     except json.JSONDecodeError as error:
         raise InvalidInput(
             "invalid_json",
@@ -239,6 +269,32 @@ class _Loader(yaml.SafeLoader):
             keys.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_float(self, node: yaml.Node) -> float:
+        value = super().construct_yaml_float(node)
+        if value == 0.0 and any(digit in "123456789" for digit in _mantissa(str(node.value))):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"the number {str(node.value)[:40]} is too small (it reads as 0)",
+                node.start_mark,
+            )
+        return value
+
+    def construct_undefined(self, node: yaml.Node) -> Any:
+        # PyYAML's own words ("could not determine a constructor for the tag") say
+        # nothing to a person; the refusal names the tag and what is allowed instead.
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"the tag '{tag[:80]}' is not allowed: a definition holds only text, numbers, "
+            "true/false, null, lists and mappings",
+            node.start_mark,
+        )
+
+
+_Loader.add_constructor(None, _Loader.construct_undefined)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
 
 # Dates and times stay text: JSON has no such type.
 _Loader.yaml_implicit_resolvers = {

@@ -65,6 +65,21 @@ def test_a_number_too_long_to_read_is_a_400_in_the_clients_words(designer):
     assert "set_int_max_str_digits" not in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "document, words",
+    [
+        ('{"key": "a", "key": "b"}', "the key 'key' appears twice in one object"),
+        ('{"budget": 1e-400}', "the number 1e-400 is too small"),
+        ('{"budget": NaN}', "NaN is not a JSON number"),
+        ('{"budget": 1', "line 1, column"),
+    ],
+)
+def test_a_body_that_json_readers_would_quietly_change_is_a_400(designer, document, words):
+    body = '{"key": "approval", "name": "x", "document": ' + document + "}"
+    response = designer.post("/api/definitions/", body, content_type="application/json")
+    assert_refused(response, words)
+
+
 def test_action_parameters_nested_200_deep_are_refused_with_their_path(designer):
     document = approval()
     document["states"][0]["on_enter"] = [{"type": "set", "params": nested(200)}]
@@ -83,6 +98,26 @@ def test_integers_out_of_range_are_refused(designer, change):
     document = approval()
     change(document)
     assert_refused(create(designer, document))
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (
+            lambda d: d["transitions"][0].update(order=10**30),
+            "transition review -> approved on 'approve' (order): whole numbers",
+        ),
+        (lambda d: d["states"][1].update(label="a\x00b"), "state 'approved' (label)"),
+        (lambda d: d.update(metadata={"budget": -(10**25)}), "the definition (metadata.budget)"),
+    ],
+)
+def test_a_refusal_names_the_element_in_the_designers_words(designer, change, words):
+    document = approval()
+    change(document)
+    problem = create(designer, document).json()
+    assert words in problem["detail"], problem
+    assert "transitions[" not in problem["detail"] and "states[" not in problem["detail"]
+    assert all(entry["path"] for entry in problem["details"]), problem  # tools keep the path
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,10 @@ def test_json_export_is_canonical_and_readable(document):
         ("1: one\n", "yaml", "invalid_yaml"),
         ("x: !!binary aGVsbG8=\n", "yaml", "invalid_yaml"),
         ("x: !!python/object:os.system {}\n", "yaml", "invalid_yaml"),
+        ('{"x": 1e-400}', "json", "invalid_json"),
+        ('{"x": -2.5e-999}', "json", "invalid_json"),
+        ('{"x": 1e309}', "json", "invalid_json"),
+        ("x: 1.0e-400\n", "yaml", "invalid_yaml"),
         ("- a\n- b\n", "yaml", "not_an_object"),
         ("{}", "xml", "unknown_format"),
     ],
@@ -43,6 +47,19 @@ def test_bad_text_is_refused_with_a_clear_code(text, fmt, code):
         import_text(text, fmt)
     assert caught.value.code == code
     assert caught.value.message
+
+
+@pytest.mark.parametrize("tag", ["!!python/object:os.system", "!include", "!!js/function"])
+def test_a_yaml_tag_is_refused_in_the_readers_words_not_pyyamls(tag):
+    with pytest.raises(InvalidInput) as caught:
+        import_text(f"x: {tag} {{}}\n", "yaml")
+    assert f"the tag '{tag}' is not allowed" in caught.value.message
+    assert "constructor" not in caught.value.message
+
+
+@pytest.mark.parametrize("text", ['{"x": 0.0}', '{"x": -0e5}', '{"x": 5e-324}', "x: 0.000\n"])
+def test_a_true_zero_and_the_smallest_double_still_read(text):
+    assert import_text(text, "yaml" if text.startswith("x:") else "json")["x"] in (0.0, 5e-324)
 
 
 def test_billion_laughs_yaml_is_refused_before_expanding():
