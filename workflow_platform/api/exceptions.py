@@ -24,6 +24,7 @@ URLconf's ``handler500``, for errors raised outside an API view (middleware).
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from http import HTTPStatus
 
@@ -139,6 +140,36 @@ def _messages(value):
     return [str(value)]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _invalid_input_detail(errors: dict) -> str:
+    """ "The input is not valid: status: ..." naming the first field, so a client that
+    reads only ``detail`` learns which field (or query parameter) to fix."""
+    found = list(_first_messages(errors))
+    if not found:
+        return "The input is not valid."
+    field, message = found[0]
+    message = _CONTROL.sub("?", message)  # a message may quote the bad value back
+    where = "" if field == "non_field_errors" else f"{field}: "
+    more = f" (and {len(found) - 1} more in errors)" if len(found) > 1 else ""
+    return f"The input is not valid: {where}{message[:200]}{more}"
+
+
+def _first_messages(errors, prefix: str = ""):
+    """``(dotted field, message)`` for every message of a ``_field_errors`` result."""
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = key if not prefix or key == "non_field_errors" else f"{prefix}.{key}"
+            yield from _first_messages(value, name if key != "non_field_errors" else prefix)
+    elif isinstance(errors, list):
+        for index, item in enumerate(errors):
+            if isinstance(item, str):
+                yield prefix or "non_field_errors", item
+            else:
+                yield from _first_messages(item, f"{prefix}[{index}]")
+
+
 def problem_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: return a problem response, or None for a server error."""
     request = context.get("request")
@@ -171,13 +202,14 @@ def problem_exception_handler(exc, context):
             "non_field_errors": exc.messages
         }  # fmt: skip
         return problem_response(
-            status=400, code="invalid_input", detail="The input is not valid.",
+            status=400, code="invalid_input", detail=_invalid_input_detail(errors),
             request=request, errors=errors,
         )  # fmt: skip
     if isinstance(exc, drf.ValidationError):
+        errors = _field_errors(exc.detail)
         return problem_response(
-            status=400, code="invalid_input", detail="The input is not valid.",
-            request=request, errors=_field_errors(exc.detail),
+            status=400, code="invalid_input", detail=_invalid_input_detail(errors),
+            request=request, errors=errors,
         )  # fmt: skip
     if isinstance(exc, drf.APIException):
         headers = {}

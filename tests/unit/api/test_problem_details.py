@@ -39,6 +39,20 @@ def test_malformed_input_gets_400_with_field_errors(tenant_a, api_as):
     assert set(errors) == {"username", "role"}
 
 
+def test_the_detail_names_the_first_field_to_fix(tenant_a, api_as):
+    response = api_as(tenant_a, "admin").post("/api/members/", {"role": "emperor"}, format="json")
+    detail = response.json()["detail"]
+    assert detail.startswith("The input is not valid: username: "), detail
+    assert detail.endswith("(and 1 more in errors)"), detail
+
+
+def test_a_bad_query_parameter_is_named_in_the_detail(tenant_a, api_as):
+    response = api_as(tenant_a, "admin").get("/api/instances/?status=side%00ways")
+    assert response.status_code == 400
+    assert "status: " in response.json()["detail"], response.json()
+    assert "\x00" not in response.json()["detail"]  # the hostile value is not echoed as is
+
+
 def test_unparseable_json_gets_400(tenant_a, api_as):
     response = api_as(tenant_a).post("/api/members/", "{not json", content_type="application/json")
     assert response.status_code == 400
