@@ -59,8 +59,22 @@ class RetryPolicy:
 
     def delay_before(self, attempt: int) -> timedelta:
         """Delay before ``attempt`` (2 = the first retry), without jitter."""
-        seconds = self.initial_interval.total_seconds() * (self.backoff ** max(attempt - 2, 0))
-        return min(timedelta(seconds=seconds), self.max_interval)
+        growth = max(attempt - 2, 0)
+        cap = self.max_interval.total_seconds()
+        try:
+            seconds = self.initial_interval.total_seconds() * (self.backoff**growth)
+        except OverflowError:  # backoff ** growth beyond a double: long past the cap
+            seconds = cap
+        return timedelta(seconds=min(seconds, cap))
+
+    def jitter_bounds(self, attempt: int) -> tuple[float, float]:
+        """Seconds the delay before ``attempt`` lies between, jitter included (±jitter)."""
+        base = self.delay_before(attempt).total_seconds()
+        return max(0.0, base * (1 - self.jitter)), base * (1 + self.jitter)
+
+    def retries(self, *, code: str, retryable: bool, attempt: int) -> bool:
+        """Whether a failed ``attempt`` with error ``code`` is tried again."""
+        return retryable and code not in self.non_retryable and attempt < self.max_attempts
 
 
 @dataclass(frozen=True)

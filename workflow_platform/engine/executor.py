@@ -310,10 +310,8 @@ def _run(move: Move, machine: Machine, transition, event, pending: Pending, *, n
             schedule_retry(
                 move, machine, transition, error, now=now, spend_attempt=False, retry_at=comeback
             )
-        elif (
-            not error.retryable
-            or error.code in action.retry.non_retryable
-            or inst.attempt >= action.retry.max_attempts
+        elif not action.retry.retries(
+            code=error.code, retryable=error.retryable, attempt=inst.attempt
         ):
             # A saga undoes its completed steps first; without any, an incident.
             if not sagas.begin(

@@ -221,11 +221,7 @@ def _failed(
             spend_attempt=False,
         )
         return
-    if (
-        error.retryable
-        and error.code not in retry.non_retryable
-        and inst.attempt < retry.max_attempts
-    ):
+    if retry.retries(code=error.code, retryable=error.retryable, attempt=inst.attempt):
         due = now + retry_delay(machine, action.name, inst.attempt + 1)
         _retry_later(
             move,

@@ -125,10 +125,8 @@ def map_result(machine: Machine, action_name: str | None, data: dict, result: An
 
 def retry_delay(machine: Machine, action_name: str, next_attempt: int) -> timedelta:
     """Exponential backoff with jitter before ``next_attempt``."""
-    policy = machine.actions[action_name].retry
-    base = policy.delay_before(next_attempt).total_seconds()
-    spread = base * policy.jitter
-    return timedelta(seconds=max(0.0, base + random.uniform(-spread, spread)))  # noqa: S311
+    low, high = machine.actions[action_name].retry.jitter_bounds(next_attempt)
+    return timedelta(seconds=random.uniform(low, high))  # noqa: S311 - jitter, not security
 
 
 def take_transition(
