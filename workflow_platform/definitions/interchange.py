@@ -269,7 +269,7 @@ class _Loader(yaml.SafeLoader):
             keys.add(key)
         return super().construct_mapping(node, deep=deep)
 
-    def construct_yaml_float(self, node: yaml.Node) -> float:
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
         value = super().construct_yaml_float(node)
         if value == 0.0 and any(digit in "123456789" for digit in _mantissa(str(node.value))):
             raise yaml.constructor.ConstructorError(
