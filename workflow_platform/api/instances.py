@@ -31,6 +31,7 @@ from workflow_platform.tenancy.scoping import all_tenants
 from . import bulk_starts, examples
 from .fields import JsonBooleanField
 from .filters import IdFilter, UtcDateTimeFilter
+from .instance_events import InstanceEventsMixin
 from .operations import InstanceRepairsMixin
 from .ordering import PlatformOrderingFilter
 from .pagination import PlatformCursorPagination
@@ -85,11 +86,6 @@ class StartSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", max_length=200
     )
     priority = serializers.IntegerField(required=False, default=0, min_value=-1000, max_value=1000)
-
-
-class EventSerializer(serializers.Serializer):
-    event = serializers.RegexField(r"^[A-Za-z0-9_.:-]+$", max_length=100)
-    payload = serializers.DictField(required=False, default=dict)
 
 
 class CancelSerializer(serializers.Serializer):
@@ -175,7 +171,11 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     ),
 )
 class InstanceViewSet(
-    InstanceRepairsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
+    InstanceEventsMixin,
+    InstanceRepairsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    TenantViewSet,
 ):
     model = Instance
     serializer_class = InstanceSerializer
@@ -276,36 +276,6 @@ class InstanceViewSet(
         events = selectors.history_of(request.tenant, instance.pk).select_related("user")
         page = self.paginate_queryset(self.filter_queryset(events))
         return self.get_paginated_response(HistoryEventSerializer(page, many=True).data)
-
-    @extend_schema(
-        summary="Send an event to the instance (operator)",
-        description=(
-            "The first transition out of the current state on `event` whose guard holds "
-            "is taken by a worker; `payload` is merged into the data. An event the "
-            "current state does not take is a 409 (`event_not_accepted`) and changes "
-            "nothing."
-        ),
-        tags=["instances"],
-        request=EventSerializer,
-        responses={200: InstanceSerializer},
-        examples=[
-            OpenApiExample(
-                "payment arrived",
-                value={"event": "paid", "payload": {"amount": 120}},
-                request_only=True,
-            )
-        ],
-    )
-    @action(detail=True, methods=["post"])
-    def events(self, request, pk=None):
-        instance = self.get_object()
-        data = EventSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.send_event(
-            tenant=request.tenant, instance_id=instance.pk, user=request.user,
-            **data.validated_data,
-        )  # fmt: skip
-        return Response(self._fresh(instance.pk))
 
     @extend_schema(
         summary="Cancel the instance, optionally undoing its completed steps (operator)",

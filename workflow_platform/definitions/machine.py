@@ -196,6 +196,19 @@ class Machine:
                 seen.append(t.on)
         return seen
 
+    def events_ahead(self, state: str) -> set[str]:
+        """Named events that ``state`` or any state reachable from it accepts: an event
+        outside this set can never be taken by an instance now in ``state``."""
+        seen, todo, events = {state}, [state], set()
+        while todo:
+            for t in self.outgoing(todo.pop()):
+                if t.on not in (AUTO, TIMER):
+                    events.add(t.on)
+                if t.target not in seen:
+                    seen.add(t.target)
+                    todo.append(t.target)
+        return events
+
 
 def _retry(raw: dict[str, Any] | None) -> RetryPolicy:
     raw = raw or {}

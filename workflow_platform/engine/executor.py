@@ -122,10 +122,14 @@ def _run_rounds(batch: list[Instance], *, owner: str, heartbeat: leases.Heartbea
         if held_back:
             recovery.back_off(held_back)
         made += sum(1 for m in written for e in m.history if e.type == "transitioned")
+        # Still ours and runnable; one the commit released and then woke (a queued
+        # event taken, :mod:`.mailbox`) is no longer leased here: a worker claims it.
         active = [
             m.instance
             for m in written
-            if m.instance.ready and m.instance.status in (Status.RUNNING, Status.COMPENSATING)
+            if m.instance.ready
+            and m.instance.lease_owner == owner
+            and m.instance.status in (Status.RUNNING, Status.COMPENSATING)
         ]
         if late or time.monotonic() > stop_starting:
             # Each of these holds its last commit: another message carries it on.

@@ -31,7 +31,7 @@ FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::
   AS v(id, fence, status, state, data, step, attempt, seq, pending, ready, ready_since,
        lease_owner, lease_expires_at, has_incident, last_error, ended_at, updated_at)
 WHERE i.id = v.id AND i.fence = v.fence
-RETURNING i.id
+RETURNING i.id, i.events_queued
 """
 
 INSERT_HISTORY = """
@@ -51,8 +51,12 @@ def _json(value) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def update_fenced(moves) -> set[int]:
-    """Write the projection of every move whose fence still matches; the ids written."""
+def update_fenced(moves) -> dict[int, int]:
+    """Write the projection of every move whose fence still matches.
+
+    Returns the ids written, each with its row's ``events_queued`` as it is now (the
+    mailbox may have raised it while the step ran; the UPDATE waited for that lock).
+    """
     columns: list[list] = [[] for _ in range(17)]
     for move in moves:
         inst = move.instance
@@ -66,7 +70,7 @@ def update_fenced(moves) -> set[int]:
             column.append(value)
     with connection.cursor() as cursor:
         cursor.execute(UPDATE_FENCED, columns)
-        return {row[0] for row in cursor.fetchall()}
+        return dict(cursor.fetchall())
 
 
 def insert_history(events) -> None:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from workflow_platform.errors import NotFound
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import dispatch, fastpath, kinds
+from . import dispatch, fastpath, kinds, mailbox
 from .models import HistoryEvent, Incident, Instance, Timer, TimerKind
 from .moves import ENDED_CHILD, ENDING_CHANGES, MOVED_FIELDS, Move
 from .signals import instance_changed
@@ -62,9 +62,12 @@ def write_moves(moves: list[Move]) -> list[Move]:
         kept = [m for m in moves if m.instance.pk in written]
         if not kept:
             return []
+        for move in kept:
+            move.instance.events_queued = written[move.instance.pk]
         kinds.run_hooks("before_rows", kept, now=now)
         write_side_rows(kept, now=now)
         kinds.run_hooks("children_ended", [m for m in kept if m.instance.parent_id], now=now)
+        _take_queued_events(kept, now=now)
     return kept
 
 
@@ -95,16 +98,34 @@ def _lock_parents(moves: list[Move]) -> None:
         )
 
 
-def _update_fenced(moves: list[Move]) -> set[int]:
-    """Portable path: lock the rows, keep the moves whose fence matches, bulk_update."""
+def _update_fenced(moves: list[Move]) -> dict[int, int]:
+    """Portable path: lock the rows, keep the moves whose fence matches, bulk_update;
+    the ids written with their ``events_queued`` (as :func:`fastpath.update_fenced`)."""
     ids = [m.instance.pk for m in moves]
-    fences = dict(
-        Instance.objects.filter(pk__in=ids).select_for_update().values_list("pk", "fence")
-    )
-    kept = [m for m in moves if fences.get(m.instance.pk) == m.fence]
+    rows = Instance.objects.filter(pk__in=ids).select_for_update()
+    current = {
+        pk: (fence, queued)
+        for pk, fence, queued in rows.values_list("pk", "fence", "events_queued")
+    }
+    kept = [m for m in moves if current.get(m.instance.pk, (None,))[0] == m.fence]
     if kept:
         Instance.objects.bulk_update([m.instance for m in kept], MOVED_FIELDS)
-    return {m.instance.pk for m in kept}
+    return {m.instance.pk: current[m.instance.pk][1] for m in kept}
+
+
+def _take_queued_events(moves: list[Move], *, now) -> None:
+    """Hand the instances these moves left at rest the events queued for them
+    (:mod:`.mailbox`), in the same transaction; one woken is nudged to a worker."""
+    follow_ups = mailbox.deliver_queued([m for m in moves if m.instance.events_queued], now=now)
+    for move in follow_ups:
+        inst = move.instance
+        inst.fence += 1  # at rest, so unleased: no worker's commit is lost by this
+        inst.updated_at = now
+        inst.ready_since = now if inst.ready else None
+        inst.save(update_fields=[*MOVED_FIELDS, "fence"])
+        write_side_rows([move], now=now)
+        if inst.ready:
+            dispatch.nudge_steps()
 
 
 def write_side_rows(moves: Iterable[Move], *, now) -> None:
@@ -166,6 +187,8 @@ def save_one(move: Move, *, now) -> None:
     inst.ready_since = now if inst.ready else None
     inst.save(update_fields=[*MOVED_FIELDS, "fence"])
     write_side_rows([move], now=now)
+    if inst.events_queued:
+        _take_queued_events([move], now=now)
 
 
 def lock_instance(tenant: Tenant, instance_id) -> Instance:

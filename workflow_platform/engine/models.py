@@ -89,6 +89,10 @@ class Instance(TenantOwned):
     # (tracing.py, docs/adr/0015-traces-and-structured-logs.md). Written once, at the
     # start; not history, so replay ignores it.
     trace_context = models.CharField(max_length=55, blank=True, default="")
+    # Events sent while the instance could not take them, waiting in its mailbox
+    # (:mod:`.mailbox`). Written only under the row lock by the mailbox, never by a step
+    # (not in ``MOVED_FIELDS``): a worker's commit leaves a count raised meanwhile intact.
+    events_queued = models.PositiveIntegerField(default=0)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
@@ -204,6 +208,7 @@ class HistoryEvent(TenantOwned):
         STARTED = "started"
         TRANSITIONED = "transitioned"
         EVENT_ACCEPTED = "event_accepted"
+        EVENT_REFUSED = "event_refused"  # a buffered event no state took (mailbox.py)
         ACTION_FAILED = "action_failed"
         RETRY_SCHEDULED = "retry_scheduled"
         INCIDENT_OPENED = "incident_opened"
@@ -251,6 +256,54 @@ class HistoryEvent(TenantOwned):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.type} {self.from_state}→{self.to_state}"
+
+
+class BufferedEvent(TenantOwned):
+    """An event sent to an instance, kept in order until a state takes it (a signal).
+
+    Every event sent through ``send_event`` has a row: taken at once (``delivered``),
+    waiting for a state that accepts it (``queued``), or ``refused`` with the reason when
+    no state the instance can still reach takes it or the instance ended first. The
+    optional idempotency key makes sending the same event twice a no-op.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        DELIVERED = "delivered", "Delivered"
+        REFUSED = "refused", "Refused"
+
+    id = models.BigAutoField(primary_key=True)
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="buffered_events")
+    event = models.CharField(max_length=100)
+    payload = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    reason = models.TextField(blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="unique_buffered_event_key",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["instance", "id"],
+                condition=Q(status="queued"),
+                name="buffered_event_queued",
+            )
+        ]
+        ordering = ["instance", "id"]
+
+    def __str__(self) -> str:
+        return f"event '{self.event}' to instance {self.instance_id} ({self.status})"
 
 
 class TimerKind(models.TextChoices):

@@ -9,7 +9,7 @@ from django.db.models import Count, QuerySet
 from workflow_platform.errors import NotFound
 
 from .machines import machine_of_version
-from .models import HistoryEvent, Instance
+from .models import BufferedEvent, HistoryEvent, Instance
 from .sagas import plan_for
 
 if TYPE_CHECKING:
@@ -58,6 +58,12 @@ def history_of(tenant: Tenant, instance_id) -> QuerySet[HistoryEvent]:
     """The instance's history in sequence order."""
     instance_detail(tenant, instance_id)
     return HistoryEvent.objects.for_tenant(tenant).filter(instance_id=instance_id).order_by("seq")
+
+
+def events_sent_to(tenant: Tenant, instance_id) -> QuerySet[BufferedEvent]:
+    """The events sent to the instance, oldest first: taken, queued or refused."""
+    instance_detail(tenant, instance_id)
+    return BufferedEvent.objects.for_tenant(tenant).filter(instance_id=instance_id).order_by("id")
 
 
 def state_counts(tenant: Tenant, version_id) -> dict[str, int]:

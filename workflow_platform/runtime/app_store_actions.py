@@ -13,7 +13,6 @@ from typing import Any
 from workflow_platform.actions.base import (
     ActionCall,
     NonRetryableActionError,
-    RetryableActionError,
 )
 from workflow_platform.actions.registry import register_callable
 from workflow_platform.engine.selectors import instance_detail
@@ -60,14 +59,15 @@ def withdraw_submission(call: ActionCall) -> dict[str, Any]:
     if submission.state == WITHDRAWN_STATE:
         return {"withdrawn": submission.pk}
     try:
-        send_event(
+        # A busy submission keeps the event in its mailbox; the step's key makes a
+        # retried attempt send it once.
+        sent = send_event(
             tenant=Tenant.objects.get(pk=call.tenant_id),
             instance_id=submission.pk,
             event="withdraw",
             payload={"requested_by": call.idempotency_key},
+            idempotency_key=call.idempotency_key,
         )
     except Conflict as error:
-        if error.code == "instance_busy":
-            raise RetryableActionError(str(error), code="submission_busy") from None
         raise NonRetryableActionError(str(error), code=error.code) from None
-    return {"withdrawn": submission.pk}
+    return {"withdrawn": submission.pk, "event": sent.event.status}

@@ -104,6 +104,30 @@ def test_an_event_moves_a_waiting_instance_and_history_records_it(
     assert history[-1]["to_state"] == "done"
 
 
+def test_an_event_sent_while_a_transition_is_pending_is_queued_202_and_listed(
+    tenant_a, api_as, published, run_worker
+):
+    published(tenant_a, SIGNAL)
+    client = api_as(tenant_a, "operator")
+    instance = start(client, key="signal").json()
+    url = f"/api/instances/{instance['id']}/events/"
+    assert client.post(url, {"event": "paid"}, format="json").status_code == 200  # taken now
+    # The transition it started is pending: the next one waits in the mailbox.
+    sent = client.post(url, {"event": "paid"}, format="json", HTTP_IDEMPOTENCY_KEY="pay-2")
+    assert sent.status_code == 202, sent.json()
+    assert (sent.json()["status"], sent.json()["event"]) == ("queued", "paid")
+    again = client.post(url, {"event": "paid"}, format="json", HTTP_IDEMPOTENCY_KEY="pay-2")
+    assert again.status_code == 202 and again.json()["id"] == sent.json()["id"]
+    run_worker()
+    assert client.get(f"/api/instances/{instance['id']}/").json()["status"] == "completed"
+    listed = client.get(url).json()["results"]
+    assert [(e["event"], e["status"], e["reason"]) for e in listed] == [
+        ("paid", "delivered", ""),
+        ("paid", "refused", "the instance ended completed first"),
+    ]
+    assert api_as(tenant_a, "viewer").get(url).status_code == 200  # reading is open
+
+
 def test_an_event_the_state_does_not_take_is_a_conflict(tenant_a, api_as, published, run_worker):
     published(tenant_a, SIGNAL)
     client = api_as(tenant_a, "operator")

@@ -13,6 +13,7 @@ Each is one verb on one thing, keyword-only with the tenant first, atomic, and r
 """
 
 from .instances import (
+    SentEvent,
     Started,
     cancel_and_compensate,
     cancel_instance,
@@ -25,6 +26,7 @@ from .instances import (
 from .repairs import redrive_instance, resume_instance, retry_incident, suspend_instance
 
 __all__ = [
+    "SentEvent",
     "Started",
     "cancel_and_compensate",
     "cancel_instance",

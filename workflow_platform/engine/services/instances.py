@@ -1,5 +1,5 @@
-"""Instance services: start, signal and cancel instances (retrying an incident is a
-repair, in repairs.py).
+"""Instance services: start, signal (events, kept in order until taken) and cancel
+instances (retrying an incident is a repair, in repairs.py).
 
 They never run an action themselves: they commit the change and the ``ready`` flag,
 and a worker runs the rest (nudged after the commit; the outbox sweep covers a lost
@@ -10,6 +10,7 @@ instance's fencing token, so a worker still holding an old lease cannot overwrit
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import IntegrityError, transaction
@@ -17,10 +18,10 @@ from django.utils import timezone
 
 from workflow_platform.errors import Conflict, InvalidInput
 
-from .. import dispatch, fanout, starting
+from .. import dispatch, fanout, mailbox, starting
 from ..journal import drop_open_work, lock_instance, lock_parent_of, save_one
 from ..machines import machine_of_version
-from ..models import OPEN, HistoryEvent, Instance, Status
+from ..models import OPEN, BufferedEvent, HistoryEvent, Instance, Status
 from ..moves import Move, end_cancelled
 from ..pending import Pending, resumed_status
 from ..sagas import plan_for, start_undoing
@@ -192,27 +193,71 @@ def _new_or_existing(
     return result, moves
 
 
-def send_event(
-    *, tenant: Tenant, instance_id: int, event: str, payload: dict | None = None, user=None
-) -> Instance:
-    """Send ``event`` (with an optional JSON object ``payload``) to a waiting instance.
+@dataclass(frozen=True)
+class SentEvent:
+    """What became of an event sent: taken at once (``delivered``) or ``queued``."""
 
-    Atomic. The first transition out of the current state on ``event`` whose guard holds
-    is taken by a worker (its action runs there); the payload is merged into the data.
-    Raises Conflict ``event_not_accepted`` (nothing changes) when no transition fits,
-    Conflict ``instance_busy`` when the instance is not waiting, NotFound, InvalidInput.
+    instance: Instance
+    event: BufferedEvent
+    replayed: bool = False  # the idempotency key was seen before: nothing new happened
+
+
+def send_event(
+    *,
+    tenant: Tenant,
+    instance_id: int,
+    event: str,
+    payload: dict | None = None,
+    user=None,
+    idempotency_key: str = "",
+) -> SentEvent:
+    """Send ``event`` (with an optional JSON object ``payload``) to an instance.
+
+    Atomic. An instance waiting in a state that accepts the event takes it now: the
+    first transition on ``event`` whose guard holds is taken by a worker (its action
+    runs there) and the payload is merged into the data. An instance that cannot take
+    it now (moving, a transition pending, only a later state accepts it) keeps it in its
+    mailbox, in order, and takes it when a state accepts it (:mod:`..mailbox`).
+    The same ``idempotency_key`` again returns the first sending's outcome.
+
+    Raises Conflict ``event_not_accepted`` (nothing stored) when the state accepts the
+    event but no guard holds, or no state the instance can still reach accepts it;
+    ``instance_ended``; ``idempotency_key_reused`` for a key sent with another event or
+    payload; NotFound; InvalidInput.
     """
     if not isinstance(event, str) or not event.strip():
         raise InvalidInput("bad_event", "An event needs a name.")
     if payload is not None and not isinstance(payload, dict):
         raise InvalidInput("bad_payload", "An event's payload must be a JSON object.")
+    event, key = event.strip(), (idempotency_key or "").strip()
     with transaction.atomic():
         instance = lock_instance(tenant, instance_id)
+        if key:
+            earlier = (
+                BufferedEvent.objects.for_tenant(tenant)
+                .filter(instance_id=instance.pk, idempotency_key=key)
+                .first()
+            )
+            if earlier is not None:
+                if (earlier.event, earlier.payload) != (event, payload or {}):
+                    raise Conflict(
+                        "idempotency_key_reused",
+                        f"Idempotency key '{key}' was sent with another event or payload.",
+                    )
+                return SentEvent(instance, earlier, replayed=True)
         now = timezone.now()
-        move = accept_event(instance, event=event.strip(), payload=payload, user=user, now=now)
+        mailbox.refuse_unreachable(instance, event)
+        sent = dict(event=event, payload=payload, idempotency_key=key, user=user, now=now)
+        if not mailbox.accepts_now(instance, event):
+            if instance.ready:
+                # A worker's claim skips rows locked as this one is now: a nudge that
+                # came meanwhile found nothing, so send one once this commits.
+                dispatch.nudge_steps()
+            return SentEvent(instance, mailbox.enqueue(instance, **sent))
+        move = accept_event(instance, event=event, payload=payload, user=user, now=now)
         save_one(move, now=now)
         dispatch.nudge_steps()
-    return instance
+        return SentEvent(instance, mailbox.record_delivered(instance, **sent))
 
 
 def cancel_instance(
