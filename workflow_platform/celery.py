@@ -47,16 +47,17 @@ def task_queues(broker_is_amqp: bool, consumer_timeout: float) -> list[Queue]:
     arguments = {"x-queue-type": "quorum", "x-consumer-timeout": int(consumer_timeout * 1000)}
     return [
         Queue(
-            name, Exchange(name, type="topic", durable=True), routing_key=name,
-            durable=True, queue_arguments=arguments,
-        )  # fmt: skip
+            name,
+            Exchange(name, type="topic", durable=True),
+            routing_key=name,
+            durable=True,
+            queue_arguments=arguments,
+        )
         for name in QUEUES
     ]
 
 
-app.conf.task_queues = task_queues(
-    settings.BROKER_IS_AMQP, settings.WORKFLOW_AMQP_CONSUMER_TIMEOUT
-)
+app.conf.task_queues = task_queues(settings.BROKER_IS_AMQP, settings.WORKFLOW_AMQP_CONSUMER_TIMEOUT)
 app.conf.task_default_queue = "steps"
 app.conf.task_routes = {f"*.{name}.*": {"queue": name} for name in QUEUES}
 # Periodic sweeps; each is cheap when there is nothing to do. Timers are rows with a due

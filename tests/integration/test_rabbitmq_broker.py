@@ -27,7 +27,7 @@ def rabbitmqctl(*args: str) -> str:
     binary = shutil.which("rabbitmqctl")
     if binary is None:
         pytest.fail("rabbitmqctl is not installed (scripts/ensure-services.sh)", pytrace=False)
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [binary, "-q", *args], capture_output=True, text=True, timeout=60, check=False
     )
     if done.returncode:
@@ -49,7 +49,9 @@ def broker_url(vhost: str) -> str:
 
 
 def queues_of(vhost: str) -> dict[str, dict]:
-    out = rabbitmqctl("list_queues", "-p", vhost, "--formatter", "json", "name", "type", "arguments")
+    out = rabbitmqctl(
+        "list_queues", "-p", vhost, "--formatter", "json", "name", "type", "arguments"
+    )
     return {row["name"]: row for row in json.loads(out or "[]")}
 
 
@@ -68,7 +70,7 @@ def test_the_platform_declares_its_queues_as_quorum_queues_with_confirms(vhost):
         "                  'acks_late': app.conf.task_acks_late,\n"
         "                  'time_limit': app.conf.task_time_limit}))\n"
     )
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=platform_env(vhost),
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
@@ -93,7 +95,7 @@ def test_the_engine_crash_tests_pass_on_rabbitmq(vhost):
     parts = urlsplit(os.environ["DATABASE_URL"])
     # A database of its own: pytest-django makes test_<name>, apart from this run's.
     database = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_rabbitmq"))
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/reliability/test_engine_crashes.py", "-q",
          "-p", "no:playwright", "-p", "no:cacheprovider",
          "-k", "kill_9_mid_action or delivered_twice"],
