@@ -84,8 +84,8 @@ def compose_config() -> dict:
 def test_compose_has_every_service_each_with_a_healthcheck(compose_config):
     services = compose_config["services"]
     assert set(services) == {
-        "postgres", "redis", "rabbitmq", "migrate", "web", "worker", "scheduler",
-        "prometheus", "grafana",
+        "proxy", "postgres", "redis", "rabbitmq", "migrate", "web", "websocket", "worker",
+        "scheduler", "prometheus", "grafana",
     }  # fmt: skip
     for name, service in services.items():
         if name == "migrate":  # a one-shot job: the platform waits for it to complete
@@ -93,6 +93,11 @@ def test_compose_has_every_service_each_with_a_healthcheck(compose_config):
             continue
         assert service["healthcheck"]["test"], name
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+    # API and pages on gunicorn, websockets on Daphne (ADR 0017), nginx routing between.
+    assert "exec gunicorn" in services["web"]["command"][-1]
+    assert "exec daphne" in services["websocket"]["command"][-1]
+    nginx = (DEPLOY / "nginx" / "nginx.conf").read_text()
+    assert re.search(r"location /ws/ \{\s*proxy_pass http://websocket;", nginx)
     assert services["web"]["depends_on"]["migrate"]["condition"] == (
         "service_completed_successfully"
     )
@@ -101,7 +106,7 @@ def test_compose_has_every_service_each_with_a_healthcheck(compose_config):
 
 def test_compose_gives_every_platform_process_every_setting(compose_config):
     services = compose_config["services"]
-    for name in ("migrate", "web", "worker", "scheduler"):
+    for name in ("migrate", "web", "websocket", "worker", "scheduler"):
         environment = services[name]["environment"]
         missing = settings_from_environment() - PER_ROLE - set(environment)
         assert not missing, f"{name} lacks {sorted(missing)}"
@@ -192,6 +197,7 @@ def check_scaled_object(manifest: dict) -> None:
 def test_the_chart_runs_web_workers_a_single_scheduler_and_a_migration_hook():
     objects = by_kind(render_chart(CHART))
     web = objects[("Deployment", "wi-workflow-island-web")]
+    websocket = objects[("Deployment", "wi-workflow-island-websocket")]
     worker = objects[("Deployment", "wi-workflow-island-worker")]
     scheduler = objects[("Deployment", "wi-workflow-island-scheduler")]
     assert scheduler["spec"]["replicas"] == 1
@@ -199,7 +205,10 @@ def test_the_chart_runs_web_workers_a_single_scheduler_and_a_migration_hook():
     container = web["spec"]["template"]["spec"]["containers"][0]
     assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
-    assert "daphne" in " ".join(container["command"])
+    assert "exec gunicorn" in " ".join(container["command"])
+    websocket_container = websocket["spec"]["template"]["spec"]["containers"][0]
+    assert "exec daphne" in " ".join(websocket_container["command"])
+    assert websocket_container["readinessProbe"]["httpGet"]["path"] == "/healthz"
     assert "celery -A workflow_platform worker" in " ".join(
         worker["spec"]["template"]["spec"]["containers"][0]["command"]
     )
@@ -211,7 +220,7 @@ def test_the_chart_runs_web_workers_a_single_scheduler_and_a_migration_hook():
         "migrate", "--noinput",
     ]  # fmt: skip
     assert ("Service", "wi-workflow-island-web") in objects
-    for deployment in (web, worker, scheduler):
+    for deployment in (web, websocket, worker, scheduler):
         pod = deployment["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True
         sources = pod["containers"][0]["envFrom"]
@@ -231,7 +240,12 @@ def test_the_chart_has_every_setting_in_its_configmap_or_secret():
     everything_on = by_kind(render_chart(CHART, EVERYTHING_ON))
     assert ("Secret", "wi-workflow-island") not in everything_on  # the operator's own
     assert ("HorizontalPodAutoscaler", "wi-workflow-island-worker") in everything_on
-    assert ("Ingress", "wi-workflow-island") in everything_on
+    ingress = everything_on[("Ingress", "wi-workflow-island")]
+    paths = {
+        path["path"]: path["backend"]["service"]["name"]
+        for path in ingress["spec"]["rules"][0]["http"]["paths"]
+    }
+    assert paths == {"/ws/": "wi-workflow-island-websocket", "/": "wi-workflow-island-web"}
 
 
 # --- the image ----------------------------------------------------------------------------
