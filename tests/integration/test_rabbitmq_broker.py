@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -108,3 +109,32 @@ def test_the_engine_crash_tests_pass_on_rabbitmq(vhost):
     assert {"steps", "starts", "timers"} <= {
         name for name, row in queues_of(vhost).items() if row["type"] == "quorum"
     }
+
+
+def test_a_timer_wake_up_arrives_after_its_countdown_on_quorum_queues(vhost, start_worker):
+    """The timer sweep's wake-ups (engine/dispatch.py) carry a countdown; on quorum
+    queues Celery delays them in RabbitMQ (native delayed delivery, topic exchanges), so
+    the message reaches the worker when it is due instead of waiting unacknowledged in it."""
+    worker = start_worker(queues="timers", env={"CELERY_BROKER_URL": broker_url(vhost)})
+    script = (
+        "import time, django; django.setup()\n"
+        "from workflow_platform.celery import app\n"
+        "result = app.send_task('engine.timers.sweep_due_timers', queue='timers', countdown=3)\n"
+        "print(result.id, time.time())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=platform_env(vhost),
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    task_id, sent = done.stdout.split()[-2:]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if f"[{task_id}] succeeded" in worker.log_path.read_text():
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the wake-up never ran:\n{worker.log_path.read_text()[-3000:]}")
+    received_after = time.time() - float(sent)
+    assert received_after >= 2.5, f"delivered {received_after:.1f} s after sending, before due"
+    assert "celery_delayed_delivery" in rabbitmqctl("list_exchanges", "-p", vhost, "name")
