@@ -61,13 +61,17 @@ def test_every_setting_is_in_the_configuration_reference():
 
 
 def compose(*args: str) -> subprocess.CompletedProcess:
-    binary = shutil.which("docker-compose")
-    if binary is None:
+    binary = shutil.which("docker-compose")  # Debian's, which ensure-services.sh installs
+    command = [binary] if binary else []
+    if not command and shutil.which("docker"):
+        version = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
+        command = ["docker", "compose"] if version.returncode == 0 else []
+    if not command:
         pytest.fail("docker-compose is not installed (scripts/ensure-services.sh)", pytrace=False)
     # Only what compose needs: no setting of this test run leaks into the file's defaults.
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **COMPOSE_ENV}
     return subprocess.run(
-        [binary, "-f", str(DEPLOY / "compose.yaml"), "--profile", "monitoring", *args],
+        [*command, "-f", str(DEPLOY / "compose.yaml"), "--profile", "monitoring", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
