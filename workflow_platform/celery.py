@@ -57,7 +57,16 @@ def task_queues(broker_is_amqp: bool, consumer_timeout: float) -> list[Queue]:
     ]
 
 
-app.conf.task_queues = task_queues(settings.BROKER_IS_AMQP, settings.WORKFLOW_AMQP_CONSUMER_TIMEOUT)
+@app.on_after_configure.connect
+def declare_task_queues(sender, source, **_kwargs) -> None:
+    """The queues, once Celery has read the settings. Not at import: importing this module
+    (every ``import workflow_platform`` does) must not load Django's settings, or a web
+    process would read them before web_process.py turns its database pool on."""
+    source.task_queues = task_queues(
+        settings.BROKER_IS_AMQP, settings.WORKFLOW_AMQP_CONSUMER_TIMEOUT
+    )
+
+
 app.conf.task_default_queue = "steps"
 app.conf.task_routes = {f"*.{name}.*": {"queue": name} for name in QUEUES}
 # Periodic sweeps; each is cheap when there is nothing to do. Timers are rows with a due
