@@ -55,11 +55,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(root: Path, port: int, log) -> subprocess.Popen:
+# One web process either way. gunicorn is not a dependency of the platform (ADR 0017):
+# `pip install --target DIR gunicorn` and put DIR on PYTHONPATH to compare.
+SERVERS = {
+    "daphne": ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}",
+               "workflow_platform.asgi:application"],
+    "gunicorn": ["-m", "gunicorn", "-b", "127.0.0.1:{port}", "-w", "1", "-k", "gthread",
+                 "--threads", "4", "workflow_platform.wsgi:application"],
+}  # fmt: skip
+
+
+def serve(root: Path, port: int, log, server: str = "daphne") -> subprocess.Popen:
     env = {**os.environ, "WORKFLOW_API_RATE": "10000000/min", "LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-         "workflow_platform.asgi:application"],
+        [sys.executable, *(arg.format(port=port) for arg in SERVERS[server])],
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -72,7 +81,7 @@ def serve(root: Path, port: int, log) -> subprocess.Popen:
                 continue
         time.sleep(0.3)
     proc.kill()
-    raise RuntimeError("daphne did not come up")
+    raise RuntimeError(f"{server} did not come up")
 
 
 def sample_connections(dbname: str, stop: threading.Event, peak: list[int]) -> None:
@@ -128,6 +137,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout Daphne serves")
     parser.add_argument("--bulk", type=int, default=0, help="items per bulk start request")
+    parser.add_argument("--server", choices=sorted(SERVERS), default="daphne")
     args = parser.parse_args(argv)
 
     tenant = make_tenant("api-bench", "API bench")
@@ -139,7 +149,7 @@ def main(argv: list[str]) -> None:
     port = free_port()
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"api-bench-{port}.log"
     with open(log_path, "w") as log:
-        web = serve(args.root.resolve(), port, log)
+        web = serve(args.root.resolve(), port, log, args.server)
         try:
             base = f"http://127.0.0.1:{port}"
             warm_until = time.monotonic() + 2
@@ -183,6 +193,7 @@ def main(argv: list[str]) -> None:
                 "statuses": dict(sorted(Counter(str(s) for s, _, _ in results).items())),
                 "peak_db_connections": peak[0],
                 "root": str(args.root),
+                "server": args.server,
             }
         )
     )

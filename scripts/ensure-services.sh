@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure what the integration, reliability and browser suites need is running:
-# PostgreSQL, Redis, Debian's Chromium and libfaketime. Start what stopped; fail (never skip) when a
+# PostgreSQL, Redis, RabbitMQ, Debian's Chromium and libfaketime, and docker-compose (v1, Python)
+# for the check of deploy/compose.yaml. Start what stopped; fail (never skip) when a
 # service cannot be had.
 set -euo pipefail
 pg_host=127.0.0.1; pg_port=5432
@@ -25,6 +26,29 @@ if ! have_redis; then
   fi
   for _ in $(seq 30); do have_redis && break; sleep 1; done
   have_redis || { echo "FATAL: Redis is required at 127.0.0.1:6379 and could not be started." >&2; exit 1; }
+fi
+# RabbitMQ, the production broker: tests/integration/test_rabbitmq_broker.py makes a vhost
+# of its own with rabbitmqctl and runs the engine's crash tests on it.
+have_rabbitmq() { rabbitmqctl -q status >/dev/null 2>&1; }
+if ! command -v rabbitmqctl >/dev/null; then
+  echo "Installing Debian's rabbitmq-server for the broker tests..." >&2
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >&2
+  fi
+fi
+if command -v rabbitmqctl >/dev/null && ! have_rabbitmq; then
+  echo "RabbitMQ is not answering; starting it..." >&2
+  (service rabbitmq-server start || rabbitmq-server -detached) >&2 || true
+  for _ in $(seq 60); do have_rabbitmq && break; sleep 1; done
+fi
+have_rabbitmq || { echo "FATAL: RabbitMQ is required at 127.0.0.1:5672 (rabbitmqctl status failed)." >&2; exit 1; }
+# docker-compose validates deploy/compose.yaml offline (tests/unit/test_deploy_files.py).
+if ! command -v docker-compose >/dev/null; then
+  echo "Installing Debian's docker-compose to check deploy/compose.yaml..." >&2
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >&2
+  fi
+  command -v docker-compose >/dev/null || { echo "FATAL: docker-compose is required (apt-get install docker-compose)." >&2; exit 1; }
 fi
 if [ ! -x /usr/bin/chromium ]; then
   echo "Installing Debian's chromium for the browser tests..." >&2

@@ -9,6 +9,11 @@ flood of new starts (seed 002, "Workflow Scheduling"):
 - ``waits``  polls of async actions, at a slower rate (seed 002, "Wait Queue")
 - ``timers`` the scheduler's sweeps: due timers, expired leases, the outbox
 
+On RabbitMQ (``CELERY_BROKER_URL=amqp://...``) the queues are quorum queues, each bound
+to a topic exchange of its own name (Celery's native delayed delivery, which carries the
+timer wake-ups' countdowns on quorum queues, needs a topic exchange), with the consumer
+timeout ``WORKFLOW_AMQP_CONSUMER_TIMEOUT`` (docs/deploy.md).
+
 Task names carry their queue (``<app>.<queue>.<verb>``) and are routed by that prefix.
 """
 
@@ -18,7 +23,7 @@ import os
 
 from celery import Celery, signals
 from django.conf import settings
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from workflow_platform import embedded_broker
 from workflow_platform.observability.logs import use_in_celery
@@ -30,7 +35,38 @@ QUEUES = ("steps", "starts", "waits", "timers")
 embedded_broker.register()
 app = Celery("workflow_platform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue(name) for name in QUEUES]
+
+
+def task_queues(broker_is_amqp: bool, consumer_timeout: float) -> list[Queue]:
+    """The platform's queue topology: plain queues on Redis and the embedded broker;
+    on RabbitMQ durable quorum queues with a consumer timeout (``x-consumer-timeout``,
+    milliseconds; RabbitMQ 3.12+ applies it, older servers apply ``consumer_timeout``
+    of rabbitmq.conf)."""
+    if not broker_is_amqp:
+        return [Queue(name) for name in QUEUES]
+    arguments = {"x-queue-type": "quorum", "x-consumer-timeout": int(consumer_timeout * 1000)}
+    return [
+        Queue(
+            name,
+            Exchange(name, type="topic", durable=True),
+            routing_key=name,
+            durable=True,
+            queue_arguments=arguments,
+        )
+        for name in QUEUES
+    ]
+
+
+@app.on_after_configure.connect
+def declare_task_queues(sender, source, **_kwargs) -> None:
+    """The queues, once Celery has read the settings. Not at import: importing this module
+    (every ``import workflow_platform`` does) must not load Django's settings, or a web
+    process would read them before web_process.py turns its database pool on."""
+    source.task_queues = task_queues(
+        settings.BROKER_IS_AMQP, settings.WORKFLOW_AMQP_CONSUMER_TIMEOUT
+    )
+
+
 app.conf.task_default_queue = "steps"
 app.conf.task_routes = {f"*.{name}.*": {"queue": name} for name in QUEUES}
 # Periodic sweeps; each is cheap when there is nothing to do. Timers are rows with a due

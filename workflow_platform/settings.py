@@ -267,11 +267,28 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Redis redelivers an unacknowledged message after the visibility timeout.
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {} if CELERY_BROKER_URL.startswith("wisqla+")
-    else {"visibility_timeout": WORKFLOW_MAX_ACTION_TIMEOUT * 4}
-)  # fmt: skip
+# RabbitMQ, the production broker (docs/deploy.md): celery.py declares the queues as
+# quorum queues (replicated, durable), the publisher waits for the broker's confirm of
+# each message, and a consumer holding an unacknowledged message longer than the
+# consumer timeout loses its channel (the message goes to another worker). The timeout
+# must outlast the hard time limit: a late-acked task holds its message while it runs.
+BROKER_IS_AMQP = CELERY_BROKER_URL.split("://", 1)[0] in ("amqp", "amqps", "pyamqp")
+WORKFLOW_AMQP_CONSUMER_TIMEOUT = float(os.environ.get("WORKFLOW_AMQP_CONSUMER_TIMEOUT", "1800"))
+if BROKER_IS_AMQP and WORKFLOW_AMQP_CONSUMER_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"WORKFLOW_AMQP_CONSUMER_TIMEOUT ({WORKFLOW_AMQP_CONSUMER_TIMEOUT:g} s) must exceed "
+        f"the task time limit ({CELERY_TASK_TIME_LIMIT:g} s)."
+    )
+# Redis redelivers an unacknowledged message after the visibility timeout; RabbitMQ
+# redelivers when the consumer's channel closes, and confirms each publish.
+if CELERY_BROKER_URL.startswith("wisqla+"):
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+elif BROKER_IS_AMQP:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": WORKFLOW_MAX_ACTION_TIMEOUT * 4}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -18,6 +18,10 @@ if not os.environ.get("DATABASE_URL"):
 
 DEBUG = False
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# Health probes (the orchestrator's, the container's) come over plain HTTP from inside:
+# they are answered, not redirected to HTTPS (deploy/, docs/deploy.md); so is the
+# Prometheus scrape of /metrics, which carries its own bearer token.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$", r"^metrics$"]
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True

@@ -89,3 +89,30 @@ def test_production_profile_refuses_to_start_without_a_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_an_amqp_broker_gets_quorum_queues_confirms_and_a_consumer_timeout(tmp_path):
+    code = (
+        "from django.conf import settings as s; from workflow_platform.celery import app;"
+        "q = app.conf.task_queues[0];"
+        "print(s.CELERY_BROKER_TRANSPORT_OPTIONS, q.queue_arguments['x-queue-type'],"
+        " q.exchange.type, q.queue_arguments['x-consumer-timeout'], s.CELERY_TASK_TIME_LIMIT)"
+    )
+    env = {"CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//"}
+    result = run_django({**env, "WORKFLOW_VAR_DIR": str(tmp_path)}, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith("{'confirm_publish': True} quorum topic ")
+    timeout_ms, limit = line.split()[-2:]
+    assert int(timeout_ms) > float(limit) * 1000
+
+
+def test_a_consumer_timeout_within_the_task_time_limit_is_refused(tmp_path):
+    env = {
+        "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
+        "WORKFLOW_AMQP_CONSUMER_TIMEOUT": "400",
+        "WORKFLOW_VAR_DIR": str(tmp_path),
+    }
+    result = run_django(env, "check")
+    assert result.returncode != 0
+    assert "WORKFLOW_AMQP_CONSUMER_TIMEOUT" in result.stderr
