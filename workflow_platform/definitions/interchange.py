@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Hashable
 from typing import Any
@@ -171,9 +172,23 @@ def import_text(text: str | bytes, fmt: str = "json") -> dict[str, Any]:
     else:
         raise InvalidInput("unknown_format", f"Import format '{fmt}' is not one of json, yaml.")
     if not isinstance(document, dict):
-        raise InvalidInput("not_an_object", "A definition is an object (a mapping) at the top.")
+        raise InvalidInput(
+            "not_an_object",
+            "A definition is an object (a mapping) at the top; this text reads as "
+            f"{_what_it_is(document)} in {fmt.upper()}.",
+        )
     refuse_out_of_bounds(document)
     return canonical_document(record_field_orders(document))
+
+
+def _what_it_is(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a single text value (is it JSON or YAML at all?)"
+    if value is None:
+        return "nothing (null)"
+    return "a single value"
 
 
 def read_json(text: str) -> Any:
@@ -296,11 +311,17 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_constructor(None, _Loader.construct_undefined)
 _Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
 
-# Dates and times stay text: JSON has no such type.
+# Dates and times stay text: JSON has no such type. Booleans are YAML 1.2's: only
+# true/false, so `on:` (every transition's trigger), `yes`, `no` and `off` stay text
+# instead of turning into true/false as YAML 1.1 would have them.
+_YAML_1_1_ONLY = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML_1_1_ONLY]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 class _Dumper(yaml.SafeDumper):

@@ -62,6 +62,14 @@ def test_a_true_zero_and_the_smallest_double_still_read(text):
     assert import_text(text, "yaml" if text.startswith("x:") else "json")["x"] in (0.0, 5e-324)
 
 
+def test_yaml_booleans_are_yaml_1_2s_so_a_hand_written_on_is_the_trigger():
+    text = "transitions:\n- {from: a, to: b, on: approve}\nflags: [yes, no, off, true, False]\n"
+    document = import_text(text, "yaml")
+    assert document["transitions"] == [{"from": "a", "to": "b", "on": "approve"}]
+    assert document["flags"] == ["yes", "no", "off", True, False]
+    assert import_text(export_text(document, "yaml"), "yaml") == document
+
+
 def test_billion_laughs_yaml_is_refused_before_expanding():
     lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
