@@ -119,6 +119,7 @@ def import_definition(request: HttpRequest) -> HttpResponse:
             text=form.cleaned_data["text"],
             fmt=form.cleaned_data["fmt"],
             user=request.user,
+            key=form.cleaned_data.get("key") or None,
         )
     except PlatformError as exc:
         form.add_error(None, exc.message)

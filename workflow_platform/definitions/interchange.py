@@ -41,7 +41,17 @@ _ORDER: dict[str, tuple[str, ...]] = {
         "actions",
         "dependencies",
     ),
-    "state": ("name", "kind", "label", "timeout", "task", "wait", "parallel", "position"),
+    "state": (
+        "name",
+        "kind",
+        "label",
+        "timeout",
+        "task",
+        "wait",
+        "parallel",
+        "error",
+        "position",
+    ),
     "task": ("title", "assign", "form", "due", "escalate_to", "priority"),
     "wait": ("poll", "interval", "backoff", "max_interval", "deadline"),
     "parallel": (
@@ -57,7 +67,29 @@ _ORDER: dict[str, tuple[str, ...]] = {
     ),
     "branch": ("name", "workflow", "data"),
     "position": ("x", "y"),
-    "transition": ("from", "to", "on", "when", "action", "order", "after", "at", "label"),
+    "transition": (
+        "from",
+        "to",
+        "on",
+        "when",
+        "choice",
+        "errors",
+        "action",
+        "order",
+        "after",
+        "at",
+        "label",
+        "asl",
+    ),
+    "asl": (
+        "input_path",
+        "parameters",
+        "result",
+        "result_selector",
+        "result_path",
+        "output_path",
+    ),
+    "error": ("code", "cause"),
     "action": (
         "type",
         "params",
@@ -87,6 +119,8 @@ _CHILD_PART = {
     ("state", "wait"): "wait",
     ("state", "parallel"): "parallel",
     ("state", "position"): "position",
+    ("state", "error"): "error",
+    ("transition", "asl"): "asl",
     ("action", "retry"): "retry",
     ("dependency", "rate_limit"): "rate_limit",
     ("dependency", "circuit_breaker"): "circuit_breaker",
@@ -154,6 +188,14 @@ def import_text(text: str | bytes, fmt: str = "json") -> dict[str, Any]:
     Raises ``InvalidInput`` with code ``invalid_json`` / ``invalid_yaml`` (with line and
     column), ``text_too_large`` or ``not_an_object``.
     """
+    document = load_text(text, fmt)
+    refuse_out_of_bounds(document)
+    return canonical_document(record_field_orders(document))
+
+
+def load_text(text: str | bytes, fmt: str = "json") -> dict[str, Any]:
+    """JSON or safe YAML text as an object, with the checks of :func:`import_text` but
+    not yet in our format (the ASL importer reads machines with it)."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -171,8 +213,7 @@ def import_text(text: str | bytes, fmt: str = "json") -> dict[str, Any]:
         raise InvalidInput("unknown_format", f"Import format '{fmt}' is not one of json, yaml.")
     if not isinstance(document, dict):
         raise InvalidInput("not_an_object", "A definition is an object (a mapping) at the top.")
-    refuse_out_of_bounds(document)
-    return canonical_document(record_field_orders(document))
+    return document
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from workflow_platform.errors import Conflict, InvalidInput, NotFound, Unprocess
 from workflow_platform.tenancy.models import Tenant
 from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
 
+from .asl.importer import import_asl_text
 from .bounds import refuse_out_of_bounds
 from .checksum import canonical_json, document_checksum
 from .form_schemas import record_field_orders
@@ -232,14 +233,25 @@ def new_draft(*, tenant: Tenant, definition_id: int, from_version_id=None, user=
 
 
 @transaction.atomic
-def import_document(*, tenant: Tenant, text, fmt: str = "json", user=None) -> Version:
+def import_document(
+    *, tenant: Tenant, text, fmt: str = "json", user=None, key: str | None = None
+) -> Version:
     """Import JSON or YAML text as a draft: of a new definition, or a new version of an
     existing one (by the document's key).
 
-    Raises ``InvalidInput`` for text that does not parse or has no valid key and
-    ``Conflict("draft_exists")`` if the definition already has a draft.
+    ``fmt`` ``"asl"`` reads an Amazon States Language machine (JSON or YAML) and
+    translates it (``asl.importer``); ASL has no key, so ``key`` names the definition.
+
+    Raises ``InvalidInput`` for text that does not parse or has no valid key (for ASL:
+    ``invalid_asl`` with every located problem) and ``Conflict("draft_exists")`` if the
+    definition already has a draft.
     """
-    document = import_text(text, fmt)
+    if fmt == "asl":
+        if not key:
+            raise InvalidInput("missing_key", "An ASL machine has no key: give the definition one.")
+        document = import_asl_text(text, key=key)
+    else:
+        document = import_text(text, fmt)
     key = document.get("key")
     if not isinstance(key, str) or not key:
         raise InvalidInput("missing_key", "The document needs a 'key' to import it.")

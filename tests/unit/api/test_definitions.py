@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import yaml
 
@@ -207,3 +208,34 @@ def test_lists_filter_versions_by_definition_and_status(tenant_a, api_as):
     assert "document" not in listed[0]
     keys = [d["key"] for d in client.get("/api/definitions/").json()["results"]]
     assert keys == ["approval", "other"]
+
+
+def test_an_asl_machine_is_imported_with_a_key_and_refused_with_located_problems(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    machine = {
+        "StartAt": "Greet",
+        "States": {
+            "Greet": {"Type": "Pass", "Result": "hi", "ResultPath": "$.greeting", "End": True}
+        },
+    }
+    imported = client.post(
+        "/api/definitions/import/",
+        {"format": "asl", "key": "hello-asl", "text": json.dumps(machine)},
+        format="json",
+    )
+    assert imported.status_code == 201, imported.json()
+    assert imported.json()["definition_key"] == "hello-asl"
+    no_key = client.post(
+        "/api/definitions/import/", {"format": "asl", "text": json.dumps(machine)}, format="json"
+    )
+    assert no_key.status_code == 400 and "key" in no_key.json()["errors"]
+    machine["States"]["Greet"]["Next"] = "Nowhere"
+    bad = client.post(
+        "/api/definitions/import/",
+        {"format": "asl", "key": "bad-asl", "text": json.dumps(machine)},
+        format="json",
+    )
+    assert bad.status_code == 400
+    body = bad.json()
+    assert body["code"] == "invalid_asl"
+    assert {"States.Greet", "States.Greet.Next"} <= {p["path"] for p in body["details"]}

@@ -1,0 +1,160 @@
+"""Imported ASL machines run on the engine with Step Functions' results for the same input."""
+
+import pytest
+
+from tests.factories import reload, start
+from workflow_platform.actions.registry import register_callable
+from workflow_platform.definitions.asl.importer import translate
+
+
+@register_callable("asl_tests.add", in_thread=False)
+def add(call):
+    return call.data["val1"] + call.data["val2"]
+
+
+@register_callable("asl_tests.echo", in_thread=False)
+def echo(call):
+    return {"got": call.data}
+
+
+@pytest.fixture
+def run_machine(tenant_a, publish, work):
+    def run(machine, data, *, timers=False):
+        version = publish(translate(machine, key="asl-run"))
+        instance = start(tenant_a, version, data)
+        work(timers=timers)
+        return reload(tenant_a, instance)
+
+    return run
+
+
+def test_input_path_task_result_path_and_choice(run_machine):
+    machine = {
+        "StartAt": "Add",
+        "States": {
+            "Add": {
+                "Type": "Task",
+                "Resource": "asl_tests.add",
+                "InputPath": "$.numbers",
+                "ResultPath": "$.sum",
+                "Next": "Big?",
+            },
+            "Big?": {
+                "Type": "Choice",
+                "Default": "Small",
+                "Choices": [{"Variable": "$.sum", "NumericGreaterThan": 5, "Next": "Big"}],
+            },
+            "Big": {"Type": "Pass", "Result": "big", "ResultPath": "$.size", "End": True},
+            "Small": {"Type": "Pass", "Result": "small", "ResultPath": "$.size", "End": True},
+        },
+    }
+    data = {"title": "Numbers to add", "numbers": {"val1": 3, "val2": 4}}
+    done = run_machine(machine, data)
+    assert done.status == "completed"
+    assert done.data == {**data, "sum": 7, "size": "big"}
+    small = run_machine(machine, {"numbers": {"val1": 1, "val2": 1}})
+    assert small.data["size"] == "small"
+
+
+def test_parameters_with_intrinsics_and_result_selector(run_machine):
+    machine = {
+        "StartAt": "Greet",
+        "States": {
+            "Greet": {
+                "Type": "Task",
+                "Resource": "asl_tests.echo",
+                "Parameters": {
+                    "text.$": "States.Format('Hi {}', $.name)",
+                    "tags.$": "States.Array($.name, 'x')",
+                    "n": 1,
+                },
+                "ResultSelector": {"greeting.$": "$.got.text", "tags.$": "$.got.tags"},
+                "ResultPath": "$.out",
+                "OutputPath": "$.out",
+                "End": True,
+            }
+        },
+    }
+    done = run_machine(machine, {"name": "Ada"})
+    assert done.data == {"greeting": "Hi Ada", "tags": ["Ada", "x"]}
+
+
+def test_catch_puts_the_error_at_its_result_path(run_machine):
+    machine = {
+        "StartAt": "Charge",
+        "States": {
+            "Charge": {
+                "Type": "Task",
+                "Resource": "fail",
+                "Next": "Done",
+                "Catch": [
+                    {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Recover"}
+                ],
+            },
+            "Recover": {"Type": "Pass", "End": True},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    done = run_machine(machine, {"order": 1})
+    assert (done.status, done.state) == ("completed", "end")
+    assert done.data["order"] == 1
+    assert done.data["error"]["Error"] == "failed_on_purpose"
+    assert done.data["error"]["Cause"]
+
+
+def test_an_uncaught_error_of_another_name_still_fails(run_machine):
+    machine = {
+        "StartAt": "Charge",
+        "States": {
+            "Charge": {
+                "Type": "Task",
+                "Resource": "fail",
+                "End": True,
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Recover"}],
+            },
+            "Recover": {"Type": "Succeed"},
+        },
+    }
+    done = run_machine(machine, {})
+    assert done.status == "failed" and done.has_incident
+
+
+def test_no_matching_choice_fails_with_no_choice_matched(run_machine):
+    machine = {
+        "StartAt": "C",
+        "States": {
+            "C": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.x", "StringEquals": "a", "Next": "A"}],
+            },
+            "A": {"Type": "Succeed"},
+        },
+    }
+    done = run_machine(machine, {"x": 1})
+    assert done.status == "failed"
+    assert done.last_error.startswith("States.NoChoiceMatched")
+
+
+def test_fail_state_fails_with_its_error_and_cause(run_machine):
+    machine = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "why"}}}
+    done = run_machine(machine, {})
+    assert (done.status, done.last_error) == ("failed", "E: why")
+
+
+def test_wait_seconds_then_succeed(run_machine):
+    machine = {
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "S"}, "S": {"Type": "Succeed"}},
+    }
+    done = run_machine(machine, {"a": 1}, timers=True)
+    assert (done.status, done.data) == ("completed", {"a": 1})
+
+
+def test_a_missing_path_opens_a_states_runtime_incident(run_machine):
+    machine = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "InputPath": "$.missing", "End": True}},
+    }
+    done = run_machine(machine, {})
+    assert done.status == "failed" and done.has_incident
+    assert "States.Runtime" in done.last_error
