@@ -21,7 +21,7 @@ from workflow_platform.errors import Conflict, InvalidInput, NotFound, Unprocess
 from workflow_platform.tenancy.models import Tenant
 from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
 
-from .asl.importer import import_asl_text
+from .asl_documents import asl_document
 from .bounds import refuse_out_of_bounds
 from .checksum import canonical_json, document_checksum
 from .form_schemas import record_field_orders
@@ -249,7 +249,7 @@ def import_document(
     if fmt == "asl":
         if not key:
             raise InvalidInput("missing_key", "An ASL machine has no key: give the definition one.")
-        document = import_asl_text(text, key=key)
+        document = asl_document(text, key=key)
     else:
         document = import_text(text, fmt)
     key = document.get("key")

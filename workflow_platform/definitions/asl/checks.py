@@ -9,7 +9,7 @@ the translator (``importer.py``) with ``unsupported_asl``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from .choice import rule_problems
 from .paths import PathError, check_reference_path, parse_path
@@ -218,7 +218,7 @@ def _parse(where: str, checker: Any, value: Any) -> list[Located]:
     return []
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

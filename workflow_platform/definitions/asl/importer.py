@@ -20,9 +20,6 @@ from typing import Any
 
 from workflow_platform.errors import InvalidInput
 
-from ..bounds import refuse_out_of_bounds
-from ..interchange import canonical_document, load_text
-from ..validation import validate_document
 from .checks import machine_problems
 from .layout import lay_out
 from .paths import PathError, data_expression
@@ -57,24 +54,6 @@ def _problem(path: str, code: str, message: str) -> dict[str, str]:
     parts = path.split(".")
     element = f"state '{parts[1]}'" if len(parts) > 1 and parts[0] == "States" else "the machine"
     return {"path": path, "code": code, "message": message, "element": element, "field": ""}
-
-
-def import_asl_text(text: str | bytes, *, key: str, name: str | None = None) -> dict[str, Any]:
-    """The canonical, valid document of an ASL machine's JSON (or YAML) text.
-
-    Raises ``InvalidInput`` for text that does not parse and :class:`AslError` (400,
-    ``invalid_asl``, every problem located in ``details``) for a machine that is invalid,
-    unsupported, or whose translation our own validation refuses.
-    """
-    stripped = text.lstrip() if isinstance(text, str) else text.lstrip().decode("utf-8", "replace")
-    machine = load_text(text, "json" if stripped.startswith("{") else "yaml")
-    document = translate(machine, key=key, name=name)
-    refuse_out_of_bounds(document)
-    document = canonical_document(document)
-    problems = validate_document(document)
-    if problems:
-        raise AslError([problem.as_dict() for problem in problems])
-    return document
 
 
 def translate(machine: Any, *, key: str, name: str | None = None) -> dict[str, Any]:

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from workflow_platform.definitions.asl.importer import AslError, import_asl_text, translate
+from workflow_platform.definitions.asl.importer import AslError, translate
+from workflow_platform.definitions.asl_documents import asl_document as import_asl_text
 from workflow_platform.definitions.validation import validate_document
 
 HELLO = {

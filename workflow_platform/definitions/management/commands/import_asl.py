@@ -9,6 +9,7 @@ a draft). Every problem is printed with where it is; nothing is saved then.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -33,7 +34,7 @@ class Command(BaseCommand):
             raise CommandError(f"There is no tenant '{tenant}'.")
         path = Path(file)
         try:
-            text = self.stdin.read() if file == "-" else path.read_bytes()
+            text = sys.stdin.read() if file == "-" else path.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
         key = key or path.name.split(".")[0]
