@@ -203,8 +203,9 @@ def export(request: HttpRequest, version_id: int) -> HttpResponse:
     except PlatformError as exc:
         return error_response(exc)
     response = HttpResponse(
-        text, content_type="application/json" if fmt == "json" else "application/yaml"
+        text, content_type="application/yaml" if fmt == "yaml" else "application/json"
     )
-    filename = f"{version.definition.key}-v{version.number}.{fmt}"
+    suffix = "asl.json" if fmt == "asl" else fmt
+    filename = f"{version.definition.key}-v{version.number}.{suffix}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

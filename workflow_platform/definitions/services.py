@@ -10,6 +10,7 @@ every problem listed. Published versions never change (models.py enforces it as 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from workflow_platform.errors import Conflict, InvalidInput, NotFound, Unprocess
 from workflow_platform.tenancy.models import Tenant
 from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
 
+from .asl.exporter import export as export_asl
 from .asl_documents import asl_document
 from .bounds import refuse_out_of_bounds
 from .checksum import canonical_json, document_checksum
@@ -282,8 +284,15 @@ def import_document(
 
 
 def export_version(*, tenant: Tenant, version_id: int, fmt: str = "json") -> str:
-    """The version's document as canonical JSON or YAML text (import gives it back)."""
-    return export_text(version_of(tenant, version_id).document, fmt)
+    """The version's document as canonical JSON or YAML text (import gives it back).
+
+    ``fmt`` ``"asl"``: an Amazon States Language machine (JSON), or ``AslError``
+    (``invalid_asl``, 400) locating every part that has no ASL form.
+    """
+    document = version_of(tenant, version_id).document
+    if fmt == "asl":
+        return json.dumps(export_asl(document), indent=2, ensure_ascii=False) + "\n"
+    return export_text(document, fmt)
 
 
 @transaction.atomic

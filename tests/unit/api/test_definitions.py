@@ -239,3 +239,26 @@ def test_an_asl_machine_is_imported_with_a_key_and_refused_with_located_problems
     body = bad.json()
     assert body["code"] == "invalid_asl"
     assert {"States.Greet", "States.Greet.Next"} <= {p["path"] for p in body["details"]}
+
+
+def test_an_imported_asl_machine_exports_back_to_asl(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    machine = {
+        "StartAt": "Greet",
+        "States": {
+            "Greet": {"Type": "Pass", "Result": "hi", "ResultPath": "$.greeting", "End": True}
+        },
+    }
+    version = client.post(
+        "/api/definitions/import/",
+        {"format": "asl", "key": "hello-asl", "text": json.dumps(machine)},
+        format="json",
+    ).json()
+    exported = client.get(f"/api/versions/{version['id']}/export/", {"format": "asl"})
+    assert exported.status_code == 200
+    assert exported["Content-Disposition"].endswith('hello-asl-v1.asl.json"')
+    assert json.loads(exported.content) == machine
+    native = create(client).json()
+    refused = client.get(f"/api/versions/{native['id']}/export/", {"format": "asl"})
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_asl"
+    assert refused.json()["details"][0]["code"] == "not_exportable"
