@@ -261,3 +261,10 @@ def test_import_text_reads_json_or_yaml_and_gives_the_canonical_document():
         "states",
         "transitions",
     ]
+
+
+def test_only_a_failed_state_names_an_error():
+    document = translate(HELLO, key="hello")
+    document["states"][0]["error"] = {"code": "E"}
+    codes = {p.code for p in validate_document(document)}
+    assert "error_on_normal_state" in codes
