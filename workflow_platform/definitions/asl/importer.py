@@ -28,6 +28,7 @@ from .retries import retry_policy
 HTTP_INVOKE = "arn:aws:states:::http:invoke"
 END = "end"
 NO_MATCH = "States.NoChoiceMatched"
+DEFAULT_TIMEOUT = 60  # seconds: a Task's TimeoutSeconds when it names none
 _UNSUPPORTED_FIELDS = {
     "TimeoutSecondsPath": "a timeout from the data",
     "HeartbeatSecondsPath": "a heartbeat from the data",
@@ -187,9 +188,9 @@ class _Translator:
     def _task(self, where: str, ours: str, raw: dict[str, Any]) -> None:
         action = self._resource(where, raw)
         seconds = [raw[f] for f in ("TimeoutSeconds", "HeartbeatSeconds") if f in raw]
-        if seconds:
-            # No heartbeats reach an action, so a heartbeat bounds the attempt too.
-            action["timeout"] = f"{min(seconds)}s"
+        # No heartbeats reach an action, so a heartbeat bounds the attempt too; without
+        # either the specification's default is 60 seconds.
+        action["timeout"] = f"{min(seconds, default=DEFAULT_TIMEOUT)}s"
         action["retry"] = retry_policy(raw.get("Retry"), f"{where}.Retry", self.refuse)
         self.actions[ours] = action
         block = _block(
