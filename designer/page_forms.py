@@ -41,6 +41,11 @@ class ImportForm(forms.Form):
     file = forms.FileField(required=False, help_text="A .json or .yaml export.")
     text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
+    def __init__(self, *args, **kwargs):
+        # The list page also holds the new-definition form, which has a key too.
+        kwargs.setdefault("auto_id", "import_%s")
+        super().__init__(*args, **kwargs)
+
     def clean(self):
         data = super().clean()
         if data.get("format") == "asl":
