@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from workflow_platform.actions.base import ActionCall, ActionError, ActionResult, ThrottledError
 from workflow_platform.actions.registry import run_action
-from workflow_platform.definitions.asl.processing import ProcessingError, effective_input
+from workflow_platform.definitions.asl.processing import ProcessingError, action_input
 from workflow_platform.definitions.machine import AUTO, Machine
 from workflow_platform.tenancy.scoping import all_tenants
 
@@ -293,7 +293,7 @@ def _run(move: Move, machine: Machine, transition, event, pending: Pending, *, n
     if transition.asl is not None:
         # ASL InputPath and Parameters: what the action works on (ADR 0016).
         try:
-            data = effective_input(transition.asl, data)
+            data = action_input(transition.asl, data)
         except ProcessingError as error:
             admission.done(gate)
             open_incident(move, code=error.error, message=str(error), action=action.name, now=now)

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from workflow_platform.definitions.asl.choice import rule_holds
+from workflow_platform.definitions.asl.choice import choice_holds
 from workflow_platform.definitions.asl.processing import ProcessingError, transition_output
 from workflow_platform.definitions.conditions import evaluate_condition
 from workflow_platform.definitions.machine import AUTO, Machine, State, Transition
@@ -41,7 +41,7 @@ def evaluate_guard(transition: Transition, names: dict[str, Any]) -> bool:
     if transition.choice is not None:
         # An ASL Choice rule (data, not an expression): false on missing or mistyped
         # values, never an error.
-        return rule_holds(transition.choice, names["data"])
+        return choice_holds(transition.choice, names["data"])
     if not transition.when:
         return True
     try:

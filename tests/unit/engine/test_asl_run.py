@@ -158,3 +158,26 @@ def test_a_missing_path_opens_a_states_runtime_incident(run_machine):
     done = run_machine(machine, {})
     assert done.status == "failed" and done.has_incident
     assert "States.Runtime" in done.last_error
+
+
+def test_hello_world_ends_with_its_text_as_the_output(run_machine):
+    machine = {"StartAt": "Hello World",
+               "States": {"Hello World": {"Type": "Pass", "Result": "Hello World!",
+                                          "End": True}}}  # fmt: skip
+    done = run_machine(machine, {"ignored": True})
+    assert (done.status, done.data) == ("completed", {"$": "Hello World!"})
+
+
+def test_a_value_output_is_the_next_states_input(run_machine):
+    machine = {
+        "StartAt": "Count",
+        "States": {
+            "Count": {"Type": "Pass", "InputPath": "$.items", "Next": "Many?"},
+            "Many?": {"Type": "Choice", "Default": "Few",
+                      "Choices": [{"Variable": "$[2]", "IsPresent": True, "Next": "Many"}]},
+            "Many": {"Type": "Pass", "Result": "many", "End": True},
+            "Few": {"Type": "Pass", "Parameters": {"first.$": "$[0]"}, "End": True},
+        },
+    }  # fmt: skip
+    assert run_machine(machine, {"items": [1, 2, 3]}).data == {"$": "many"}
+    assert run_machine(machine, {"items": [4]}).data == {"first": 4}

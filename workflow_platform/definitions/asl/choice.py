@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from .paths import PathError, parse_path, select
+from .values import view
 
 _KINDS = ("String", "Numeric", "Boolean", "Timestamp")
 _RELATIONS = ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")
@@ -79,6 +80,11 @@ def rule_problems(rule: Any, where: str, depth: int = 0) -> list[tuple[str, str]
     elif not isinstance(operand, str):
         problems.append((f"{where}.{operator}", f"{operator} needs a string"))
     return problems
+
+
+def choice_holds(rule: dict[str, Any], data: dict[str, Any]) -> bool:
+    """Whether ``rule`` holds for the state input that instance data ``data`` holds."""
+    return rule_holds(rule, view(data))
 
 
 def rule_holds(rule: dict[str, Any], data: Any) -> bool:

@@ -23,6 +23,7 @@ from typing import Any
 
 from .intrinsics import IntrinsicError, is_intrinsic, parse_call, run_call
 from .paths import PathError, check_reference_path, parse_path, put, select
+from .values import stored, view
 
 BLOCK_FIELDS = (
     "input_path",
@@ -164,17 +165,17 @@ def transition_output(
 
     ``result`` is the action's result (an ``ActionResult`` or a plain value, such as a
     caught error's ``{"Error", "Cause"}``); a transition without action and result is a
-    Pass state. An instance's data is an object, so another output is a ``States.Runtime``
-    error.
+    Pass state. ``data`` holds the state's input as :mod:`.values` stores it, and the
+    output is stored the same way (a value that is not an object as ``{"$": value}``).
     """
+    state_input = view(data)
     if not has_action and result is None:
-        output = state_output(block, data)
+        output = state_output(block, state_input)
     else:
-        output = state_output(block, data, getattr(result, "output", result))
-    if not isinstance(output, dict):
-        raise ProcessingError(
-            "States.Runtime",
-            f"the state's output is {type(output).__name__}, not an object; an instance's "
-            "data is always an object",
-        )
-    return output
+        output = state_output(block, state_input, getattr(result, "output", result))
+    return stored(output)
+
+
+def action_input(block: dict[str, Any], data: dict[str, Any]) -> Any:
+    """What the transition's action receives: the effective input of the stored input."""
+    return effective_input(block, view(data))

@@ -95,9 +95,13 @@ def test_indefinite_paths_select_lists():
     assert select("$.items[0,1].id", data) == [1, 2]
 
 
-def test_an_output_that_is_not_an_object_cannot_become_the_data():
-    with pytest.raises(ProcessingError, match="not an object"):
-        transition_output({"output_path": "$.n"}, {"n": 1}, None, has_action=False)
+def test_a_value_that_is_not_an_object_is_kept_under_the_dollar_key_and_read_back():
+    assert transition_output({"output_path": "$.n"}, {"n": 1}, None, has_action=False) == {"$": 1}
+    with pytest.raises(ProcessingError):
+        transition_output({"result_path": "$.x"}, {"$": [1]}, 2, has_action=True)
+    wrapped = transition_output({}, {"a": 1}, {"$": 5}, has_action=True)
+    assert wrapped == {"$": {"$": 5}}
+    assert transition_output({}, wrapped, None, has_action=False) == wrapped
 
 
 def test_bad_paths_and_unknown_intrinsics_are_located():
