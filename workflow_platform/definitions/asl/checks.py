@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, TypeGuard
 
-from .choice import rule_problems
+from .choice import is_timestamp, rule_problems
 from .paths import PathError, check_reference_path, parse_path
 from .processing import check_template
 
@@ -98,6 +98,7 @@ FIELDS: dict[str, set[str]] = {
     },
 }
 MAX_NAME = 80
+TOP_FIELDS = {"StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage"}
 
 Located = tuple[str, str]  # (path, message naming the place)
 
@@ -116,6 +117,9 @@ def machine_problems(machine: Any) -> list[Located]:
         problems.append(("StartAt", "the machine needs 'StartAt', the name of its first state"))
     elif states and start not in states:
         problems.append(("StartAt", f"StartAt names no state: there is no state '{start}'"))
+    for field in machine:
+        if field not in TOP_FIELDS:
+            problems.append((field, f"the field '{field}' is not allowed at the top of a machine"))
     version = machine.get("Version", "1.0")
     if version != "1.0":
         problems.append(("Version", f"Version '{version}' is not '1.0'"))
@@ -162,6 +166,14 @@ def _state(name: str, state: Any, states: dict) -> list[Located]:
                     f"TimestampPath at `{where}`",
                 )
             )
+        stamp = state.get("Timestamp")
+        if "Timestamp" in state and not is_timestamp(stamp):
+            problems.append(
+                (f"{where}.Timestamp", f"Timestamp must be an RFC 3339 timestamp at `{where}`")
+            )
+        for field in ("SecondsPath", "TimestampPath"):
+            if field in state:
+                problems += _parse(f"{where}.{field}", check_reference_path, state[field])
         seconds = state.get("Seconds")
         if "Seconds" in state and (not _is_int(seconds) or seconds < 0):
             problems.append(

@@ -30,12 +30,18 @@ _TIMESTAMP = re.compile(
 )
 
 
+def is_timestamp(value: Any) -> bool:
+    return _timestamp(value) is not None
+
+
 def rule_problems(rule: Any, where: str, depth: int = 0) -> list[tuple[str, str]]:
     """Every problem of ``rule`` as ``(place, message)``; empty when it is sound."""
     if depth > MAX_DEPTH:
         return [(where, f"Choice rules are nested more than {MAX_DEPTH} deep")]
     if not isinstance(rule, dict):
         return [(where, "a Choice rule is an object")]
+    if depth > 0 and "Next" in rule:
+        return [(f"{where}.Next", "a rule inside And, Or or Not has no Next")]
     logic = [key for key in ("And", "Or", "Not") if key in rule]
     if logic:
         extra = sorted(set(rule) - {*logic, "Next", "Comment"})

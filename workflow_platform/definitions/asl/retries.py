@@ -34,10 +34,16 @@ def retry_policy(
             "a retrier for particular errors is not supported "
             f"at `{where}[0].ErrorEquals` (use States.ALL or States.TaskFailed)",
         )
+    attempts, backoff = int(retrier.get("MaxAttempts", 3)), float(retrier.get("BackoffRate", 2.0))
+    if attempts > 99:
+        refuse(f"{where}[0].MaxAttempts", f"at most 99 retries are supported at `{where}[0]`")
+    if backoff > 10:
+        refuse(f"{where}[0].BackoffRate", f"a BackoffRate above 10 is not supported at "
+               f"`{where}[0]`")  # fmt: skip
     policy: dict[str, Any] = {
-        "max_attempts": min(int(retrier.get("MaxAttempts", 3)) + 1, 100),
+        "max_attempts": min(attempts + 1, 100),
         "initial_interval": f"{retrier.get('IntervalSeconds', 1)}s",
-        "backoff": min(float(retrier.get("BackoffRate", 2.0)), 10.0),
+        "backoff": min(backoff, 10.0),
         # ASL's default jitter is NONE; FULL spreads each delay over 0..2x its value here
         # (the same mean; Step Functions spreads it over 0..1x).
         "jitter": 1.0 if retrier.get("JitterStrategy") == "FULL" else 0.0,

@@ -268,3 +268,37 @@ def test_only_a_failed_state_names_an_error():
     document["states"][0]["error"] = {"code": "E"}
     codes = {p.code for p in validate_document(document)}
     assert "error_on_normal_state" in codes
+
+
+@pytest.mark.parametrize(
+    ("machine", "where"),
+    [
+        ({"StartAt": "A", "Foo": 1, "States": {"A": {"Type": "Succeed"}}}, "Foo"),
+        (
+            {
+                "StartAt": "A",
+                "States": {"A": {"Type": "Wait", "Timestamp": "tomorrow", "End": True}},
+            },
+            "States.A.Timestamp",
+        ),
+        (
+            {
+                "StartAt": "A",
+                "States": {
+                    "A": {
+                        "Type": "Choice",
+                        "Default": "B",
+                        "Choices": [
+                            {"Not": {"Variable": "$.a", "IsNull": True, "Next": "B"}, "Next": "B"}
+                        ],
+                    },
+                    "B": {"Type": "Succeed"},
+                },
+            },
+            "States.A.Choices[0].Not.Next",
+        ),
+    ],
+)
+def test_more_rules_of_the_specification(machine, where):
+    problems, _ = problems_of(machine)
+    assert (where, "invalid_asl") in problems
