@@ -246,13 +246,22 @@ class _Translator:
             self.refuse(place, f"http:invoke needs a fixed Method and an ApiEndpoint at `{place}`")
             return {"type": "http", "params": {"url": "https://invalid.example"}}
         params: dict[str, Any] = {"method": method.upper(), "url": endpoint}
-        for ours, theirs in (
-            ("body", "RequestBody"),
-            ("query", "QueryParameters"),
-            ("headers", "Headers"),
-        ):
-            if theirs in parameters or f"{theirs}.$" in parameters:
-                params[ours] = f"{{{{ data.{theirs} }}}}"
+        if "RequestBody" in parameters or "RequestBody.$" in parameters:
+            params["body"] = "{{ data.RequestBody }}"
+        for ours, theirs in (("query", "QueryParameters"), ("headers", "Headers")):
+            if f"{theirs}.$" in parameters:
+                self.refuse(
+                    f"{place}.{theirs}.$",
+                    f"{theirs} must be an object of fields, not one path, at `{place}`",
+                )
+            fields = parameters.get(theirs)
+            if isinstance(fields, dict) and fields:
+                # Our query and headers are objects of templates: one per field, read
+                # from the effective input that the Parameters made.
+                params[ours] = {
+                    name.removesuffix(".$"): "{{ data." + theirs + "[" + _quoted(name) + "] }}"
+                    for name in fields
+                }
         return {"type": "http", "params": params}
 
     def _choice(self, where: str, ours: str, raw: dict[str, Any]) -> None:
@@ -322,6 +331,12 @@ class _Translator:
                     f"{field} other than '$' on a {kind} state is "
                     f"not supported at `{where}.{field}`",
                 )
+
+
+def _quoted(name: str) -> str:
+    """A field name as a quoted text of the guard language."""
+    key = name.removesuffix(".$")
+    return "'" + key.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _block(raw: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:

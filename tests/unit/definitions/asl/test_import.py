@@ -96,6 +96,17 @@ def test_http_resources_become_http_actions():
         "url": "https://api.example.com/x",
         "body": "{{ data.RequestBody }}",
     }
+    parameters = machine["States"]["Call"]["Parameters"]
+    parameters["QueryParameters"] = {"id.$": "$.id", "kind": "x"}
+    parameters["Headers"] = {"X-Api-Key": "k"}
+    document = translate(machine, key="m")
+    assert validate_document(document) == []
+    params = document["actions"]["Call"]["params"]
+    assert params["query"] == {
+        "id": "{{ data.QueryParameters['id'] }}",
+        "kind": "{{ data.QueryParameters['kind'] }}",
+    }
+    assert params["headers"] == {"X-Api-Key": "{{ data.Headers['X-Api-Key'] }}"}
     machine["States"]["Call"] = {"Type": "Task", "Resource": "https://h.example/hook", "End": True}
     assert translate(machine, key="m")["actions"]["Call"]["params"]["url"] == (
         "https://h.example/hook"
