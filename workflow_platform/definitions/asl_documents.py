@@ -25,6 +25,7 @@ def asl_document(text: str | bytes, *, key: str) -> dict[str, Any]:
     head = text[:1000].lstrip()
     starts_json = head.startswith("{") if isinstance(head, str) else head.startswith(b"{")
     machine = load_text(text, "json" if starts_json else "yaml")
+    refuse_out_of_bounds(machine)  # nesting, numbers, characters: before any walk of it
     document = translate(machine, key=key)
     refuse_out_of_bounds(document)
     document = canonical_document(document)

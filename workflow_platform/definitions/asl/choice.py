@@ -179,14 +179,33 @@ def _compare(operator: str, value: Any, operand: Any) -> bool:
 
 
 def matches(text: str, pattern: str) -> bool:
-    """``StringMatches``: ``*`` matches any text; ``\\*`` and ``\\\\`` are literal."""
-    regex, i = [], 0
+    """``StringMatches``: ``*`` matches any text; ``\\*`` and ``\\\\`` are literal.
+
+    The classic two-pointer wildcard match (at most text length times pattern length
+    steps), not a regular expression, so no pattern can make a worker backtrack for long.
+    """
+    tokens: list[str | None] = []  # None is a star
+    i = 0
     while i < len(pattern):
-        char = pattern[i]
-        if char == "\\" and i + 1 < len(pattern):
-            regex.append(re.escape(pattern[i + 1]))
+        if pattern[i] == "\\" and i + 1 < len(pattern):
+            tokens.append(pattern[i + 1])
             i += 2
-            continue
-        regex.append(".*" if char == "*" else re.escape(char))
-        i += 1
-    return re.fullmatch("".join(regex), text, re.DOTALL) is not None
+        else:
+            tokens.append(None if pattern[i] == "*" else pattern[i])
+            i += 1
+    t = p = 0
+    star, resume = -1, 0
+    while t < len(text):
+        if p < len(tokens) and tokens[p] is not None and tokens[p] == text[t]:
+            t, p = t + 1, p + 1
+        elif p < len(tokens) and tokens[p] is None:
+            star, resume = p, t
+            p += 1
+        elif star >= 0:
+            p, resume = star + 1, resume + 1
+            t = resume
+        else:
+            return False
+    while p < len(tokens) and tokens[p] is None:
+        p += 1
+    return p == len(tokens)

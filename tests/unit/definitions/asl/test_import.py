@@ -313,3 +313,15 @@ def test_only_a_failed_state_names_an_error():
 def test_more_rules_of_the_specification(machine, where):
     problems, _ = problems_of(machine)
     assert (where, "invalid_asl") in problems
+
+
+def test_a_machine_nested_too_deeply_is_refused_before_it_is_walked():
+    from workflow_platform.errors import InvalidInput
+
+    deep: dict = {}
+    for _ in range(500):
+        deep = {"a": deep}
+    machine = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": deep, "End": True}}}
+    with pytest.raises(InvalidInput) as caught:
+        import_asl_text(json.dumps(machine), key="deep")
+    assert caught.value.code == "too_deep"
