@@ -173,7 +173,7 @@ def _string_to_json(text: Any) -> Any:
     _need(isinstance(text, str), "States.StringToJson: the argument must be text")
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise IntrinsicError("States.StringToJson: the text is not JSON") from None
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..machine import parse_duration
+
 RETRY_ALL = ({"States.ALL"}, {"States.TaskFailed"}, {"States.TaskFailed", "States.Timeout"})
 
 
@@ -70,7 +72,5 @@ def retriers_of(policy: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def _seconds(duration: Any) -> float:
-    from ..machine import parse_duration
-
     value = parse_duration(duration)
     return value.total_seconds() if value else 0.0
