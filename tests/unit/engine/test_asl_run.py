@@ -181,3 +181,21 @@ def test_a_value_output_is_the_next_states_input(run_machine):
     }  # fmt: skip
     assert run_machine(machine, {"items": [1, 2, 3]}).data == {"$": "many"}
     assert run_machine(machine, {"items": [4]}).data == {"first": 4}
+
+
+@pytest.mark.parametrize(
+    ("wait", "data"),
+    [
+        ({"Seconds": 0}, {}),
+        ({"SecondsPath": "$.delay"}, {"delay": 2}),
+        ({"TimestampPath": "$.at"}, {"at": "2020-01-01T00:00:00Z"}),
+        ({"Timestamp": "2020-01-01T00:00:00Z"}, {}),
+    ],
+)
+def test_wait_variants_fire_and_keep_the_data(run_machine, wait, data):
+    machine = {
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", **wait, "Next": "S"}, "S": {"Type": "Succeed"}},
+    }
+    done = run_machine(machine, {**data, "kept": True}, timers=True)
+    assert (done.status, done.data) == ("completed", {**data, "kept": True})
