@@ -82,6 +82,7 @@ _ORDER: dict[str, tuple[str, ...]] = {
         "asl",
     ),
     "asl": (
+        "result_key",
         "input_path",
         "parameters",
         "result",

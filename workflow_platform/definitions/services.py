@@ -23,7 +23,7 @@ from workflow_platform.tenancy.models import Tenant
 from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
 
 from .asl.exporter import export as export_asl
-from .asl_documents import asl_document
+from .asl_documents import asl_documents
 from .bounds import refuse_out_of_bounds
 from .checksum import canonical_json, document_checksum
 from .form_schemas import record_field_orders
@@ -251,7 +251,9 @@ def import_document(
     if fmt == "asl":
         if not key:
             raise InvalidInput("missing_key", "An ASL machine has no key: give the definition one.")
-        document = asl_document(text, key=key)
+        document, children = asl_documents(text, key=key)
+        for child in children:
+            _publish_child(tenant=tenant, document=child, user=user)
     else:
         document = import_text(text, fmt)
     key = document.get("key")
@@ -281,6 +283,17 @@ def import_document(
     return _new_version(
         tenant=tenant, definition=definition, document=_prepared(document, key), user=user
     )
+
+
+def _publish_child(*, tenant: Tenant, document: dict[str, Any], user=None) -> None:
+    """Create and publish a child definition an ASL Map or Parallel state runs, unless
+    the tenant has it: its key holds the hash of its sub-machine (asl/fanouts.py)."""
+    if Definition.objects.for_tenant(tenant).filter(key=document["key"]).exists():
+        return
+    draft = create_definition(
+        tenant=tenant, key=document["key"], name=document["key"], document=document, user=user
+    )
+    publish_version(tenant=tenant, version_id=draft.pk, user=user)
 
 
 def export_version(*, tenant: Tenant, version_id: int, fmt: str = "json") -> str:

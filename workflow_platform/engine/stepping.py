@@ -156,13 +156,17 @@ def take_transition(
         # ASL data processing replaces the data with the state's output (ADR 0016).
         try:
             new = transition_output(
-                transition.asl, old, result, has_action=transition.action is not None
+                transition.asl,
+                old,
+                result,
+                has_action=transition.action is not None,
+                payload=payload,
             )
         except ProcessingError as error:
             code, action = error.error, transition.action or ""
             open_incident(move, code=code, message=str(error), action=action, now=now)
             return
-    if payload:
+    if payload and transition.asl is None:  # ASL processing decides the whole output
         new = {**new, **payload}
     problem = timer_problem(machine, machine.states[transition.target], new, now)
     if problem:

@@ -118,3 +118,77 @@ def test_an_imported_asl_machine_runs_on_workers_to_the_specified_output(
         timeout=60,
     )
     assert (failed.state, failed.last_error) == ("Rejected", "Rejected: Not a big order.")
+
+
+FANNING = {
+    "Comment": "Map and Parallel onto child instances",
+    "StartAt": "Each line",
+    "States": {
+        "Each line": {
+            "Type": "Map",
+            "ItemsPath": "$.lines",
+            "MaxConcurrency": 2,
+            "ItemSelector": {"sku.$": "$$.Map.Item.Value.sku", "at.$": "$$.Map.Item.Index"},
+            "ItemProcessor": {
+                "StartAt": "Label",
+                "States": {
+                    "Label": {
+                        "Type": "Pass",
+                        "Parameters": {"label.$": "States.Format('{}#{}', $.sku, $.at)"},
+                        "OutputPath": "$.label",
+                        "End": True,
+                    }
+                },
+            },
+            "ResultPath": "$.labels",
+            "Next": "Checks",
+        },
+        "Checks": {
+            "Type": "Parallel",
+            "InputPath": "$.labels",
+            "Branches": [
+                {"StartAt": "Count", "States": {"Count": {
+                    "Type": "Pass", "Parameters": {"n.$": "States.ArrayLength($)"},
+                    "OutputPath": "$.n", "End": True}}},
+                {"StartAt": "First", "States": {"First": {
+                    "Type": "Pass", "InputPath": "$[0]", "End": True}}},
+            ],
+            "ResultSelector": {"count.$": "$[0]", "first.$": "$[1]"},
+            "ResultPath": "$.summary",
+            "Next": "Done",
+        },
+        "Done": {"Type": "Succeed"},
+    },
+}  # fmt: skip
+
+
+def test_map_and_parallel_run_as_child_instances_on_workers(
+    tenant_a,
+    api_as,  # noqa: F811
+    start_worker,
+):
+    client = api_as(tenant_a, "designer")
+    imported = client.post(
+        "/api/definitions/import/",
+        {"format": "asl", "key": "fanning", "text": json.dumps(FANNING)},
+        format="json",
+    )
+    assert imported.status_code == 201, imported.json()
+    assert client.post(f"/api/versions/{imported.json()['id']}/publish/").status_code == 200
+    start_worker(concurrency=2)
+    data = {"lines": [{"sku": "a"}, {"sku": "b"}, {"sku": "c"}]}
+    started = start_via_api(api_as(tenant_a, "operator"), "fanning", data).json()
+    done = wait_for(
+        lambda: (
+            Instance.objects.for_tenant(tenant_a)
+            .filter(pk=started["id"], status__in=["completed", "failed"])
+            .first()
+        ),
+        timeout=90,
+    )
+    assert done.status == "completed", done.last_error
+    assert done.data == {
+        **data,
+        "labels": ["a#0", "b#1", "c#2"],
+        "summary": {"count": 3, "first": "a#0"},
+    }

@@ -262,3 +262,27 @@ def test_an_imported_asl_machine_exports_back_to_asl(tenant_a, api_as):
     refused = client.get(f"/api/versions/{native['id']}/export/", {"format": "asl"})
     assert refused.status_code == 400 and refused.json()["code"] == "invalid_asl"
     assert refused.json()["details"][0]["code"] == "not_exportable"
+
+
+def test_an_asl_map_imports_with_its_child_definition_published(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    machine = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.xs", "End": True,
+        "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}}}}  # fmt: skip
+    imported = client.post(
+        "/api/definitions/import/",
+        {"format": "asl", "key": "fan", "text": json.dumps(machine)},
+        format="json",
+    )
+    assert imported.status_code == 201, imported.json()
+    child_key = imported.json()["document"]["states"][0]["parallel"]["workflow"]
+    listed = client.get("/api/definitions/", {"key": child_key}).json()["results"]
+    assert listed and listed[0]["published_version"] is not None
+    published = client.post(f"/api/versions/{imported.json()['id']}/publish/")
+    assert published.status_code == 200, published.json()
+    again = client.post(
+        "/api/definitions/import/",
+        {"format": "asl", "key": "fan-2", "text": json.dumps(machine)},
+        format="json",
+    )
+    assert again.status_code == 201  # another parent reuses nothing by accident: own key

@@ -199,3 +199,77 @@ def test_wait_variants_fire_and_keep_the_data(run_machine, wait, data):
     }
     done = run_machine(machine, {**data, "kept": True}, timers=True)
     assert (done.status, done.data) == ("completed", {**data, "kept": True})
+
+
+@pytest.fixture
+def run_fanning(tenant_a, publish, work):
+    from workflow_platform.definitions.asl.importer import translate_all
+
+    def run(machine, data):
+        document, children = translate_all(machine, key="asl-fan")
+        for child in children:
+            publish(child)
+        version = publish(document)
+        instance = start(tenant_a, version, data)
+        work(rounds=60)
+        return reload(tenant_a, instance)
+
+    return run
+
+
+def test_map_runs_its_item_processor_per_item_in_order(run_fanning):
+    machine = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map", "ItemsPath": "$.order.lines", "MaxConcurrency": 2,
+                "ItemSelector": {"sku.$": "$$.Map.Item.Value.sku", "at.$": "$$.Map.Item.Index",
+                                 "fixed": 1},
+                "ItemProcessor": {"StartAt": "Tag", "States": {
+                    "Tag": {"Type": "Pass", "Parameters": {"sku.$": "$.sku", "n.$": "$.at"},
+                            "End": True}}},
+                "ResultPath": "$.tagged", "Next": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }  # fmt: skip
+    data = {"order": {"lines": [{"sku": "a"}, {"sku": "b"}, {"sku": "c"}]}}
+    done = run_fanning(machine, data)
+    assert done.status == "completed", done.last_error
+    assert done.data == {**data, "tagged": [{"sku": "a", "n": 0}, {"sku": "b", "n": 1},
+                                            {"sku": "c", "n": 2}]}  # fmt: skip
+
+
+def test_map_of_values_without_item_selector(run_fanning):
+    machine = {
+        "StartAt": "Each",
+        "States": {"Each": {"Type": "Map", "ItemsPath": "$.xs", "End": True,
+                            "ItemProcessor": {"StartAt": "Double", "States": {
+                                "Double": {"Type": "Pass", "Parameters": {
+                                    "v.$": "States.MathAdd($, $)"}, "OutputPath": "$.v",
+                                    "End": True}}}}},
+    }  # fmt: skip
+    done = run_fanning(machine, {"xs": [1, 2, 3]})
+    assert (done.status, done.data) == ("completed", {"$": [2, 4, 6]})
+
+
+def test_parallel_gives_every_branch_the_input_and_collects_outputs(run_fanning):
+    machine = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel", "InputPath": "$.order", "ResultPath": "$.checks",
+                "Branches": [
+                    {"StartAt": "A", "States": {"A": {"Type": "Pass", "InputPath": "$.id",
+                                                      "End": True}}},
+                    {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": {"ok": True},
+                                                      "End": True}}},
+                ],
+                "Next": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }  # fmt: skip
+    done = run_fanning(machine, {"order": {"id": "o-7"}})
+    assert done.status == "completed", done.last_error
+    assert done.data == {"order": {"id": "o-7"}, "checks": ["o-7", {"ok": True}]}

@@ -98,7 +98,8 @@ FIELDS: dict[str, set[str]] = {
     },
 }
 MAX_NAME = 80
-TOP_FIELDS = {"StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage"}
+TOP_FIELDS = {"StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage",
+              "ProcessorConfig"}  # fmt: skip
 
 Located = tuple[str, str]  # (path, message naming the place)
 
@@ -179,6 +180,28 @@ def _state(name: str, state: Any, states: dict) -> list[Located]:
             problems.append(
                 (f"{where}.Seconds", f"Seconds must be a whole number ≥ 0 at `{where}`")
             )
+    elif kind == "Map":
+        processor = state.get("ItemProcessor", state.get("Iterator"))
+        if not isinstance(processor, dict):
+            problems.append((where, f"a Map state needs an ItemProcessor at `{where}`"))
+        if state.get("ItemsPath") is not None:
+            problems += _parse(f"{where}.ItemsPath", check_reference_path, state["ItemsPath"])
+        concurrency = state.get("MaxConcurrency", 0)
+        if not _is_int(concurrency) or concurrency < 0:
+            problems.append(
+                (
+                    f"{where}.MaxConcurrency",
+                    f"MaxConcurrency must be a whole number ≥ 0 at `{where}`",
+                )
+            )
+    elif kind == "Parallel":
+        branches = state.get("Branches")
+        if not isinstance(branches, list) or not branches:
+            problems.append(
+                (where, f"a Parallel state needs a non-empty list of Branches at `{where}`")
+            )
+        elif not all(isinstance(branch, dict) for branch in branches):
+            problems.append((f"{where}.Branches", f"each branch is a state machine at `{where}`"))
     elif kind == "Fail":
         for field in ("Error", "Cause"):
             if field in state and not isinstance(state[field], str):

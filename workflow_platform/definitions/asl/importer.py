@@ -8,7 +8,8 @@ an ``asl`` block the engine applies (ADR 0016, docs/interchange.md). ``End: true
 to one final state ``end``; a Choice without ``Default`` leads to a failed state with the
 error ``States.NoChoiceMatched``, as Step Functions fails such an execution.
 
-What cannot be mapped (``Parallel``, ``Map``, service integrations, the context object,
+``Map`` and ``Parallel`` run their sub-machines as generated child definitions
+(``fanouts.py``). What cannot be mapped (service integrations, the context object,
 JSONata, variables) is refused with a located problem: :class:`AslError` carries all of
 them, like a definition's validation problems.
 """
@@ -21,6 +22,7 @@ from typing import Any
 from workflow_platform.errors import InvalidInput
 
 from .checks import machine_problems
+from .fanouts import RESULTS, map_state, parallel_state
 from .layout import lay_out
 from .paths import PathError, data_expression
 from .retries import retry_policy
@@ -29,6 +31,7 @@ HTTP_INVOKE = "arn:aws:states:::http:invoke"
 END = "end"
 NO_MATCH = "States.NoChoiceMatched"
 DEFAULT_TIMEOUT = 60  # seconds: a Task's TimeoutSeconds when it names none
+_SUB_MACHINE_FIELDS = ("ItemProcessor", "Iterator", "ItemSelector", "Parameters")
 _UNSUPPORTED_FIELDS = {
     "TimeoutSecondsPath": "a timeout from the data",
     "HeartbeatSecondsPath": "a heartbeat from the data",
@@ -59,29 +62,45 @@ def _problem(path: str, code: str, message: str) -> dict[str, str]:
 
 def translate(machine: Any, *, key: str, name: str | None = None) -> dict[str, Any]:
     """The document of ``machine`` (a parsed ASL object); :class:`AslError` if it cannot be."""
+    return translate_all(machine, key=key, name=name)[0]
+
+
+def translate_all(
+    machine: Any, *, key: str, name: str | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The document of ``machine`` and the child documents its Map and Parallel states
+    run (children before their parents); :class:`AslError` if it cannot be translated."""
     invalid = machine_problems(machine)
     if invalid:
-        # Valid ASL the platform does not run (the context object, filters) says so.
-        raise AslError(
-            [
-                _problem(
-                    path,
-                    "unsupported_asl" if "not supported" in message else "invalid_asl",
-                    message,
-                )
-                for path, message in invalid
-            ]
-        )
-    translator = _Translator(machine)
+        raise AslError([_located(path, message) for path, message in invalid])
+    translator = _Translator(machine, root=key)
     document = translator.document(key, name)
     if translator.refused:
         raise AslError(translator.refused)
-    return document
+    return document, translator.children
+
+
+def _located(path: str, message: str) -> dict[str, str]:
+    # Valid ASL the platform does not run (the context object, filters) says so.
+    code = "unsupported_asl" if "not supported" in message else "invalid_asl"
+    return _problem(path, code, message)
+
+
+def _within(where: str, problem: dict[str, str]) -> dict[str, str]:
+    """A sub-machine's problem, located in the machine that holds it."""
+    path = f"{where}.{problem['path']}" if problem["path"] else where
+    message = re.sub(r"`(?=[A-Z$])", f"`{where}.", problem["message"])
+    return {
+        **_problem(path, problem["code"], message),
+        "element": _problem(where, "", "")["element"],
+    }
 
 
 class _Translator:
-    def __init__(self, machine: dict[str, Any]) -> None:
+    def __init__(self, machine: dict[str, Any], *, root: str) -> None:
         self.machine = machine
+        self.root = root  # the key child definitions are named after
+        self.children: list[dict[str, Any]] = []
         self.states: dict[str, Any] = machine["States"]
         self.names = _our_names(list(self.states))
         self.refused: list[dict[str, str]] = []
@@ -129,10 +148,20 @@ class _Translator:
                 self.refuse(
                     f"{where}.{field}", f"{field} ({what}) is not supported at `{where}.{field}`"
                 )
-        self._no_context(where, raw)
+        # Sub-machines are checked by their own translation; a Map's ItemSelector may
+        # read the item's context fields (fanouts.py).
+        own = {k: v for k, v in raw.items() if k not in _SUB_MACHINE_FIELDS or kind != "Map"}
+        own.pop("Branches", None)
+        self._no_context(where, own)
         state: dict[str, Any] = {"name": ours, "label": asl_name}
         if kind in ("Parallel", "Map"):
-            self.refuse(where, f"{kind} is not supported at `{where}`")
+            build = map_state if kind == "Map" else parallel_state
+            spec = build(where, ours, raw, root=self.root, refuse=self.refuse, make=self._child)
+            if spec is not None:
+                state["kind"] = "parallel"
+                state["parallel"] = spec
+                block = _block(raw, ("ResultSelector", "ResultPath", "OutputPath"))
+                self._leave(ours, raw, {"on": "joined", "asl": {**block, "result_key": RESULTS}})
         elif kind == "Task":
             self._task(where, ours, raw)
         elif kind == "Pass":
@@ -167,6 +196,37 @@ class _Translator:
             self.refuse(
                 f"{where}.{place}", f"the context object ($$) is not supported at `{where}.{place}`"
             )
+
+    def _child(
+        self, sub: dict[str, Any], key: str, where: str, entries: list[dict[str, Any]]
+    ) -> None:
+        """Translate a Map's or Parallel's sub-machine into a child document of its own,
+        entered through ``entries`` (transition fields, in order) that shape its input."""
+        invalid = machine_problems(sub)
+        if invalid:
+            self.refused += [_within(where, _located(p, m)) for p, m in invalid]
+            return
+        inner = _Translator(sub, root=key)
+        document = inner.document(key, key)
+        self.refused += [_within(where, problem) for problem in inner.refused]
+        self.children += inner.children
+        taken = {state["name"] for state in document["states"]}
+        names = []
+        for index in range(len(entries)):
+            name, n = "entry" if index == 0 else f"entry-{index + 1}", 2
+            while name in taken:
+                name, n = f"entry-{index + 1}-{n}", n + 1
+            taken.add(name)
+            names.append(name)
+        targets = [*names[1:], document["initial"]]
+        document["states"] = [{"name": name} for name in names] + document["states"]
+        document["transitions"] = [
+            {"from": name, "to": target, **fields}
+            for name, target, fields in zip(names, targets, entries, strict=True)
+        ] + document["transitions"]
+        document["initial"] = names[0]
+        lay_out(document)
+        self.children.append(document)
 
     def _leave(self, ours: str, raw: dict[str, Any], extra: dict[str, Any]) -> None:
         target = self.names[raw["Next"]] if "Next" in raw else self._end()

@@ -26,6 +26,7 @@ from .paths import PathError, check_reference_path, parse_path, put, select
 from .values import stored, view
 
 BLOCK_FIELDS = (
+    "result_key",
     "input_path",
     "parameters",
     "result",
@@ -55,6 +56,8 @@ def check_block(block: dict[str, Any]) -> list[tuple[str, str]]:
     for name in ("parameters", "result_selector"):
         if name in block:
             problems.extend(check_template(block[name], name))
+    if "result_key" in block and not isinstance(block["result_key"], str):
+        problems.append(("result_key", "result_key names a key of the event's payload"))
     return problems
 
 
@@ -159,16 +162,28 @@ def output_of(block: dict[str, Any], data: Any, result: Any) -> Any:
 
 
 def transition_output(
-    block: dict[str, Any], data: dict[str, Any], result: Any, *, has_action: bool
+    block: dict[str, Any],
+    data: dict[str, Any],
+    result: Any,
+    *,
+    has_action: bool,
+    payload: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The instance's data after a transition with an ``asl`` block.
 
     ``result`` is the action's result (an ``ActionResult`` or a plain value, such as a
     caught error's ``{"Error", "Cause"}``); a transition without action and result is a
-    Pass state. ``data`` holds the state's input as :mod:`.values` stores it, and the
-    output is stored the same way (a value that is not an object as ``{"$": value}``).
+    Pass state; with ``result_key`` the result is that list of the event's ``payload``
+    (the children's data a ``joined`` event gathers). ``data`` holds the state's input
+    as :mod:`.values` stores it, and the output is stored the same way (a value that is
+    not an object as ``{"$": value}``).
     """
     state_input = view(data)
+    if "result_key" in block:
+        # A fan-in: the children's outputs (stored as ASL values) in order.
+        values = (payload or {}).get(block["result_key"]) or []
+        outputs = [None if value is None else view(value) for value in values]
+        return stored(state_output(block, state_input, outputs))
     if not has_action and result is None:
         output = state_output(block, state_input)
     else:

@@ -191,11 +191,37 @@ def test_unknown_intrinsics_are_located_in_the_message():
     ("state", "where", "says"),
     [
         (
-            {"Type": "Parallel", "Branches": [], "End": True},
-            "States.Fan",
-            "Parallel is not supported at `States.Fan`",
+            {
+                "Type": "Parallel",
+                "End": True,
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Fan2"}],
+                "Branches": [{"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}],
+            },
+            "States.Fan.Catch",
+            "Catch on a Parallel state is not supported at `States.Fan`",
         ),
-        ({"Type": "Map", "End": True}, "States.Fan", "Map is not supported"),
+        (
+            {
+                "Type": "Map",
+                "End": True,
+                "ItemReader": {},
+                "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}},
+            },
+            "States.Fan.ItemReader",
+            "ItemReader on a Map state is not supported",
+        ),
+        (
+            {
+                "Type": "Map",
+                "End": True,
+                "ItemProcessor": {
+                    "StartAt": "X",
+                    "States": {"X": {"Type": "Task", "Resource": "arn:aws:lambda:x", "End": True}},
+                },
+            },
+            "States.Fan.ItemProcessor.States.X.Resource",
+            "an AWS service) is not supported at `States.Fan.ItemProcessor.States.X.Resource`",
+        ),
         (
             {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True},
             "States.Fan.Resource",
@@ -325,3 +351,42 @@ def test_a_machine_nested_too_deeply_is_refused_before_it_is_walked():
     with pytest.raises(InvalidInput) as caught:
         import_asl_text(json.dumps(machine), key="deep")
     assert caught.value.code == "too_deep"
+
+
+@pytest.mark.parametrize(
+    ("state", "where"),
+    [
+        ({"Type": "Parallel", "Branches": [], "End": True}, "States.A"),
+        ({"Type": "Map", "End": True}, "States.A"),
+        ({"Type": "Map", "End": True, "MaxConcurrency": -1,
+          "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}},
+         "States.A.MaxConcurrency"),
+    ],
+)  # fmt: skip
+def test_map_and_parallel_follow_the_specification(state, where):
+    problems, _ = problems_of({"StartAt": "A", "States": {"A": state}})
+    assert (where, "invalid_asl") in problems
+
+
+def test_an_invalid_sub_machine_is_located_inside_its_state():
+    machine = {"StartAt": "A", "States": {"A": {"Type": "Map", "End": True, "ItemProcessor": {
+        "StartAt": "X", "States": {"X": {"Type": "Pass", "Next": "Nowhere"}}}}}}  # fmt: skip
+    problems, error = problems_of(machine)
+    assert ("States.A.ItemProcessor.States.X.Next", "invalid_asl") in problems
+    assert "`States.A.ItemProcessor.States.X.Next`" in error.details[0]["message"]
+
+
+def test_map_children_are_their_own_documents_keyed_by_content():
+    from workflow_platform.definitions.asl.importer import translate_all
+
+    processor = {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}
+    machine = {"StartAt": "A", "States": {"A": {"Type": "Map", "End": True,
+                                                "ItemProcessor": processor}}}  # fmt: skip
+    document, (child,) = translate_all(machine, key="orders")
+    assert validate_document(document) == [] and validate_document(child) == []
+    spec = document["states"][0]["parallel"]
+    assert spec["workflow"] == child["key"] and child["key"].startswith("orders-A-")
+    assert child["initial"] == "entry"
+    changed = {**processor, "Comment": "changed"}
+    machine["States"]["A"]["ItemProcessor"] = changed
+    assert translate_all(machine, key="orders")[1][0]["key"] != child["key"]
