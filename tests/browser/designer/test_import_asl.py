@@ -52,7 +52,9 @@ def test_a_bad_machine_shows_where_it_is_wrong(page, live_server, tenant_a, make
     page.goto(f"{live_server.url}/designer/")
     page.get_by_label("Format").select_option("asl")
     page.locator("#import_key").fill("broken")
-    bad = {"StartAt": "A", "States": {"A": {"Type": "Parallel", "Branches": [], "End": True}}}
+    bad = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}
     page.get_by_label("or paste it").fill(json.dumps(bad))
     page.get_by_role("button", name="Import as a draft").click()
-    expect(page.get_by_role("alert")).to_contain_text("Parallel is not supported at `States.A`")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "there is no state 'Nowhere' (at `States.A.Next`)"
+    )
