@@ -291,9 +291,10 @@ def _run(move: Move, machine: Machine, transition, event, pending: Pending, *, n
         return None
     data = copy.deepcopy(inst.data)
     if transition.asl is not None:
-        # ASL InputPath and Parameters: what the action works on (ADR 0016).
+        # ASL InputPath and Parameters: what the action works on (ADR 0016); a wait's
+        # completion token is part of the state's input they read ($$.Task.Token).
         try:
-            data = action_input(transition.asl, data)
+            data = action_input(transition.asl, waiting.call_data(move, machine, transition, data))
         except ProcessingError as error:
             admission.done(gate)
             open_incident(move, code=error.error, message=str(error), action=action.name, now=now)
@@ -304,7 +305,9 @@ def _run(move: Move, machine: Machine, transition, event, pending: Pending, *, n
         step=step,
         idempotency_key=idempotency_key(inst.pk, step),
         action=action,
-        data=waiting.call_data(move, machine, transition, data),
+        data=data
+        if transition.asl is not None
+        else waiting.call_data(move, machine, transition, data),
         attempt=inst.attempt,
         allow_private_network=inst.tenant.allow_private_network,
     )

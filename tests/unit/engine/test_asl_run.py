@@ -273,3 +273,70 @@ def test_parallel_gives_every_branch_the_input_and_collects_outputs(run_fanning)
     done = run_fanning(machine, {"order": {"id": "o-7"}})
     assert done.status == "completed", done.last_error
     assert done.data == {"order": {"id": "o-7"}, "checks": ["o-7", {"ok": True}]}
+
+
+TOKENS: list[dict] = []
+
+
+@register_callable("asl_tests.take_token", in_thread=False)
+def take_token(call):
+    TOKENS.append(call.data)
+    return {"accepted": True}
+
+
+def test_wait_for_task_token_resumes_with_the_returned_output(tenant_a, publish, work):
+    from workflow_platform.engine.waiting import complete_wait
+
+    machine = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {"Type": "Task", "Resource": "asl_tests.take_token.waitForTaskToken",
+                    "Parameters": {"token.$": "$$.Task.Token", "order.$": "$.order"},
+                    "ResultSelector": {"approved.$": "$.ok"}, "ResultPath": "$.answer",
+                    "TimeoutSeconds": 3600, "Next": "Done"},
+            "Done": {"Type": "Succeed"},
+        },
+    }  # fmt: skip
+    TOKENS.clear()
+    version = publish(translate(machine, key="asl-token"))
+    instance = start(tenant_a, version, {"order": 7})
+    work()
+    assert reload(tenant_a, instance).status == "waiting"
+    (sent,) = TOKENS
+    assert sent["order"] == 7 and set(sent) == {"token", "order"}
+    complete_wait(token=sent["token"], payload={"ok": True, "noise": 1})
+    work()
+    done = reload(tenant_a, instance)
+    assert (done.status, done.data) == ("completed", {"order": 7, "answer": {"approved": True}})
+    from django.core.management import call_command
+
+    call_command("replay_history", "--instance", str(instance.pk))  # exits 1 on a mismatch
+
+
+def test_an_unreturned_token_times_out_into_its_catcher(tenant_a, publish, work):
+    machine = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {"Type": "Task", "Resource": "asl_tests.take_token.waitForTaskToken",
+                    "Parameters": {"token.$": "$$.Task.Token"}, "TimeoutSeconds": 1,
+                    "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.error",
+                               "Next": "Late"}],
+                    "Next": "Done"},
+            "Done": {"Type": "Succeed"},
+            "Late": {"Type": "Pass", "End": True},
+        },
+    }  # fmt: skip
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from workflow_platform.engine import waiting
+
+    version = publish(translate(machine, key="asl-token-late"))
+    instance = start(tenant_a, version, {"a": 1})
+    work()
+    waiting.run_due(now=timezone.now() + timedelta(seconds=2))  # the waits queue's sweep
+    work()
+    done = reload(tenant_a, instance)
+    assert done.status == "completed", done.last_error
+    assert done.data["error"]["Error"] == "States.Timeout" and done.data["a"] == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, TypeGuard
 
+from .callbacks import waits_for_token, with_token
 from .choice import is_timestamp, rule_problems
 from .paths import PathError, check_reference_path, parse_path
 from .processing import check_template
@@ -240,7 +241,10 @@ def _paths(where: str, state: dict) -> list[Located]:
         problems += _parse(f"{where}.ResultPath", check_reference_path, state["ResultPath"])
     for field in ("Parameters", "ResultSelector"):
         if field in state:
-            for place, message in check_template(state[field], f"{where}.{field}"):
+            template = state[field]
+            if field == "Parameters" and waits_for_token(state):
+                template = with_token(template)  # $$.Task.Token is the wait's token
+            for place, message in check_template(template, f"{where}.{field}"):
                 problems.append((place, f"{message} at `{place}`"))
     return problems
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from workflow_platform.errors import InvalidInput
 
+from .callbacks import TASK_TOKEN, WAIT_FOR_TOKEN, token_task, waits_for_token
 from .checks import machine_problems
 from .fanouts import RESULTS, map_state, parallel_state
 from .layout import lay_out
@@ -192,7 +193,7 @@ class _Translator:
         elif isinstance(value, list):
             for index, inner in enumerate(value):
                 self._no_context(where, inner, f"{place}[{index}]")
-        elif isinstance(value, str) and "$$" in value:
+        elif isinstance(value, str) and "$$" in value and value != TASK_TOKEN:
             self.refuse(
                 f"{where}.{place}", f"the context object ($$) is not supported at `{where}.{place}`"
             )
@@ -246,17 +247,24 @@ class _Translator:
         return name
 
     def _task(self, where: str, ours: str, raw: dict[str, Any]) -> None:
-        action = self._resource(where, raw)
+        resource: str = raw["Resource"]
+        if waits_for_token(raw):
+            resource = resource.removesuffix(WAIT_FOR_TOKEN)
+        action = self._resource(where, resource, raw)
         seconds = [raw[f] for f in ("TimeoutSeconds", "HeartbeatSeconds") if f in raw]
         # No heartbeats reach an action, so a heartbeat bounds the attempt too; without
-        # either the specification's default is 60 seconds.
-        action["timeout"] = f"{min(seconds, default=DEFAULT_TIMEOUT)}s"
+        # either the specification's default is 60 seconds. (A token's wait has its own.)
+        timeout = DEFAULT_TIMEOUT if waits_for_token(raw) else min(seconds, default=DEFAULT_TIMEOUT)
+        action["timeout"] = f"{timeout}s"
         action["retry"] = retry_policy(raw.get("Retry"), f"{where}.Retry", self.refuse)
         self.actions[ours] = action
-        block = _block(
-            raw, ("InputPath", "Parameters", "ResultSelector", "ResultPath", "OutputPath")
-        )
-        self._leave(ours, raw, {"action": ours, "asl": block})
+        if waits_for_token(raw):
+            token_task(self, where, ours, raw)
+        else:
+            block = _block(
+                raw, ("InputPath", "Parameters", "ResultSelector", "ResultPath", "OutputPath")
+            )
+            self._leave(ours, raw, {"action": ours, "asl": block})
         for index, catcher in enumerate(raw.get("Catch") or []):
             transition: dict[str, Any] = {
                 "from": ours,
@@ -268,8 +276,7 @@ class _Translator:
             }
             self.transitions.append(transition)
 
-    def _resource(self, where: str, raw: dict[str, Any]) -> dict[str, Any]:
-        resource: str = raw["Resource"]
+    def _resource(self, where: str, resource: str, raw: dict[str, Any]) -> dict[str, Any]:
         place = f"{where}.Resource"
         if resource.startswith(("http://", "https://")):
             return {

@@ -179,6 +179,9 @@ def transition_output(
     not an object as ``{"$": value}``).
     """
     state_input = view(data)
+    if block.get("result_key") == "$":
+        # A returned task token: its payload (stored as an ASL value) is the result.
+        return stored(state_output(block, state_input, view(payload or {})))
     if "result_key" in block:
         # A fan-in: the children's outputs (stored as ASL values) in order.
         values = (payload or {}).get(block["result_key"]) or []
