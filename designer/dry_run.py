@@ -9,8 +9,10 @@ nothing is stored: the data stays what the person typed.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from workflow_platform.definitions.asl.choice import choice_holds
 from workflow_platform.definitions.conditions import ConditionError, is_true
 from workflow_platform.definitions.machine import AUTO, TIMER, compile_machine
 from workflow_platform.errors import InvalidInput
@@ -71,7 +73,11 @@ def dry_run_step(
             "error": "",
             "fires": False,
         }
-        if transition.when:
+        if transition.choice is not None:
+            # An ASL Choice rule: data, never an error (definitions.asl.choice).
+            candidate["when"] = json.dumps(transition.choice, separators=(",", ":"))
+            candidate["guard"] = choice_holds(transition.choice, data)
+        elif transition.when:
             try:
                 candidate["guard"] = is_true(transition.when, names)
             except ConditionError as exc:

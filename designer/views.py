@@ -119,6 +119,7 @@ def import_definition(request: HttpRequest) -> HttpResponse:
             text=form.cleaned_data["text"],
             fmt=form.cleaned_data["fmt"],
             user=request.user,
+            key=form.cleaned_data.get("key") or None,
         )
     except PlatformError as exc:
         form.add_error(None, exc.message)
@@ -202,8 +203,9 @@ def export(request: HttpRequest, version_id: int) -> HttpResponse:
     except PlatformError as exc:
         return error_response(exc)
     response = HttpResponse(
-        text, content_type="application/json" if fmt == "json" else "application/yaml"
+        text, content_type="application/yaml" if fmt == "yaml" else "application/json"
     )
-    filename = f"{version.definition.key}-v{version.number}.{fmt}"
+    suffix = "asl.json" if fmt == "asl" else fmt
+    filename = f"{version.definition.key}-v{version.number}.{suffix}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -69,8 +69,23 @@ class NewDraftSerializer(serializers.Serializer):
 
 
 class ImportSerializer(serializers.Serializer):
-    format = serializers.ChoiceField(choices=["json", "yaml"], default="json")
+    format = serializers.ChoiceField(
+        choices=["json", "yaml", "asl"],
+        default="json",
+        help_text="`json` or `yaml` in our format; `asl`: an Amazon States Language machine "
+        "(JSON or YAML), translated (docs/interchange.md).",
+    )
     text = serializers.CharField(max_length=1_000_000, trim_whitespace=False)
+    key = serializers.SlugField(
+        max_length=100,
+        required=False,
+        help_text="`asl` only (required there): the definition's key; ASL machines have none.",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("format") == "asl" and not attrs.get("key"):
+            raise serializers.ValidationError({"key": ["An ASL import needs a key."]})
+        return attrs
 
 
 @extend_schema_view(
@@ -215,7 +230,10 @@ class DefinitionViewSet(
         description=(
             "Parses the text in the interchange format: a new key creates the definition "
             "with the document as its draft v1, a known key adds a draft version to it "
-            "(409 when it already has a draft). Text that does not parse is a 400."
+            "(409 when it already has a draft). Text that does not parse is a 400. With "
+            "`format` `asl` the text is an Amazon States Language machine, translated "
+            "into our format under `key`; an invalid or unsupported machine is a 400 "
+            "`invalid_asl` whose `details` locate every problem (`States.Check.Next`)."
         ),
         tags=["definitions"],
         request=ImportSerializer,
@@ -229,7 +247,17 @@ class DefinitionViewSet(
                     "states:\n- name: start\n  kind: final\ntransitions: []\n",
                 },
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "asl",
+                value={
+                    "format": "asl",
+                    "key": "hello-asl",
+                    "text": '{"StartAt": "Greet", "States": {"Greet": {"Type": "Pass", '
+                    '"Result": "hello", "ResultPath": "$.greeting", "End": true}}}',
+                },
+                request_only=True,
+            ),
         ],
     )
     @action(detail=False, methods=["post"], url_path="import")
@@ -241,6 +269,7 @@ class DefinitionViewSet(
             text=data.validated_data["text"],
             fmt=data.validated_data["format"],
             user=request.user,
+            key=data.validated_data.get("key"),
         )
         return Response(
             VersionSerializer(version).data,

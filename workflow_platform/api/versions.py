@@ -356,16 +356,20 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         description=(
             "The document in the interchange format, as a file download (`format=json` or "
             "`yaml`; `fmt`, the designer's name for it, works too); importing it elsewhere "
-            "gives the same machine. Any other format is a 400 (`unknown_format`) naming "
-            "the accepted ones, never a silent JSON."
+            "gives the same machine. `format=asl` writes an Amazon States Language "
+            "machine (JSON) where every construct maps, else a 400 `invalid_asl` locating "
+            "each one that does not (docs/interchange.md). Any other format is a 400 "
+            "(`unknown_format`) naming the accepted ones, never a silent JSON."
         ),
         tags=["definitions"],
         parameters=[
-            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "yaml"], default="json"),
+            OpenApiParameter(
+                "format", OpenApiTypes.STR, enum=["json", "yaml", "asl"], default="json"
+            ),
             OpenApiParameter(
                 "fmt",
                 OpenApiTypes.STR,
-                enum=["json", "yaml"],
+                enum=["json", "yaml", "asl"],
                 description="The same as `format` (send one of the two).",
             ),
         ],
@@ -387,9 +391,10 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         # The definitions' export refuses a format it does not write (unknown_format).
         text = services.export_version(tenant=request.tenant, version_id=version.pk, fmt=fmt)
         response = HttpResponse(
-            text, content_type="application/json" if fmt == "json" else "application/yaml"
+            text, content_type="application/yaml" if fmt == "yaml" else "application/json"
         )
+        suffix = "asl.json" if fmt == "asl" else fmt
         response["Content-Disposition"] = (
-            f'attachment; filename="{version.definition.key}-v{version.number}.{fmt}"'
+            f'attachment; filename="{version.definition.key}-v{version.number}.{suffix}"'
         )
         return response

@@ -21,6 +21,12 @@ from .machine import AUTO, TERMINAL_KINDS, TIMER
 Found = tuple[str, str, str]
 
 
+def is_guarded(raw: dict[str, Any]) -> bool:
+    """Whether a transition may not fire: a guard (``when``), a Choice rule (``choice``)
+    or the errors it catches (``errors``)."""
+    return bool(raw.get("when") or raw.get("choice") or raw.get("errors"))
+
+
 def graph_problems(
     states: dict[str, tuple[int, dict[str, Any]]],
     transitions: list[tuple[int, dict[str, Any]]],
@@ -186,8 +192,8 @@ def _ambiguous_group(
             by_order[order] = index
     fallback_ok = (
         len(unordered) == 1
-        and not unordered[0][1].get("when")
-        and all(raw.get("when") for _, raw in ordered)
+        and not is_guarded(unordered[0][1])
+        and all(is_guarded(raw) for _, raw in ordered)
     )
     if unordered and not fallback_ok:
         others = ", ".join(words[i] for i, _ in group)
@@ -202,7 +208,7 @@ def _ambiguous_group(
     # Behind an unguarded transition, higher orders can never fire.
     sequence = sorted(ordered, key=lambda item: (item[1]["order"], item[0]))
     for position, (index, raw) in enumerate(sequence):
-        if not raw.get("when"):
+        if not is_guarded(raw):
             for later, _ in sequence[position + 1 :]:
                 yield (
                     f"transitions[{later}]",

@@ -43,7 +43,17 @@ _ORDER: dict[str, tuple[str, ...]] = {
         "actions",
         "dependencies",
     ),
-    "state": ("name", "kind", "label", "timeout", "task", "wait", "parallel", "position"),
+    "state": (
+        "name",
+        "kind",
+        "label",
+        "timeout",
+        "task",
+        "wait",
+        "parallel",
+        "error",
+        "position",
+    ),
     "task": ("title", "assign", "form", "due", "escalate_to", "priority"),
     "wait": ("poll", "interval", "backoff", "max_interval", "deadline"),
     "parallel": (
@@ -59,7 +69,30 @@ _ORDER: dict[str, tuple[str, ...]] = {
     ),
     "branch": ("name", "workflow", "data"),
     "position": ("x", "y"),
-    "transition": ("from", "to", "on", "when", "action", "order", "after", "at", "label"),
+    "transition": (
+        "from",
+        "to",
+        "on",
+        "when",
+        "choice",
+        "errors",
+        "action",
+        "order",
+        "after",
+        "at",
+        "label",
+        "asl",
+    ),
+    "asl": (
+        "result_key",
+        "input_path",
+        "parameters",
+        "result",
+        "result_selector",
+        "result_path",
+        "output_path",
+    ),
+    "error": ("code", "cause"),
     "action": (
         "type",
         "params",
@@ -89,6 +122,8 @@ _CHILD_PART = {
     ("state", "wait"): "wait",
     ("state", "parallel"): "parallel",
     ("state", "position"): "position",
+    ("state", "error"): "error",
+    ("transition", "asl"): "asl",
     ("action", "retry"): "retry",
     ("dependency", "rate_limit"): "rate_limit",
     ("dependency", "circuit_breaker"): "circuit_breaker",
@@ -156,6 +191,14 @@ def import_text(text: str | bytes, fmt: str = "json") -> dict[str, Any]:
     Raises ``InvalidInput`` with code ``invalid_json`` / ``invalid_yaml`` (with line and
     column), ``text_too_large`` or ``not_an_object``.
     """
+    document = load_text(text, fmt)
+    refuse_out_of_bounds(document)
+    return canonical_document(record_field_orders(document))
+
+
+def load_text(text: str | bytes, fmt: str = "json") -> dict[str, Any]:
+    """JSON or safe YAML text as an object, with the checks of :func:`import_text` but
+    not yet in our format (the ASL importer reads machines with it)."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -177,8 +220,7 @@ def import_text(text: str | bytes, fmt: str = "json") -> dict[str, Any]:
             "A definition is an object (a mapping) at the top; this text reads as "
             f"{_what_it_is(document)} in {fmt.upper()}.",
         )
-    refuse_out_of_bounds(document)
-    return canonical_document(record_field_orders(document))
+    return document
 
 
 def _what_it_is(value: Any) -> str:

@@ -27,6 +27,8 @@ TIMER = "timer"
 # Events the engine itself raises: a wait that completed or passed its deadline, a
 # parallel state whose join condition held or failed.
 SYSTEM_EVENTS = ("completed", "deadline", "joined", "join_failed")
+# The trigger of a transition that catches its state's failed action (ASL Catch).
+ERROR = "error"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -149,6 +151,7 @@ class State:
     wait: WaitSpec | None = None
     parallel: ParallelSpec | None = None
     position: tuple[float, float] | None = None  # designer layout only
+    error: dict[str, str] | None = None  # failed states: {"code", "cause"} to fail with
 
     @property
     def is_terminal(self) -> bool:
@@ -167,6 +170,9 @@ class Transition:
     after: timedelta | None = None  # timer trigger: after entering the state
     at: str | None = None  # timer trigger: expression yielding an ISO datetime
     label: str = ""
+    choice: dict[str, Any] | None = None  # an ASL Choice rule: a data-driven guard
+    errors: tuple[str, ...] = ()  # "error" trigger: the action errors it catches
+    asl: dict[str, Any] | None = None  # ASL input/output processing (definitions.asl)
 
 
 @dataclass(frozen=True)
@@ -266,6 +272,7 @@ def _state(raw: dict[str, Any]) -> State:
         if par is not None
         else None,
         position=(float(pos["x"]), float(pos["y"])) if pos else None,
+        error=dict(raw["error"]) if raw.get("error") else None,
     )
 
 
@@ -310,6 +317,9 @@ def compile_machine(document: dict[str, Any]) -> Machine:
             after=parse_duration(raw.get("after")),
             at=raw.get("at"),
             label=raw.get("label", ""),
+            choice=raw.get("choice"),
+            errors=tuple(raw.get("errors") or ()),
+            asl=raw.get("asl"),
         )
         for i, raw in enumerate(document.get("transitions") or [])
     )

@@ -19,6 +19,8 @@ from workflow_platform.tenancy.models import Membership, OperatorGroup, Tenant
 from workflow_platform.tenancy.scoping import ScopeError
 
 from . import known_callables
+from .asl.choice import rule_problems
+from .asl.processing import check_block
 from .conditions import GUARD_ROOTS
 from .field_rules import (
     PARAM_ROOTS,
@@ -246,6 +248,28 @@ class _Rules(StateRules):
         action = raw.get("action")
         if is_name(action) and action not in self.actions:
             yield f"{path}.action", "unknown_action", f"there is no action '{action}'"
+        yield from self._asl(path, raw, on)
+
+    def _asl(self, path: str, raw: dict[str, Any], on: Any) -> Iterator[Found]:
+        """The ASL parts of a transition: a Choice rule, caught errors, data processing."""
+        choice = raw.get("choice")
+        if choice is not None:
+            if raw.get("when"):
+                yield f"{path}.choice", "guard_and_choice", "use either 'when' or 'choice'"
+            for place, message in rule_problems(choice, f"{path}.choice"):
+                yield place, "invalid_choice_rule", message
+        if raw.get("errors") is not None and on != "error":
+            yield f"{path}.errors", "errors_without_error_trigger", '\'errors\' needs "on": "error"'
+        if on == "error" and not raw.get("errors"):
+            yield (
+                f"{path}.on",
+                "error_without_errors",
+                "an 'error' transition lists the 'errors' it catches",
+            )
+        block = raw.get("asl")
+        if isinstance(block, dict):
+            for field, message in check_block(block):
+                yield f"{path}.asl.{field}", "invalid_asl_processing", message
 
     def _timer(self, path: str, raw: dict[str, Any], on: Any) -> Iterator[Found]:
         times = [field for field in ("after", "at") if raw.get(field) is not None]

@@ -10,6 +10,7 @@ every problem listed. Published versions never change (models.py enforces it as 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,8 @@ from workflow_platform.errors import Conflict, InvalidInput, NotFound, Unprocess
 from workflow_platform.tenancy.models import Tenant
 from workflow_platform.tenancy.scoping import all_tenants, tenant_scope
 
+from .asl.exporter import export as export_asl
+from .asl_documents import asl_documents
 from .bounds import refuse_out_of_bounds
 from .checksum import canonical_json, document_checksum
 from .form_schemas import record_field_orders
@@ -232,14 +235,27 @@ def new_draft(*, tenant: Tenant, definition_id: int, from_version_id=None, user=
 
 
 @transaction.atomic
-def import_document(*, tenant: Tenant, text, fmt: str = "json", user=None) -> Version:
+def import_document(
+    *, tenant: Tenant, text, fmt: str = "json", user=None, key: str | None = None
+) -> Version:
     """Import JSON or YAML text as a draft: of a new definition, or a new version of an
     existing one (by the document's key).
 
-    Raises ``InvalidInput`` for text that does not parse or has no valid key and
-    ``Conflict("draft_exists")`` if the definition already has a draft.
+    ``fmt`` ``"asl"`` reads an Amazon States Language machine (JSON or YAML) and
+    translates it (``asl.importer``); ASL has no key, so ``key`` names the definition.
+
+    Raises ``InvalidInput`` for text that does not parse or has no valid key (for ASL:
+    ``invalid_asl`` with every located problem) and ``Conflict("draft_exists")`` if the
+    definition already has a draft.
     """
-    document = import_text(text, fmt)
+    if fmt == "asl":
+        if not key:
+            raise InvalidInput("missing_key", "An ASL machine has no key: give the definition one.")
+        document, children = asl_documents(text, key=key)
+        for child in children:
+            _publish_child(tenant=tenant, document=child, user=user)
+    else:
+        document = import_text(text, fmt)
     key = document.get("key")
     if not isinstance(key, str) or not key:
         raise InvalidInput("missing_key", "The document needs a 'key' to import it.")
@@ -269,9 +285,27 @@ def import_document(*, tenant: Tenant, text, fmt: str = "json", user=None) -> Ve
     )
 
 
+def _publish_child(*, tenant: Tenant, document: dict[str, Any], user=None) -> None:
+    """Create and publish a child definition an ASL Map or Parallel state runs, unless
+    the tenant has it: its key holds the hash of its sub-machine (asl/fanouts.py)."""
+    if Definition.objects.for_tenant(tenant).filter(key=document["key"]).exists():
+        return
+    draft = create_definition(
+        tenant=tenant, key=document["key"], name=document["key"], document=document, user=user
+    )
+    publish_version(tenant=tenant, version_id=draft.pk, user=user)
+
+
 def export_version(*, tenant: Tenant, version_id: int, fmt: str = "json") -> str:
-    """The version's document as canonical JSON or YAML text (import gives it back)."""
-    return export_text(version_of(tenant, version_id).document, fmt)
+    """The version's document as canonical JSON or YAML text (import gives it back).
+
+    ``fmt`` ``"asl"``: an Amazon States Language machine (JSON), or ``AslError``
+    (``invalid_asl``, 400) locating every part that has no ASL form.
+    """
+    document = version_of(tenant, version_id).document
+    if fmt == "asl":
+        return json.dumps(export_asl(document), indent=2, ensure_ascii=False) + "\n"
+    return export_text(document, fmt)
 
 
 @transaction.atomic

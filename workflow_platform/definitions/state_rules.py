@@ -45,7 +45,8 @@ class StateRules:
         path = f"states[{index}]"
         kind = raw.get("kind", "normal")
         name = raw.get("name")
-        for spec, wanted in (("task", "human"), ("wait", "wait"), ("parallel", "parallel")):
+        specs = (("task", "human"), ("wait", "wait"), ("parallel", "parallel"), ("error", "failed"))
+        for spec, wanted in specs:
             if spec in raw and kind != wanted:
                 yield (
                     f"{path}.{spec}",

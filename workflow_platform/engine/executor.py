@@ -22,10 +22,11 @@ from django.utils import timezone
 
 from workflow_platform.actions.base import ActionCall, ActionError, ActionResult, ThrottledError
 from workflow_platform.actions.registry import run_action
+from workflow_platform.definitions.asl.processing import ProcessingError, action_input
 from workflow_platform.definitions.machine import AUTO, Machine
 from workflow_platform.tenancy.scoping import all_tenants
 
-from . import admission, dispatch, leases, recovery, sagas, subflows, tracing, waiting
+from . import admission, catching, dispatch, leases, recovery, sagas, subflows, tracing, waiting
 from .journal import write_moves
 from .machines import idempotency_key, machine_of_version
 from .models import Instance, Status
@@ -292,13 +293,25 @@ def _run(move: Move, machine: Machine, transition, event, pending: Pending, *, n
     if not gate.admitted:
         _defer(move, machine, transition, gate, now=now)
         return None
+    data = copy.deepcopy(inst.data)
+    if transition.asl is not None:
+        # ASL InputPath and Parameters: what the action works on (ADR 0016); a wait's
+        # completion token is part of the state's input they read ($$.Task.Token).
+        try:
+            data = action_input(transition.asl, waiting.call_data(move, machine, transition, data))
+        except ProcessingError as error:
+            admission.done(gate)
+            open_incident(move, code=error.error, message=str(error), action=action.name, now=now)
+            return None
     call = ActionCall(
         tenant_id=inst.tenant_id,
         instance_id=inst.pk,
         step=step,
         idempotency_key=idempotency_key(inst.pk, step),
         action=action,
-        data=waiting.call_data(move, machine, transition, copy.deepcopy(inst.data)),
+        data=data
+        if transition.asl is not None
+        else waiting.call_data(move, machine, transition, data),
         attempt=inst.attempt,
         allow_private_network=inst.tenant.allow_private_network,
     )
@@ -317,8 +330,12 @@ def _run(move: Move, machine: Machine, transition, event, pending: Pending, *, n
         elif not action.retry.retries(
             code=error.code, retryable=error.retryable, attempt=inst.attempt
         ):
-            # A saga undoes its completed steps first; without any, an incident.
-            if not sagas.begin(
+            # A transition that catches the error goes on (ASL Catch); else a saga
+            # undoes the completed steps first; without any, an incident.
+            caught = catching.catcher(machine, inst.state, error)
+            if caught is not None:
+                catching.take_catch(move, machine, caught, error, now=now)
+            elif not sagas.begin(
                 move, machine, code=error.code, message=str(error), action=action.name, now=now
             ):
                 open_incident(

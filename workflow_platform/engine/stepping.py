@@ -19,6 +19,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from workflow_platform.definitions.asl.choice import choice_holds
+from workflow_platform.definitions.asl.processing import ProcessingError, transition_output
 from workflow_platform.definitions.conditions import evaluate_condition
 from workflow_platform.definitions.machine import AUTO, Machine, State, Transition
 from workflow_platform.errors import Conflict, InvalidInput
@@ -36,6 +38,10 @@ class GuardError(Exception):
 
 
 def evaluate_guard(transition: Transition, names: dict[str, Any]) -> bool:
+    if transition.choice is not None:
+        # An ASL Choice rule (data, not an expression): false on missing or mistyped
+        # values, never an error.
+        return choice_holds(transition.choice, names["data"])
     if not transition.when:
         return True
     try:
@@ -144,7 +150,21 @@ def take_transition(
     inst = move.instance
     old = inst.data
     new = map_result(machine, transition.action, old, result)
-    if payload:
+    if transition.asl is not None:
+        # ASL data processing replaces the data with the state's output (ADR 0016).
+        try:
+            new = transition_output(
+                transition.asl,
+                old,
+                result,
+                has_action=transition.action is not None,
+                payload=payload,
+            )
+        except ProcessingError as error:
+            code, action = error.error, transition.action or ""
+            open_incident(move, code=code, message=str(error), action=action, now=now)
+            return
+    if payload and transition.asl is None:  # ASL processing decides the whole output
         new = {**new, **payload}
     problem = timer_problem(machine, machine.states[transition.target], new, now)
     if problem:
@@ -195,6 +215,10 @@ def enter_state(move: Move, machine: Machine, state: State, *, now: datetime) ->
     if state.kind == "failed":
         inst.fail()
         inst.ended_at = now
+        if state.error:
+            inst.last_error = ": ".join(
+                part for part in (state.error.get("code"), state.error.get("cause")) if part
+            )[:2000]
         release(inst)
         move.changes.append(Change.FAILED)
         return

@@ -360,7 +360,10 @@ def _end_wait(inst: Instance, *, event: str, payload: dict | None, now) -> None:
     # The completion's data is the instance's from here on: the state's guards (e.g.
     # ``data.scan.verdict == 'clean'``) must see it, and history records it as a delta.
     old = inst.data
-    inst.data = {**old, **(payload or {})}
+    machine = machine_of_version(inst.version_id)
+    if not any(t.asl is not None for t in machine.outgoing(inst.state, event)):
+        # (An ASL transition decides the whole output from the payload itself.)
+        inst.data = {**old, **(payload or {})}
     move = accept_event(inst, event=event, payload=payload, now=now)
     move.history[-1].delta = delta_of(old, inst.data)
     save_one(move, now=now)

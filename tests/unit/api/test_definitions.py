@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import yaml
 
@@ -207,3 +208,81 @@ def test_lists_filter_versions_by_definition_and_status(tenant_a, api_as):
     assert "document" not in listed[0]
     keys = [d["key"] for d in client.get("/api/definitions/").json()["results"]]
     assert keys == ["approval", "other"]
+
+
+def test_an_asl_machine_is_imported_with_a_key_and_refused_with_located_problems(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    machine = {
+        "StartAt": "Greet",
+        "States": {
+            "Greet": {"Type": "Pass", "Result": "hi", "ResultPath": "$.greeting", "End": True}
+        },
+    }
+    imported = client.post(
+        "/api/definitions/import/",
+        {"format": "asl", "key": "hello-asl", "text": json.dumps(machine)},
+        format="json",
+    )
+    assert imported.status_code == 201, imported.json()
+    assert imported.json()["definition_key"] == "hello-asl"
+    no_key = client.post(
+        "/api/definitions/import/", {"format": "asl", "text": json.dumps(machine)}, format="json"
+    )
+    assert no_key.status_code == 400 and "key" in no_key.json()["errors"]
+    machine["States"]["Greet"]["Next"] = "Nowhere"
+    bad = client.post(
+        "/api/definitions/import/",
+        {"format": "asl", "key": "bad-asl", "text": json.dumps(machine)},
+        format="json",
+    )
+    assert bad.status_code == 400
+    body = bad.json()
+    assert body["code"] == "invalid_asl"
+    assert {"States.Greet", "States.Greet.Next"} <= {p["path"] for p in body["details"]}
+
+
+def test_an_imported_asl_machine_exports_back_to_asl(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    machine = {
+        "StartAt": "Greet",
+        "States": {
+            "Greet": {"Type": "Pass", "Result": "hi", "ResultPath": "$.greeting", "End": True}
+        },
+    }
+    version = client.post(
+        "/api/definitions/import/",
+        {"format": "asl", "key": "hello-asl", "text": json.dumps(machine)},
+        format="json",
+    ).json()
+    exported = client.get(f"/api/versions/{version['id']}/export/", {"format": "asl"})
+    assert exported.status_code == 200
+    assert exported["Content-Disposition"].endswith('hello-asl-v1.asl.json"')
+    assert json.loads(exported.content) == machine
+    native = create(client).json()
+    refused = client.get(f"/api/versions/{native['id']}/export/", {"format": "asl"})
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_asl"
+    assert refused.json()["details"][0]["code"] == "not_exportable"
+
+
+def test_an_asl_map_imports_with_its_child_definition_published(tenant_a, api_as):
+    client = api_as(tenant_a, "designer")
+    machine = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.xs", "End": True,
+        "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}}}}  # fmt: skip
+    imported = client.post(
+        "/api/definitions/import/",
+        {"format": "asl", "key": "fan", "text": json.dumps(machine)},
+        format="json",
+    )
+    assert imported.status_code == 201, imported.json()
+    child_key = imported.json()["document"]["states"][0]["parallel"]["workflow"]
+    listed = client.get("/api/definitions/", {"key": child_key}).json()["results"]
+    assert listed and listed[0]["published_version"] is not None
+    published = client.post(f"/api/versions/{imported.json()['id']}/publish/")
+    assert published.status_code == 200, published.json()
+    again = client.post(
+        "/api/definitions/import/",
+        {"format": "asl", "key": "fan-2", "text": json.dumps(machine)},
+        format="json",
+    )
+    assert again.status_code == 201  # another parent reuses nothing by accident: own key

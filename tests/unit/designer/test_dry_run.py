@@ -47,3 +47,20 @@ def test_a_document_too_broken_to_run_is_a_clear_error(loan_document):
     del loan_document["states"][0]["name"]
     with pytest.raises(InvalidInput, match="fix the listed problems first"):
         dry_run_step(loan_document, state=None, trigger=None, data={})
+
+
+def test_asl_choice_rules_are_evaluated_in_the_dry_run():
+    from workflow_platform.definitions.asl.importer import translate
+
+    document = translate(
+        {"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Default": "Small",
+                  "Choices": [{"Variable": "$.n", "NumericGreaterThan": 5, "Next": "Big"}]},
+            "Big": {"Type": "Succeed"}, "Small": {"Type": "Succeed"}}},
+        key="c",
+    )  # fmt: skip
+    step = dry_run_step(document, state="C", trigger="auto", data={"n": "text"})
+    assert step["candidates"][0]["guard"] is False
+    assert step["fires"]["to"] == "Small"
+    step = dry_run_step(document, state="C", trigger="auto", data={"n": 9})
+    assert step["fires"]["to"] == "Big"

@@ -366,3 +366,27 @@ def test_a_group_typed_that_the_tenant_lacks_is_the_validators_located_problem(
     unknown = [p for p in problems if p["code"] == "unknown_group"]  # ... the validator not
     assert [p["path"] for p in unknown] == ["states[1].task.assign.group"]
     assert "opz" in unknown[0]["message"]
+
+
+def test_importing_an_asl_machine_opens_its_draft_laid_out(designer_client, tenant_a):
+    machine = (
+        '{"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "Next": "Done"}, '
+        '"Done": {"Type": "Succeed"}}}'
+    )
+    response = designer_client.post(
+        reverse("designer:import"), {"format": "asl", "key": "from-asl", "text": machine}
+    )
+    version = Version.objects.for_tenant(tenant_a).get(definition__key="from-asl")
+    assert response["Location"] == reverse("designer:editor", args=[version.pk])
+    assert all(state.get("position") for state in version.document["states"])
+
+
+def test_an_invalid_asl_machine_shows_where_it_is_wrong(designer_client):
+    machine = '{"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "Next": "Nowhere"}}}'
+    response = designer_client.post(
+        reverse("designer:import"), {"format": "asl", "key": "bad-asl", "text": machine}
+    )
+    assert response.status_code == 400
+    assert "States.Hi.Next" in response.content.decode()
+    no_key = designer_client.post(reverse("designer:import"), {"format": "asl", "text": machine})
+    assert "needs a key" in no_key.content.decode()
