@@ -1,4 +1,5 @@
-"""HTTP hardening wired in settings.py: the Content-Security-Policy and the sign-in lockout.
+"""HTTP hardening wired in settings.py: the Content-Security-Policy, the sign-in lockout
+and a page for a wrong method.
 
 :class:`ContentSecurityPolicyMiddleware` is django-csp's middleware plus one thing a
 fixed policy cannot say: the inbox's websocket lives on the page's own host, and
@@ -10,6 +11,11 @@ both schemes. docs/adr/0014-content-security-policy.md says what each page may l
 with a request (the login page, the admin's). An ``authenticate()`` without one (the
 test client's ``login()``, a shell) has no client address to lock out, so it is let
 through to the password check instead of failing; every HTTP sign-in passes its request.
+
+:class:`MethodNotAllowedPageMiddleware`: a page's POST-only URL opened in the browser
+(a bookmarked ``/operations/instances/7/suspend``) gets Django's empty 405, which a
+browser shows as its own error page; it gets the branded page instead. The API's 405s
+are problems already and are left alone.
 """
 
 from __future__ import annotations
@@ -73,3 +79,20 @@ def locked_out(request, original_response=None, credentials=None):
     response = render(request, "registration/locked_out.html", context, status=429)
     response["Retry-After"] = str(seconds)
     return response
+
+
+class MethodNotAllowedPageMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and not response.content
+            and not request.path.startswith("/api/")
+        ):
+            page = render(request, "405.html", {"allowed": response.get("Allow", "")}, status=405)
+            page["Allow"] = response.get("Allow", "")
+            return page
+        return response

@@ -102,3 +102,14 @@ def test_a_form_posted_without_its_csrf_token_is_the_branded_expired_page(db):
     answer = client.post("/accounts/login/", {"username": "x", "password": "y"})
     body = branded(answer, 403)
     assert "This form has expired" in body and "Nothing was changed" in body
+
+
+def test_opening_a_post_only_page_address_is_the_branded_405(signed_in):
+    body = branded(signed_in.get("/operations/instances/7/suspend"), 405)
+    assert "a button, not a page" in body
+
+
+def test_the_api_keeps_its_problem_for_a_wrong_method(signed_in):
+    response = signed_in.delete("/api/definitions/import/")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"

@@ -19,6 +19,15 @@ def test_login_page_renders(client, db):
     assert b'name="username"' in response.content
 
 
+def test_a_wrong_password_keeps_the_username_and_focuses_the_password(client, db):
+    response = client.post(reverse("login"), {"username": "otto", "password": "wrong"})
+    body = response.content.decode()
+    assert "didn't match" in body
+    assert 'value="otto"' in body
+    password = body[body.index('id="id_password"') :].split(">", 1)[0]
+    assert "autofocus" in password
+
+
 def test_member_logs_in_and_sees_tenant_home(client, tenant_a, make_member):
     make_member(tenant_a, username="otto")
     response = client.post(

@@ -97,6 +97,33 @@ def offset_of(text: str, node: ast.AST) -> int | None:
     return before + len(lines[line - 1].encode()[:col].decode(errors="ignore"))
 
 
+def _end_offset(text: str, node: ast.AST) -> int | None:
+    line, col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+    if line is None or col is None:
+        return None
+    lines = text.split("\n")
+    before = sum(len(part) + 1 for part in lines[: line - 1])
+    return before + len(lines[line - 1].encode()[:col].decode(errors="ignore"))
+
+
+def _operator_offset(text: str, node: ast.BinOp | ast.UnaryOp, start: int | None) -> int | None:
+    """Where the operator itself stands: after the left operand (a unary one: at the start)."""
+    if isinstance(node, ast.UnaryOp):
+        return start
+    after_left, right = _end_offset(text, node.left), offset_of(text, node.right)
+    if after_left is None or right is None:
+        return start
+    symbol = _OPERATOR_WORDS.get(type(node.op), "")
+    found = text.find(symbol, after_left, right) if symbol else -1
+    return found if found >= 0 else after_left
+
+
+def _field_offset(text: str, node: ast.Attribute, start: int | None) -> int | None:
+    """Where the field's name begins (``data.__class__``: at ``__class__``)."""
+    end = _end_offset(text, node)
+    return start if end is None else end - len(node.attr)
+
+
 def parse_syntax(text: str, *, roots: tuple[str, ...] | None = None) -> Condition:
     """Parse and check the syntax of ``text``; with ``roots``, only those root names.
 
@@ -163,9 +190,11 @@ def _check(text: str, node: ast.AST, depth: int) -> None:
             f"the expression is nested more than {MAX_DEPTH} levels", offset_of(text, node)
         )
     where = offset_of(text, node)
-    # An operator has no position of its own: report it where its operation starts.
+    # An operator has no position of its own: found between its operands.
     if isinstance(node, ast.BinOp | ast.UnaryOp) and not isinstance(node.op, _ALLOWED_NODES):
-        raise ConditionError(f"{describe(node.op)} is not allowed in a guard", where)
+        raise ConditionError(
+            f"{describe(node.op)} is not allowed in a guard", _operator_offset(text, node, where)
+        )
     if not isinstance(node, _ALLOWED_NODES):
         raise ConditionError(f"{describe(node)} is not allowed in a guard", where)
     if isinstance(node, ast.Constant) and not isinstance(
@@ -175,7 +204,9 @@ def _check(text: str, node: ast.AST, depth: int) -> None:
     if isinstance(node, ast.Name) and node.id.startswith("_"):
         raise ConditionError("names starting with '_' are not allowed", where)
     if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-        raise ConditionError("fields starting with '_' are not allowed after '.'", where)
+        raise ConditionError(
+            "fields starting with '_' are not allowed after '.'", _field_offset(text, node, where)
+        )
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             raise ConditionError(

@@ -37,13 +37,26 @@ def element_of(document: Any, path: str) -> tuple[str, str]:
         listed = document.get(collection) if isinstance(document, dict) else None
         raw = listed[index] if isinstance(listed, list) and index < len(listed) else None
         if collection == "transitions":
-            element = f"transition {transition_words(raw)}"
+            element = f"transition {transition_words(raw)}{_which_of_alike(listed, index)}"
         else:
             name = raw.get("name") if isinstance(raw, dict) else None
             element = f"state {_text(name, quoted=True)}" if _named(name) else f"state {index + 1}"
         return element, rest.lstrip(".")
     collection, name, rest = match.group(4), match.group(5), match.group(6)
     return f"{_KINDS[collection]} '{name}'", rest.lstrip(".")
+
+
+def _which_of_alike(transitions: Any, index: int) -> str:
+    """Say " (2nd of 4)" when other transitions read the same; nothing when alone."""
+    if not isinstance(transitions, list) or index >= len(transitions):
+        return ""
+    words = transition_words(transitions[index])
+    alike = [i for i, raw in enumerate(transitions) if transition_words(raw) == words]
+    if len(alike) < 2:
+        return ""
+    place = alike.index(index) + 1
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(place if place < 20 else place % 10, "th")
+    return f" ({place}{suffix} of {len(alike)})"
 
 
 def _named(value: Any) -> bool:

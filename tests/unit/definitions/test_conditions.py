@@ -289,7 +289,7 @@ def test_template_without_placeholders_is_unchanged():
 def test_template_with_bad_placeholder_points_into_the_text():
     with pytest.raises(ConditionError, match="in placeholder") as caught:
         parse_template("Hello {{ data.__dict__ }}", roots=GUARD_ROOTS)
-    assert caught.value.position == len("Hello {{ ")
+    assert caught.value.position == len("Hello {{ data.")  # at the refused field itself
 
 
 def test_dunder_keys_are_plain_data_lookups():
@@ -417,3 +417,20 @@ def test_refused_syntax_reads_in_the_guard_language_words_at_its_position(expres
 def test_a_nul_character_is_named_as_such():
     with pytest.raises(ConditionError, match="NUL character"):
         parse_condition("data.x == '\x00'")
+
+
+@pytest.mark.parametrize(
+    ("expression", "points_at"),
+    [
+        ("data.total >> 2", ">> 2"),
+        ("1 + (data.x << 2)", "<< 2"),
+        ("data.__class__ == 1", "__class__"),
+        ("  data.a._private", "_private"),
+        ("~data.x", "~data"),
+    ],
+)
+def test_a_refused_operator_or_field_is_located_where_it_stands(expression, points_at):
+    with pytest.raises(ConditionError) as caught:
+        parse_condition(expression)
+    position = caught.value.position
+    assert expression[position:].startswith(points_at), (position, expression[position:])

@@ -831,3 +831,12 @@ def test_an_element_named_with_a_lone_surrogate_is_shown_so_an_answer_can_carry_
     assert problems[0].element == "state 'pay?ing'"
     str(problem := problems[0]).encode()  # no UnicodeEncodeError
     assert problem.path == "states[2].name"
+
+
+def test_alike_transitions_are_told_apart_by_their_place():
+    from workflow_platform.definitions.elements import element_of
+
+    document = {"transitions": [{"from": "a", "to": "b"}, {"from": "a", "to": "c"},
+                                {"from": "a", "to": "b"}, {"from": "a", "to": "b"}]}  # fmt: skip
+    assert element_of(document, "transitions[2].when")[0] == "transition a -> b (2nd of 3)"
+    assert element_of(document, "transitions[1].when")[0] == "transition a -> c"

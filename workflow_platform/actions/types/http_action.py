@@ -215,5 +215,6 @@ def _pending(params: dict[str, Any], body: Any, names: dict[str, Any]) -> bool:
         return bool(evaluate_condition(expression, {**names, "result": body}))
     except ConditionError as error:
         raise NonRetryableActionError(
-            f"params.pending_when could not be evaluated: {error}", code="template_failed"
+            f"Its pending_when check ({expression[:80]}) could not be computed: {error}",
+            code="template_failed",
         ) from None

@@ -41,6 +41,8 @@ def run_set(call: ActionCall) -> ActionResult:
             updates[key] = evaluate_condition(expression, names)
         except (ConditionError, TypeError) as error:
             raise NonRetryableActionError(
-                f"params.expr.{key} could not be evaluated: {error}", code="expression_failed"
+                f"Action '{call.action.name}' could not compute '{key}' "
+                f"({expression[:80]}): {error}",
+                code="expression_failed",
             ) from None
     return ActionResult(data_updates=updates)
