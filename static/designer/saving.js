@@ -185,7 +185,11 @@
   on("#conflict-close", closeConflict);
   on("#btn-new-draft", async () => {
     const { ok, body } = await api(config.urls.new_draft, { method: "POST", json: {} });
-    if (ok) window.location.assign(body.version.url);
-    else D.showBanner(body.message || "Could not start a new draft", "bad");
+    if (!ok) { D.showBanner(body.message || "Could not start a new draft", "bad"); return; }
+    if (body.created) { window.location.assign(body.version.url); return; }
+    // A draft existed already (maybe someone else's work): say so before switching.
+    D.showBanner(`This definition already has a draft, v${body.version.number}; ` +
+      "a definition has one draft at a time, so no new one was made.", "warn",
+      [h("a", { class: "button primary", href: body.version.url }, `Open draft v${body.version.number}`)]);
   });
 })();

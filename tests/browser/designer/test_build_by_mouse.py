@@ -25,7 +25,7 @@ def test_workflow_built_by_mouse_validates_publishes_starts_and_shows_live(
     make_member(tenant_a, role="designer", username="dora")
     log_in(page, "dora")
     page.get_by_role("link", name="Designer").first.click()
-    page.get_by_label("Key").fill("loan-intake")
+    page.get_by_label("Key", exact=True).fill("loan-intake")
     page.get_by_label("Name").fill("Loan intake")
     page.get_by_role("button", name="Create and open").click()
     expect(page.get_by_test_id("definition-name")).to_have_text("Loan intake")
@@ -69,6 +69,7 @@ def test_workflow_built_by_mouse_validates_publishes_starts_and_shows_live(
 
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_test_id("version-status")).to_have_text("v1 published")
+    published_url = page.url
 
     page.get_by_role("tab", name="Start").click()
     page.get_by_label("Data (JSON object)").fill('{"amount": 50}')
@@ -108,3 +109,11 @@ def test_workflow_built_by_mouse_validates_publishes_starts_and_shows_live(
     with page.expect_download() as download:
         page.get_by_role("link", name="Export JSON").click()
     assert download.value.suggested_filename == "loan-intake-v2.json"
+
+    # Asked again from v1, the definition's one draft is named, not silently opened.
+    page.goto(published_url)
+    page.get_by_role("button", name="New draft from v1").click()
+    expect(page.locator("#banner")).to_contain_text("already has a draft, v2")
+    expect(page.get_by_test_id("version-status")).to_have_text("v1 published")
+    page.get_by_role("link", name="Open draft v2").click()
+    expect(page.get_by_test_id("version-status")).to_have_text("v2 draft")
