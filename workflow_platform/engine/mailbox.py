@@ -68,51 +68,41 @@ def accepts_now(instance: Instance, event: str) -> bool:
     return event in machine_of_version(instance.version_id).events_of(instance.state)
 
 
-def enqueue(
-    instance: Instance,
-    *,
-    event: str,
-    payload: dict | None,
-    idempotency_key: str,
-    user: Any,
-    now: datetime,
-) -> BufferedEvent:
-    """Keep ``event`` for later (inside the caller's transaction, row locked)."""
-    queued = BufferedEvent.objects.create(
-        tenant_id=instance.tenant_id,
-        instance=instance,
-        event=event,
-        payload=payload or {},
-        idempotency_key=idempotency_key,
-        sent_by=user if getattr(user, "pk", None) else None,
-        sent_at=now,
-    )
+def enqueue(instance: Instance, *, now: datetime, **sent: Any) -> BufferedEvent:
+    """Keep an event for later (inside the caller's transaction, row locked)."""
+    queued = _row(instance, BufferedEvent.Status.QUEUED, now=now, **sent)
     with all_tenants():  # system code on one instance the caller has locked
         Instance.objects.filter(pk=instance.pk).update(events_queued=F("events_queued") + 1)
     instance.events_queued += 1
     return queued
 
 
-def record_delivered(
+def record_delivered(instance: Instance, *, now: datetime, **sent: Any) -> BufferedEvent:
+    """The row of an event taken at once (so its idempotency key holds)."""
+    return _row(instance, BufferedEvent.Status.DELIVERED, now=now, settled_at=now, **sent)
+
+
+def _row(
     instance: Instance,
+    status: str,
     *,
     event: str,
     payload: dict | None,
     idempotency_key: str,
     user: Any,
     now: datetime,
+    settled_at: datetime | None = None,
 ) -> BufferedEvent:
-    """The row of an event taken at once (so its idempotency key holds)."""
     return BufferedEvent.objects.create(
         tenant_id=instance.tenant_id,
         instance=instance,
         event=event,
         payload=payload or {},
         idempotency_key=idempotency_key,
-        status=BufferedEvent.Status.DELIVERED,
+        status=status,
         sent_by=user if getattr(user, "pk", None) else None,
         sent_at=now,
-        settled_at=now,
+        settled_at=settled_at,
     )
 
 

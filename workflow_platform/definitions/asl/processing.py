@@ -25,15 +25,6 @@ from .intrinsics import IntrinsicError, is_intrinsic, parse_call, run_call
 from .paths import PathError, check_reference_path, parse_path, put, select
 from .values import stored, view
 
-BLOCK_FIELDS = (
-    "result_key",
-    "input_path",
-    "parameters",
-    "result",
-    "result_selector",
-    "result_path",
-    "output_path",
-)
 _ABSENT = object()
 
 
