@@ -114,6 +114,8 @@ def _task_context(request: HttpRequest, task_id: int) -> dict:
         "is_admin": admin,
         "can_act": may(request.membership, Capability.HANDLE_TASKS),
         "choices": selectors.choices_for(task, request.user, request.membership),
+        "decisions": list(selectors.decision_labels(task).items()),
+        "decided": selectors.decision_label(task),
         "mine": task.assignee_id == request.user.pk,
         "open": task.status in selectors.OPEN_STATUSES,
         "activities": selectors.activities_of(request.tenant, task.pk),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from workflow_platform.engine.machines import machine_of_version
 from workflow_platform.errors import NotFound
 from workflow_platform.tenancy.capabilities import Capability, may, roles_with
 from workflow_platform.tenancy.models import Membership, Tenant
@@ -85,6 +86,32 @@ def choices_for(task: HumanTask, user: User, membership: Membership | None) -> T
         hand_on=mine or admin,
         why_not=held_elsewhere(task, user),
     )
+
+
+def humanise(name: str) -> str:
+    """An event name as words, for a transition without a label: 'Mark_shipped' is
+    'Mark shipped'."""
+    words = " ".join(name.replace("_", " ").replace("-", " ").split())
+    return words[:1].upper() + words[1:]
+
+
+def decision_labels(task: HumanTask) -> dict[str, str]:
+    """Each of the task's decisions with the words its button shows: the ``label`` of the
+    first transition out of the task's state on that event (the definition's words), else
+    the event name humanised. In the order of ``task.decisions``."""
+    machine = machine_of_version(task.instance.version_id)
+    labels: dict[str, str] = {}
+    for transition in machine.outgoing(task.state):
+        if transition.label and transition.on not in labels:
+            labels[transition.on] = transition.label
+    return {event: labels.get(event) or humanise(event) for event in task.decisions or []}
+
+
+def decision_label(task: HumanTask) -> str:
+    """The words of the decision ``task`` was completed with ('' when undecided)."""
+    if not task.decision:
+        return ""
+    return decision_labels(task).get(task.decision) or humanise(task.decision)
 
 
 def tasks_of(tenant: Tenant) -> QuerySet[HumanTask]:

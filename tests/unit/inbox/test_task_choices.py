@@ -91,3 +91,60 @@ def test_choices_follow_the_claim_and_completion_rules(tenant_a, ops, make_task,
     assert not on_claimed.claim and not on_claimed.decide
     assert on_claimed.why_not == "This task is claimed by olga; only they can decide it."
     assert not (as_viewer.claim or as_viewer.decide or as_viewer.release or as_viewer.hand_on)
+
+
+LABELLED = {
+    "format": "workflow-island/v1",
+    "key": "shipping",
+    "name": "Shipping",
+    "initial": "pack",
+    "states": [
+        {"name": "pack", "kind": "human", "task": {"title": "Pack it"}},
+        {"name": "done", "kind": "final"},
+    ],
+    "transitions": [
+        {"from": "pack", "to": "done", "on": "start_work", "label": "Start work"},
+        {"from": "pack", "to": "done", "on": "Mark_shipped"},
+    ],
+}
+
+
+def _labelled_task(tenant, group, **fields):
+    from workflow_platform.definitions.models import Definition, Version
+    from workflow_platform.engine.models import Instance
+
+    with tenant_scope(tenant):
+        definition = Definition.objects.create(tenant=tenant, key="shipping", name="Shipping")
+        version = Version(tenant=tenant, definition=definition, number=1, document=LABELLED)
+        version.save()
+        instance = Instance(
+            tenant=tenant, version=version, definition=definition, state="pack", data={},
+            status="waiting",
+        )  # fmt: skip
+        instance.save()
+        task = HumanTask(
+            tenant=tenant, instance=instance, state="pack", title="Pack it", form={},
+            decisions=["start_work", "Mark_shipped"], group=group, **fields,
+        )  # fmt: skip
+        task.save()
+    return task
+
+
+def test_decision_buttons_show_the_transition_labels_or_humanised_events(client, tenant_a, ops):
+    group, otto, _ = ops
+    task = _labelled_task(tenant_a, group)
+    client.force_login(otto)
+    page = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
+    assert 'value="start_work" class="decision">Start work</button>' in page
+    assert 'value="Mark_shipped" class="decision">Mark shipped</button>' in page
+    assert "Mark_shipped</button>" not in page
+
+
+def test_a_decided_task_says_its_decision_in_the_definitions_words(client, tenant_a, ops):
+    group, otto, _ = ops
+    task = _labelled_task(
+        tenant_a, group, status="completed", decision="start_work", completed_by=otto
+    )
+    client.force_login(otto)
+    page = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
+    assert 'Decided <strong data-testid="decided">Start work</strong> by otto.' in page
