@@ -148,3 +148,37 @@ def test_a_decided_task_says_its_decision_in_the_definitions_words(client, tenan
     client.force_login(otto)
     page = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
     assert 'Decided <strong data-testid="decided">Start work</strong> by otto.' in page
+
+
+def test_task_history_speaks_as_the_operations_page_without_engine_words(
+    client, tenant_a, ops, make_task
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from workflow_platform.engine.models import HistoryEvent
+
+    group, otto, _ = ops
+    task = make_task(tenant_a, group=group)
+    now = timezone.now()
+    with tenant_scope(tenant_a):
+        common = {"tenant": tenant_a, "instance": task.instance, "status": "waiting"}
+        HistoryEvent.objects.create(
+            **common, seq=1, type="transitioned", from_state="calc", to_state="review",
+            event="auto", created_at=now - timedelta(days=2),
+        )  # fmt: skip
+        HistoryEvent.objects.create(
+            **common, seq=2, type="task_completed", from_state="review", to_state="review",
+            event="accept_all", user=otto, created_at=now,
+        )  # fmt: skip
+    client.force_login(otto)
+    page = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
+    assert "task_completed" not in page and "on auto" not in page
+    earlier = timezone.localtime(now - timedelta(days=2))
+    assert f"{earlier:%Y-%m-%d %H:%M:%S}</time> Transitioned calc → review</li>" in page
+    at = timezone.localtime(now)
+    assert (
+        f"{at:%H:%M:%S}</time> Task Completed review → review: decided "
+        "<strong>Accept all</strong> by otto</li>"
+    ) in page
