@@ -12,9 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.utils import timezone
+
+from workflow_platform.definitions.machine import AUTO
 from workflow_platform.engine.models import HistoryEvent
 from workflow_platform.engine.selectors import instance_graph
 from workflow_platform.tenancy.models import Tenant
+from workflow_platform.worklist.selectors import humanise
 
 HISTORY_SHOWN = 50
 
@@ -38,6 +42,7 @@ def instance_context(tenant: Tenant, instance) -> dict[str, Any]:
         .select_related("user")
         .order_by("-seq")[:HISTORY_SHOWN]
     )
+    _describe(history, graph["document"].get("transitions", []))
     data_json = json.dumps(instance.data, indent=2, ensure_ascii=False, sort_keys=True)
     return {
         "instance": instance,
@@ -46,3 +51,24 @@ def instance_context(tenant: Tenant, instance) -> dict[str, Any]:
         "data_json": data_json,
         "graph": graph,
     }
+
+
+def _describe(history: list[HistoryEvent], transitions: list[dict]) -> None:
+    """Words for each history row, as the operations instance page names events (the
+    type's display name, "Task completed" not ``task_completed``): ``when`` (the time, with
+    the date unless today), ``event_words`` (the transition's label or the event as words;
+    '' for an automatic move) and ``by`` (the decider's name outlives their account)."""
+    labels: dict[str, str] = {}
+    for transition in transitions:
+        on = transition.get("on", AUTO)
+        if transition.get("label") and on not in labels:
+            labels[on] = transition["label"]
+    today = timezone.localdate()
+    for event in history:
+        at = timezone.localtime(event.created_at)
+        event.when = f"{at:%H:%M:%S}" if at.date() == today else f"{at:%Y-%m-%d %H:%M:%S}"
+        name = event.event or ""
+        event.event_words = "" if name in ("", AUTO) else labels.get(name) or humanise(name)
+        event.by = (event.user.get_username() if event.user else "") or (
+            (event.detail or {}).get("decided_by", "") if isinstance(event.detail, dict) else ""
+        )

@@ -58,6 +58,7 @@ def _rows_context(request: HttpRequest) -> dict:
     now = timezone.now()
     for task in tasks:
         task.sla = selectors.sla_state(task, now)
+        task.choices = selectors.choices_for(task, request.user, request.membership)
     can_act = may(request.membership, Capability.HANDLE_TASKS)
     return {"tasks": tasks, "filters": filters, "is_admin": admin, "can_act": can_act}
 
@@ -112,6 +113,9 @@ def _task_context(request: HttpRequest, task_id: int) -> dict:
         "task": task,
         "is_admin": admin,
         "can_act": may(request.membership, Capability.HANDLE_TASKS),
+        "choices": selectors.choices_for(task, request.user, request.membership),
+        "decisions": list(selectors.decision_labels(task).items()),
+        "decided": selectors.decision_label(task),
         "mine": task.assignee_id == request.user.pk,
         "open": task.status in selectors.OPEN_STATUSES,
         "activities": selectors.activities_of(request.tenant, task.pk),
@@ -248,8 +252,16 @@ def bulk_claim(request: HttpRequest) -> HttpResponse:
     result = services.bulk_claim(tenant=request.tenant, task_ids=ids, user=request.user)
     if result.claimed:
         messages.success(request, f"Claimed {len(result.claimed)} task(s).")
+    # Named by title where the user may see the task; an unknown id stays a number.
+    admin = selectors.is_admin(request.membership)
+    titles = dict(
+        selectors.visible_tasks(request.tenant, request.user, admin=admin)
+        .filter(pk__in=list(result.refused))
+        .values_list("pk", "title")
+    )
     for task_id, why in result.refused.items():
-        messages.error(request, f"Task {task_id}: {why}")
+        name = f"“{titles[task_id]}”" if task_id in titles else f"Task {task_id}"
+        messages.error(request, f"{name}: {why}")
     return _back(request)
 
 

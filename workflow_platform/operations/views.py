@@ -29,6 +29,8 @@ from workflow_platform.engine.limits.selectors import dependency_usage
 from workflow_platform.engine.models import Status
 from workflow_platform.errors import Conflict, NotFound, PlatformError
 from workflow_platform.tenancy.capabilities import Capability, may
+from workflow_platform.worklist import selectors as worklist
+from workflow_platform.worklist.models import OPEN_STATUSES
 
 from .forms import CancelForm, RetryDataForm
 
@@ -85,7 +87,7 @@ def instance_detail(request: HttpRequest, instance_id: int) -> HttpResponse:
         "incidents": incidents,
         # The step numbers the header and the incidents share: the incident's own.
         "open_incident": next((i for i in incidents if i.is_open), None),
-        "open_tasks": instance.tasks.filter(status__in=["open", "claimed"]),
+        "open_tasks": _open_tasks(request, tenant, instance),
         "can_operate": _can_operate(request),
         "live": instance.status in MOVING,
     })  # fmt: skip
@@ -103,6 +105,23 @@ def instance_changes(request: HttpRequest, instance_id: int) -> HttpResponse:
     response = HttpResponse(status=200)
     response["HX-Refresh"] = "true"
     return response
+
+
+def _open_tasks(request: HttpRequest, tenant, instance) -> list:
+    """The instance's open tasks, each marked ``openable`` when the inbox would show its
+    page to this member (the others are listed as text, not as links to a 404)."""
+    tasks = list(
+        instance.tasks.filter(status__in=OPEN_STATUSES).select_related("group", "assignee")
+    )
+    admin = worklist.is_admin(request.membership)
+    seen = set(
+        worklist.visible_tasks(tenant, request.user, admin=admin)
+        .filter(pk__in=[task.pk for task in tasks])
+        .values_list("pk", flat=True)
+    )
+    for task in tasks:
+        task.openable = task.pk in seen
+    return tasks
 
 
 def _can_operate(request: HttpRequest) -> bool:

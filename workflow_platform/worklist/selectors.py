@@ -5,17 +5,19 @@ Tenant first, always: a task query without a tenant is a type error, not a leak.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from workflow_platform.engine.machines import machine_of_version
 from workflow_platform.errors import NotFound
 from workflow_platform.tenancy.capabilities import Capability, may, roles_with
 from workflow_platform.tenancy.models import Membership, Tenant
 
-from .models import OPEN_STATUSES, HumanTask, TaskActivity
+from .models import OPEN_STATUSES, HumanTask, TaskActivity, TaskStatus
 from .search import fold
 
 if TYPE_CHECKING:
@@ -33,6 +35,83 @@ SORTS = {
 def is_admin(membership: Membership | None) -> bool:
     """True when the member supervises every task of the tenant (the role table's admins)."""
     return may(membership, Capability.SUPERVISE_TASKS)
+
+
+def held_elsewhere(task: HumanTask, user: User) -> str:
+    """Why ``user`` may not claim or decide an open ``task`` another person holds, or ''.
+
+    A task offered to someone (assigned, still open) is theirs to claim; a claimed one is
+    its assignee's. Admins hand either on by reassigning, not by claiming.
+    """
+    if task.status not in OPEN_STATUSES or task.assignee_id in (None, user.pk):
+        return ""
+    if task.status == TaskStatus.OPEN:
+        return f"This task is offered to {task.assignee}; only they can claim or decide it."
+    return f"This task is claimed by {task.assignee}; only they can decide it."
+
+
+def may_claim(task: HumanTask, user: User) -> bool:
+    """The claim rule (``services.claim_task`` applies it in its UPDATE): an open task
+    that nobody holds or that is offered to ``user``."""
+    return task.status == TaskStatus.OPEN and task.assignee_id in (None, user.pk)
+
+
+def may_decide(task: HumanTask, user: User) -> bool:
+    """The completion rule (``services.complete_task``): an open task nobody else holds."""
+    return task.status in OPEN_STATUSES and task.assignee_id in (None, user.pk)
+
+
+@dataclass(frozen=True)
+class TaskChoices:
+    """What one member may do to one task they can see, for the pages' buttons."""
+
+    claim: bool
+    decide: bool
+    release: bool
+    hand_on: bool  # reassign and delegate
+    why_not: str  # when another person holds it: who, in words
+
+
+def choices_for(task: HumanTask, user: User, membership: Membership | None) -> TaskChoices:
+    """The worklist's rules for ``user`` on ``task`` (which they can see), in one place:
+    the list's row, the task page and the services say the same."""
+    if not may(membership, Capability.HANDLE_TASKS) or task.status not in OPEN_STATUSES:
+        return TaskChoices(claim=False, decide=False, release=False, hand_on=False, why_not="")
+    admin = is_admin(membership)
+    mine = task.assignee_id == user.pk
+    return TaskChoices(
+        claim=may_claim(task, user),
+        decide=may_decide(task, user),
+        release=task.assignee_id is not None and (mine or admin),
+        hand_on=mine or admin,
+        why_not=held_elsewhere(task, user),
+    )
+
+
+def humanise(name: str) -> str:
+    """An event name as words, for a transition without a label: 'Mark_shipped' is
+    'Mark shipped'."""
+    words = " ".join(name.replace("_", " ").replace("-", " ").split())
+    return words[:1].upper() + words[1:]
+
+
+def decision_labels(task: HumanTask) -> dict[str, str]:
+    """Each of the task's decisions with the words its button shows: the ``label`` of the
+    first transition out of the task's state on that event (the definition's words), else
+    the event name humanised. In the order of ``task.decisions``."""
+    machine = machine_of_version(task.instance.version_id)
+    labels: dict[str, str] = {}
+    for transition in machine.outgoing(task.state):
+        if transition.label and transition.on not in labels:
+            labels[transition.on] = transition.label
+    return {event: labels.get(event) or humanise(event) for event in task.decisions or []}
+
+
+def decision_label(task: HumanTask) -> str:
+    """The words of the decision ``task`` was completed with ('' when undecided)."""
+    if not task.decision:
+        return ""
+    return decision_labels(task).get(task.decision) or humanise(task.decision)
 
 
 def tasks_of(tenant: Tenant) -> QuerySet[HumanTask]:

@@ -33,6 +33,7 @@ from workflow_platform.tenancy.capabilities import Capability, may
 from workflow_platform.tenancy.models import Membership, OperatorGroup, Tenant
 from workflow_platform.tenancy.scoping import tenant_scope
 
+from . import selectors
 from .forms import check_decision
 from .models import OPEN_STATUSES, HumanTask, TaskActivity, TaskStatus
 
@@ -68,18 +69,21 @@ def _can_see(task: HumanTask, user: User, membership: Membership) -> bool:
     return group.members.filter(pk=user.pk).exists()
 
 
-def _stale(task: HumanTask, verb: str) -> Conflict:
-    """The Conflict for a lost race, saying what happened to the task meanwhile."""
+def _stale(task: HumanTask, verb: str, user: User) -> Conflict:
+    """The Conflict for a refused change, saying what is true of the task now: it ended,
+    someone else holds it (claimed, or offered to them), or it changed since seen."""
     fresh = HumanTask.objects.with_scopes_disabled().select_related("assignee").get(pk=task.pk)
     if fresh.status == TaskStatus.COMPLETED:
         return Conflict("task_already_completed", "Someone completed this task already.")
     if fresh.status == TaskStatus.CANCELLED:
         return Conflict("task_cancelled", "This task was cancelled (its instance moved on).")
-    if fresh.assignee_id and fresh.status == TaskStatus.CLAIMED:
+    if fresh.assignee_id and fresh.assignee_id != user.pk and fresh.status == TaskStatus.CLAIMED:
         return Conflict(
             "task_claimed_by_other",
             f"{fresh.assignee} claimed this task first; it is no longer yours to {verb}.",
         )
+    if held := selectors.held_elsewhere(fresh, user):
+        return Conflict("task_offered_to_other", held)
     return Conflict(
         "task_changed", f"This task changed while you looked at it; reload and {verb} again."
     )
@@ -100,7 +104,7 @@ def _update(
     if expected_revision is not None:
         guard &= Q(revision=expected_revision)
     if not task.change(change, guard=guard, **values):
-        raise _stale(task, verb)
+        raise _stale(task, verb, user)
     TaskActivity(
         tenant_id=task.tenant_id, task=task, user=user, action=change, detail=detail or {}
     ).save()
@@ -313,9 +317,9 @@ def complete_task(
         # decision that does not pass its check rolls the claim back with it.
         locked = HumanTask.objects.with_scopes_disabled().select_for_update().get(pk=task.pk)
         if locked.status not in OPEN_STATUSES or locked.assignee_id not in (None, user.pk):
-            raise _stale(locked, "complete")
+            raise _stale(locked, "complete", user)
         if expected_revision is not None and locked.revision != expected_revision:
-            raise _stale(locked, "complete")
+            raise _stale(locked, "complete", user)
         if locked.status == TaskStatus.OPEN:
             claim_task(tenant=tenant, task_id=task.pk, user=user)
         done = complete_human_task(
