@@ -69,6 +69,9 @@ def test_workflow_built_by_mouse_validates_publishes_starts_and_shows_live(
 
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_test_id("version-status")).to_have_text("v1 published")
+    # The editor has set itself up on the published page (its tabs answer clicks) once
+    # it says so; under load that comes well after the status text.
+    expect(page.locator("#banner")).to_contain_text("Published.")
     published_url = page.url
 
     page.get_by_role("tab", name="Start").click()
