@@ -32,6 +32,7 @@ from . import bulk_starts, examples
 from .fields import JsonBooleanField
 from .filters import IdFilter, UtcDateTimeFilter
 from .instance_events import InstanceEventsMixin
+from .instance_queries import InstanceQueriesMixin
 from .operations import InstanceRepairsMixin
 from .ordering import PlatformOrderingFilter
 from .pagination import PlatformCursorPagination
@@ -172,6 +173,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 class InstanceViewSet(
     InstanceEventsMixin,
+    InstanceQueriesMixin,
     InstanceRepairsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -13,9 +13,12 @@ from typing import Any
 
 from .machine import AUTO
 
-_PATH = re.compile(r"^(states|transitions)\[(\d+)\](.*)$|^(actions|dependencies)\.([^.[\]]+)(.*)$")
+_PATH = re.compile(
+    r"^(states|transitions)\[(\d+)\](.*)$|^(actions|dependencies|queries)\.([^.[\]]+)(.*)$"
+)
 _KINDS = {"states": "state", "transitions": "transition", "actions": "action"}
 _KINDS["dependencies"] = "dependency"
+_KINDS["queries"] = "query"
 
 
 def transition_words(raw: Any) -> str:

@@ -42,6 +42,7 @@ _ORDER: dict[str, tuple[str, ...]] = {
         "transitions",
         "actions",
         "dependencies",
+        "queries",
     ),
     "state": (
         "name",

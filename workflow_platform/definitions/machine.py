@@ -185,6 +185,8 @@ class Machine:
     actions: dict[str, Action]
     dependencies: dict[str, Dependency]
     description: str = ""
+    # Named read-only expressions over an instance (``data``, ``instance``, ``history``).
+    queries: dict[str, str] = field(default_factory=dict)
 
     def state(self, name: str) -> State:
         return self.states[name]
@@ -332,4 +334,5 @@ def compile_machine(document: dict[str, Any]) -> Machine:
         transitions=transitions,
         actions=actions,
         dependencies=dependencies,
+        queries=dict(document.get("queries") or {}),
     )

@@ -37,6 +37,8 @@ from .models import Definition, Dependency
 from .state_rules import StateRules
 
 TIMER_ROOTS = ("data",)
+# What a query reads (engine/queries.py builds these names): never an event or a result.
+QUERY_ROOTS = ("data", "instance", "history")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # States that wait for something: entering them must not immediately leave again.
 WAITING_KINDS = ("human", "wait", "parallel")
@@ -134,6 +136,9 @@ class _Rules(StateRules):
         for name, raw in self.actions.items():
             if isinstance(raw, dict):
                 found.extend(self._action(name, raw))
+        queries = self.document.get("queries")
+        for name, text in (queries if isinstance(queries, dict) else {}).items():
+            found.extend(expression_problems(text, f"queries.{name}", "invalid_query", QUERY_ROOTS))
         explained = frozenset(
             name
             for name, (index, _) in self.states.items()

@@ -27,6 +27,7 @@ from workflow_platform.definitions.models import Definition
 from workflow_platform.engine import selectors, services
 from workflow_platform.engine.limits.selectors import dependency_usage
 from workflow_platform.engine.models import Status
+from workflow_platform.engine.queries import answer_queries
 from workflow_platform.errors import Conflict, NotFound, PlatformError
 from workflow_platform.tenancy.capabilities import Capability, may
 from workflow_platform.worklist import selectors as worklist
@@ -88,6 +89,9 @@ def instance_detail(request: HttpRequest, instance_id: int) -> HttpResponse:
         # The step numbers the header and the incidents share: the incident's own.
         "open_incident": next((i for i in incidents if i.is_open), None),
         "open_tasks": _open_tasks(request, tenant, instance),
+        "queries": [
+            (answer, _data_json(answer.value)) for answer in answer_queries(tenant, instance_id)
+        ],
         "can_operate": _can_operate(request),
         "live": instance.status in MOVING,
     })  # fmt: skip

@@ -83,6 +83,9 @@ class _Exporter:
         machine: dict[str, Any] = {}
         if self.document.get("description"):
             machine["Comment"] = self.document["description"]
+        for name in self.document.get("queries") or {}:
+            element = f"query '{name}'"
+            self.refuse(f"queries.{name}", element, f"{element} has no Amazon States Language form")
         machine["StartAt"] = self.asl_names.get(self.document.get("initial", ""), "")
         machine["States"] = {
             self.asl_names[name]: self._state(index, name, state)
