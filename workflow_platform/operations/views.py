@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from workflow_platform.definitions.models import Definition
 from workflow_platform.engine import selectors, services
 from workflow_platform.engine.limits.selectors import dependency_usage
+from workflow_platform.engine.machines import machine_of_version
 from workflow_platform.engine.models import Status
 from workflow_platform.engine.queries import answer_queries
 from workflow_platform.errors import Conflict, NotFound, PlatformError
@@ -84,7 +85,9 @@ def instance_detail(request: HttpRequest, instance_id: int) -> HttpResponse:
         "instance": instance,
         "data_json": _data_json(instance.data),
         "graph": selectors.instance_graph(tenant, instance),
-        "history": selectors.history_of(tenant, instance_id).select_related("user"),
+        "history": _with_decision_words(
+            instance, selectors.history_of(tenant, instance_id).select_related("user")
+        ),
         "incidents": incidents,
         # The step numbers the header and the incidents share: the incident's own.
         "open_incident": next((i for i in incidents if i.is_open), None),
@@ -109,6 +112,20 @@ def instance_changes(request: HttpRequest, instance_id: int) -> HttpResponse:
     response = HttpResponse(status=200)
     response["HX-Refresh"] = "true"
     return response
+
+
+def _with_decision_words(instance, history) -> list:
+    """The history, each decided task's event with the words its button showed (the
+    transition's label, else the event name as words), as the inbox shows it."""
+    machine = machine_of_version(instance.version_id)
+    labels = {(t.source, t.on): t.label for t in machine.transitions if t.label}
+    events = list(history)
+    for event in events:
+        if event.type == "task_completed" and event.event:
+            event.decision_words = labels.get((event.from_state, event.event)) or worklist.humanise(
+                event.event
+            )
+    return events
 
 
 def _open_tasks(request: HttpRequest, tenant, instance) -> list:

@@ -79,7 +79,7 @@ def test_a_decided_tasks_history_row_says_who_decided_and_what(
     client.force_login(make_member(tenant_a, role="viewer"))
     page = page_of(client, instance)
     row = re.search(rf"<tr><td>{event.seq}</td>.*?</tr>", page, re.S).group(0)
-    assert "decided <strong>approve</strong>" in row
+    assert "decided <strong>Approve</strong>" in row  # the event as words: no label here
     assert '<td data-testid="history-by">otto</td>' in row
 
     otto.delete()  # the account goes; the history still says who decided
