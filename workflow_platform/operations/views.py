@@ -23,7 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from workflow_platform.definitions.models import Definition
+from workflow_platform.definitions.models import Definition, VersionStatus
 from workflow_platform.engine import selectors, services
 from workflow_platform.engine.limits.selectors import dependency_usage
 from workflow_platform.engine.machines import machine_of_version
@@ -61,7 +61,11 @@ def instance_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": filters,
         "statuses": Status.choices,
-        "definitions": Definition.objects.for_tenant(tenant).order_by("key"),
+        # Only definitions that can have instances: a draft never started one.
+        "definitions": Definition.objects.for_tenant(tenant)
+        .filter(versions__status__in=[VersionStatus.PUBLISHED, VersionStatus.RETIRED])
+        .distinct()
+        .order_by("key"),
     })  # fmt: skip
 
 
