@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Make sure what the integration, reliability and browser suites need is running:
-# PostgreSQL, Redis, RabbitMQ, Debian's Chromium and libfaketime, and docker-compose (v1, Python)
-# for the check of deploy/compose.yaml. Start what stopped; fail (never skip) when a
-# service cannot be had.
+# PostgreSQL, Redis, RabbitMQ, Debian's Chromium and libfaketime, docker-compose (v1,
+# Python) for the check of deploy/compose.yaml and promtool for the alert rules. Start
+# what stopped; fail (never skip) when a service cannot be had.
 set -euo pipefail
 pg_host=127.0.0.1; pg_port=5432
 
@@ -49,6 +49,23 @@ if ! command -v docker-compose >/dev/null; then
     apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >&2
   fi
   command -v docker-compose >/dev/null || { echo "FATAL: docker-compose is required (apt-get install docker-compose)." >&2; exit 1; }
+fi
+# promtool checks and unit-tests the alert rules (tests/unit/test_monitoring_files.py). It
+# comes with Debian's prometheus package, whose server is kept from starting (policy-rc.d
+# refuses every service start during that one install): only the tool is wanted.
+if ! command -v promtool >/dev/null; then
+  echo "Installing Debian's prometheus package for promtool..." >&2
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >&2
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >&2 || true
+      rm -f /usr/sbin/policy-rc.d
+    else
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >&2 || true
+    fi
+  fi
+  command -v promtool >/dev/null || { echo "FATAL: promtool is required (apt-get install prometheus)." >&2; exit 1; }
 fi
 if [ ! -x /usr/bin/chromium ]; then
   echo "Installing Debian's chromium for the browser tests..." >&2
