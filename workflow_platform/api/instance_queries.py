@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from workflow_platform.engine.queries import answer_queries
 
-from .filters import MAX_QUERY_VALUE_CHARS
+from .filters import check_query_parameters
 
 
 class AnswerSerializer(serializers.Serializer):
@@ -50,9 +50,9 @@ class InstanceQueriesMixin:
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def queries(self, request, pk=None):
+        # No list filters or pagination here to bound the query string: so bound it here.
+        check_query_parameters(request.query_params)
         instance = get_object_or_404(self.get_queryset(), pk=pk)
         name = request.query_params.get("name")
-        if name is not None and (len(name) > MAX_QUERY_VALUE_CHARS or "\x00" in name):
-            raise serializers.ValidationError({"name": ["Not a query name."]})
         answers = answer_queries(request.tenant, instance.pk, name)
         return Response({"results": [AnswerSerializer(a).data for a in answers]})
