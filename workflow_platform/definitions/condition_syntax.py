@@ -88,17 +88,16 @@ _ALLOWED_NODES = (
 
 def offset_of(text: str, node: ast.AST) -> int | None:
     """Character offset of ``node`` in ``text`` (the parser reports line and UTF-8 column)."""
-    line = getattr(node, "lineno", None)
-    col = getattr(node, "col_offset", None)
-    if line is None or col is None:
-        return None
-    lines = text.split("\n")
-    before = sum(len(part) + 1 for part in lines[: line - 1])
-    return before + len(lines[line - 1].encode()[:col].decode(errors="ignore"))
+    return _char_offset(text, getattr(node, "lineno", None), getattr(node, "col_offset", None))
 
 
 def _end_offset(text: str, node: ast.AST) -> int | None:
+    """Character offset just after ``node`` in ``text``."""
     line, col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+    return _char_offset(text, line, col)
+
+
+def _char_offset(text: str, line: int | None, col: int | None) -> int | None:
     if line is None or col is None:
         return None
     lines = text.split("\n")
