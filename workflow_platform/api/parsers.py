@@ -9,8 +9,6 @@ and turns ``1e-400`` into 0. Bodies are read as the definition import reads docu
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -27,8 +25,5 @@ class BoundedJSONParser(JSONParser):
             raise ParseError("JSON parse error - the body is nested too deeply to read.") from None
         except UnicodeDecodeError:
             raise ParseError(f"JSON parse error - the body is not {encoding} text.") from None
-        except json.JSONDecodeError as error:
-            where = f"line {error.lineno}, column {error.colno}"
-            raise ParseError(f"JSON parse error - {error.msg} ({where}).") from None
-        except ValueError as error:
+        except ValueError as error:  # JSONDecodeError included
             raise ParseError(f"JSON parse error - {readable_reason(error)}.") from None

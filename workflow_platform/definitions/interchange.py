@@ -267,24 +267,20 @@ def exact_enough_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
         raise ValueError(f"the number {text[:40]} is too large (a double reads it as infinity)")
-    if value == 0.0 and any(digit in "123456789" for digit in _mantissa(text)):
+    if _reads_as_zero(text, value):
         raise ValueError(f"the number {text[:40]} is too small (a double reads it as 0)")
     return value
 
 
-def _mantissa(text: str) -> str:
-    return text.lower().split("e", 1)[0]
+def _reads_as_zero(text: str, value: float) -> bool:
+    """A literal with a non-zero digit before its exponent that a double read as 0."""
+    return value == 0.0 and any(digit in "123456789" for digit in text.lower().split("e", 1)[0])
 
 
 def _load_json(text: str) -> Any:
     try:
         return read_json(text)
-    except json.JSONDecodeError as error:
-        raise InvalidInput(
-            "invalid_json",
-            f"Not valid JSON: {error.msg} (line {error.lineno}, column {error.colno}).",
-        ) from None
-    except ValueError as error:
+    except ValueError as error:  # JSONDecodeError included
         raise InvalidInput("invalid_json", f"Not valid JSON: {readable_reason(error)}.") from None
     except RecursionError:
         raise InvalidInput("invalid_json", "Not valid JSON: it is nested too deeply.") from None
@@ -294,8 +290,11 @@ def readable_reason(error: ValueError) -> str:
     """Why a JSON or YAML reader refused a document, without Python's own words.
 
     Python refuses to read a whole number of more digits than its limit and says so
-    in terms of ``sys.set_int_max_str_digits``, which means nothing to an API client.
+    in terms of ``sys.set_int_max_str_digits``, which means nothing to an API client;
+    a syntax error is its message with where it is, in words.
     """
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} (line {error.lineno}, column {error.colno})"
     if "integer string conversion" in str(error):
         return f"a number has more than {sys.get_int_max_str_digits()} digits"
     return str(error)
@@ -329,7 +328,7 @@ class _Loader(yaml.SafeLoader):
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
         value = super().construct_yaml_float(node)
-        if value == 0.0 and any(digit in "123456789" for digit in _mantissa(str(node.value))):
+        if _reads_as_zero(str(node.value), value):
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
