@@ -26,6 +26,18 @@ from .numbers import MAX_ID
 # Longer than any name, key or cursor the API hands out; short enough to log and compare.
 MAX_QUERY_VALUE_CHARS = 2_000
 _MAX_NAME_CHARS = 100
+MAX_IDEMPOTENCY_KEY_CHARS = 200  # the column's length
+
+
+def idempotency_key_header(request) -> str:
+    """The request's ``Idempotency-Key`` header, stripped ("" when absent); a 400 when
+    longer than the column holds."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY_CHARS:
+        raise ValidationError(
+            {"Idempotency-Key": [f"At most {MAX_IDEMPOTENCY_KEY_CHARS} characters."]}
+        )
+    return key
 
 
 def check_query_parameters(params) -> None:

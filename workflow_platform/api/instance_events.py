@@ -18,9 +18,8 @@ from rest_framework.response import Response
 from workflow_platform.engine import selectors, services
 from workflow_platform.engine.models import BufferedEvent
 
-from .pagination import PlatformCursorPagination
-
-MAX_KEY_CHARS = 200
+from .filters import idempotency_key_header
+from .pagination import LongListPagination
 
 
 class EventSerializer(serializers.Serializer):
@@ -40,10 +39,7 @@ class SentEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MailboxPagination(PlatformCursorPagination):
-    page_size = 100
-    page_size_query_param = "limit"
-    max_page_size = 500
+class MailboxPagination(LongListPagination):
     ordering = "id"
 
 
@@ -111,11 +107,7 @@ class InstanceEventsMixin:
         instance = self.get_object()
         body = EventSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if len(key) > MAX_KEY_CHARS:
-            raise serializers.ValidationError(
-                {"Idempotency-Key": [f"At most {MAX_KEY_CHARS} characters."]}
-            )
+        key = idempotency_key_header(request)
         sent = services.send_event(
             tenant=request.tenant, instance_id=instance.pk, user=request.user,
             idempotency_key=key, **body.validated_data,

@@ -30,12 +30,12 @@ from workflow_platform.tenancy.scoping import all_tenants
 
 from . import bulk_starts, examples
 from .fields import JsonBooleanField
-from .filters import IdFilter, UtcDateTimeFilter
+from .filters import IdFilter, UtcDateTimeFilter, idempotency_key_header
 from .instance_events import InstanceEventsMixin
 from .instance_queries import InstanceQueriesMixin
 from .operations import InstanceRepairsMixin
 from .ordering import PlatformOrderingFilter
-from .pagination import PlatformCursorPagination
+from .pagination import LongListPagination
 from .permissions import HandlesWork, ReadOnly, StartsInstances
 from .viewsets import TenantViewSet
 
@@ -133,10 +133,7 @@ class RetrySerializer(serializers.Serializer):
     )
 
 
-class HistoryPagination(PlatformCursorPagination):
-    page_size = 100
-    page_size_query_param = "limit"
-    max_page_size = 500
+class HistoryPagination(LongListPagination):
     ordering = "seq"
 
 
@@ -230,9 +227,7 @@ class InstanceViewSet(
     def create(self, request, *args, **kwargs):
         data = StartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "").strip() or None
-        if key is not None and len(key) > 200:
-            raise serializers.ValidationError({"Idempotency-Key": ["At most 200 characters."]})
+        key = idempotency_key_header(request) or None
         instance, created = services.start_or_find_instance(
             tenant=request.tenant,
             definition_key=data.validated_data["definition"],

@@ -67,3 +67,11 @@ class PlatformCursorPagination(CursorPagination):
             if isinstance(position, int) and not -MAX_ID - 1 <= position <= MAX_ID:
                 raise NotFound(self.invalid_cursor_message)
         return cursor
+
+
+class LongListPagination(PlatformCursorPagination):
+    """Pages of an instance's own records (its history, the events sent to it), read
+    through in bulk: 100 a page by default, up to 500. Subclasses name the ordering."""
+
+    page_size = 100
+    max_page_size = 500
