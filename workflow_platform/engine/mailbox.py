@@ -27,14 +27,13 @@ from typing import Any
 
 from django.db.models import F
 
-from workflow_platform.errors import Conflict
+from workflow_platform.errors import Conflict, InvalidInput
 from workflow_platform.tenancy.scoping import all_tenants
 
 from .machines import machine_of_version
 from .models import ENDED, BufferedEvent, HistoryEvent, Instance, Status
 from .moves import Move
-from .pending import Pending
-from .stepping import GuardError, choose_transition, wake
+from .stepping import accept_event
 
 
 def can_take_now(instance: Instance) -> bool:
@@ -133,7 +132,8 @@ def _settle(move: Move, *, now: datetime) -> None:
     with all_tenants():  # system code on one instance the caller has locked
         queued = list(
             BufferedEvent.objects.filter(instance_id=inst.pk, status=BufferedEvent.Status.QUEUED)
-            .select_for_update()
+            .select_related("sent_by")
+            .select_for_update(of=("self",))
             .order_by("id")
         )
     settled = 0
@@ -147,41 +147,23 @@ def _settle(move: Move, *, now: datetime) -> None:
             _refuse(move, buffered, why, now=now)
             settled += 1
         elif buffered.event in accepted:
-            names = {"data": inst.data, "event": buffered.payload, "result": None}
-            try:
-                transition = choose_transition(machine, inst.state, buffered.event, names)
-            except GuardError as error:
-                transition, why = None, str(error)
-            else:
-                why = f"no guard of '{buffered.event}' holds in '{inst.state}' for its data"
             settled += 1
-            if transition is None:
-                _refuse(move, buffered, why, now=now)
+            try:  # as an event sent now would be: the same choice, the same refusals
+                accept_event(
+                    inst, event=buffered.event, payload=buffered.payload,
+                    user=buffered.sent_by, now=now, move=move,
+                    detail={"buffered": buffered.pk, "sent_at": buffered.sent_at.isoformat()},
+                )  # fmt: skip
+            except (Conflict, InvalidInput) as refusal:
+                _refuse(move, buffered, refusal.message, now=now)
                 continue
-            _deliver(move, buffered, transition.index, now=now)
+            buffered.status, buffered.settled_at = BufferedEvent.Status.DELIVERED, now
+            buffered.save(update_fields=["status", "settled_at"])
             break  # the instance now has a transition pending; the rest wait for it
     if settled:
         with all_tenants():
             Instance.objects.filter(pk=inst.pk).update(events_queued=F("events_queued") - settled)
         inst.events_queued -= settled
-
-
-def _deliver(move: Move, buffered: BufferedEvent, transition: int, *, now: datetime) -> None:
-    pending = Pending(transition=transition, event=buffered.event, payload=buffered.payload)
-    detail: dict[str, Any] = {"buffered": buffered.pk, "sent_at": buffered.sent_at.isoformat()}
-    if buffered.payload:
-        detail["payload"] = buffered.payload
-    wake(
-        move,
-        pending,
-        HistoryEvent.Type.EVENT_ACCEPTED,
-        now=now,
-        event=buffered.event,
-        user_id=buffered.sent_by_id,
-        detail=detail,
-    )
-    buffered.status, buffered.settled_at = BufferedEvent.Status.DELIVERED, now
-    buffered.save(update_fields=["status", "settled_at"])
 
 
 def _refuse(move: Move, buffered: BufferedEvent, why: str, *, now: datetime) -> None:

@@ -413,12 +413,20 @@ def park(move: Move, *, now: datetime, reason: str) -> None:
 
 
 def accept_event(
-    instance: Instance, *, event: str, payload: dict | None, user=None, now=None
+    instance: Instance,
+    *,
+    event: str,
+    payload: dict | None,
+    user=None,
+    now=None,
+    move: Move | None = None,
+    detail: dict | None = None,
 ) -> Move:
     """Choose the transition ``event`` fires from the instance's state, or refuse.
 
     Inside the caller's transaction, with the instance row locked. The transition is
-    recorded as pending and the instance made ready: a worker runs its action.
+    recorded as pending and the instance made ready: a worker runs its action. ``move``
+    is one to add to (the mailbox's), ``detail`` more for the history event.
     """
     now = now or timezone.now()
     if instance.status != Status.WAITING or instance.pending:
@@ -442,7 +450,8 @@ def accept_event(
         else:
             why = f"state '{instance.state}' accepts {', '.join(accepted) or 'no events'}"
         raise Conflict("event_not_accepted", f"Event '{event}' was refused: {why}.")
-    move = Move(instance=instance)
+    move = move or Move(instance=instance)
+    detail = {**(detail or {}), **({"payload": payload} if payload else {})}
     wake(
         move,
         Pending(transition=transition.index, event=event, payload=payload or {}),
@@ -450,7 +459,7 @@ def accept_event(
         now=now,
         event=event,
         user=user,
-        detail={"payload": payload} if payload else None,
+        detail=detail or None,
     )
     return move
 
