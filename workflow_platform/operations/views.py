@@ -26,7 +26,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from workflow_platform.definitions.models import Definition, VersionStatus
 from workflow_platform.engine import selectors, services
 from workflow_platform.engine.limits.selectors import dependency_usage
-from workflow_platform.engine.machines import machine_of_version
 from workflow_platform.engine.models import Status
 from workflow_platform.engine.queries import answer_queries
 from workflow_platform.errors import Conflict, NotFound, PlatformError
@@ -120,15 +119,12 @@ def instance_changes(request: HttpRequest, instance_id: int) -> HttpResponse:
 
 def _with_decision_words(instance, history) -> list:
     """The history, each decided task's event with the words its button showed (the
-    transition's label, else the event name as words), as the inbox shows it."""
-    machine = machine_of_version(instance.version_id)
-    labels = {(t.source, t.on): t.label for t in machine.transitions if t.label}
+    worklist's rule: the transition's label, else the event name as words)."""
     events = list(history)
     for event in events:
         if event.type == "task_completed" and event.event:
-            event.decision_words = labels.get((event.from_state, event.event)) or worklist.humanise(
-                event.event
-            )
+            labels = worklist.decision_words(instance.version_id, event.from_state)
+            event.decision_words = labels.get(event.event) or worklist.humanise(event.event)
     return events
 
 

@@ -95,15 +95,22 @@ def humanise(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+def decision_words(version_id: int, state: str) -> dict[str, str]:
+    """The words of each decision out of ``state``: the ``label`` of the first
+    transition on that event (the definition's words); an event without one is missing
+    (the caller humanises it)."""
+    labels: dict[str, str] = {}
+    for transition in machine_of_version(version_id).outgoing(state):
+        if transition.label and transition.on not in labels:
+            labels[transition.on] = transition.label
+    return labels
+
+
 def decision_labels(task: HumanTask) -> dict[str, str]:
     """Each of the task's decisions with the words its button shows: the ``label`` of the
     first transition out of the task's state on that event (the definition's words), else
     the event name humanised. In the order of ``task.decisions``."""
-    machine = machine_of_version(task.instance.version_id)
-    labels: dict[str, str] = {}
-    for transition in machine.outgoing(task.state):
-        if transition.label and transition.on not in labels:
-            labels[transition.on] = transition.label
+    labels = decision_words(task.instance.version_id, task.state)
     return {event: labels.get(event) or humanise(event) for event in task.decisions or []}
 
 
